@@ -1,0 +1,77 @@
+"""The hot kernels: compiled where possible, pure-Python twins otherwise.
+
+This module alone chooses, once, at import time:
+
+* ``TXSOCKJS_NO_EXTENSIONS=1`` or a non-CPython interpreter: the pure path;
+* otherwise the compiled modules, falling back to the pure path when they
+  cannot be imported (no compiler when the package was installed);
+* ``TXSOCKJS_REQUIRE_EXTENSIONS=1`` turns that fallback into an ImportError.
+
+``IMPLEMENTATION`` is ``"compiled"`` or ``"pure"``; ``FALLBACK_REASON`` says
+why the pure path was taken, if it was.
+"""
+
+import os
+import platform
+
+from txsockjs._speedups.errors import HTTPError, PayloadError, WebSocketError
+
+_NO_EXTENSIONS = os.environ.get("TXSOCKJS_NO_EXTENSIONS", "") not in ("", "0")
+_REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
+
+
+def _load_pure():
+    from txsockjs._speedups import httphead_py, mask_py, sockjsframes_py, wsframes_py
+    return mask_py, wsframes_py, sockjsframes_py, httphead_py
+
+
+def _load_compiled():
+    from txsockjs._speedups import _mask, httphead_c, sockjsframes_c, wsframes_c
+    return _mask, wsframes_c, sockjsframes_c, httphead_c
+
+
+FALLBACK_REASON = None
+if _NO_EXTENSIONS:
+    FALLBACK_REASON = "TXSOCKJS_NO_EXTENSIONS is set"
+elif platform.python_implementation() != "CPython":
+    FALLBACK_REASON = "not CPython"
+
+if FALLBACK_REASON is None:
+    try:
+        _mask_mod, _ws_mod, _frames_mod, _http_mod = _load_compiled()
+        IMPLEMENTATION = "compiled"
+    except ImportError as error:
+        if _REQUIRE:
+            raise ImportError(
+                "TXSOCKJS_REQUIRE_EXTENSIONS is set but the compiled kernels "
+                "cannot be imported: %s" % (error,))
+        FALLBACK_REASON = "compiled kernels not importable (%s)" % (error,)
+
+if FALLBACK_REASON is not None:
+    if _REQUIRE and not _NO_EXTENSIONS:
+        raise ImportError("TXSOCKJS_REQUIRE_EXTENSIONS is set: %s" % FALLBACK_REASON)
+    _mask_mod, _ws_mod, _frames_mod, _http_mod = _load_pure()
+    IMPLEMENTATION = "pure"
+
+websocket_mask = _mask_mod.websocket_mask
+websocket_mask_inplace = _mask_mod.websocket_mask_inplace
+
+FrameParser = _ws_mod.FrameParser
+build_frame = _ws_mod.build_frame
+
+quote = _frames_mod.quote
+encode_messages = _frames_mod.encode_messages
+encode_close = _frames_mod.encode_close
+wrap_eventsource = _frames_mod.wrap_eventsource
+wrap_htmlfile = _frames_mod.wrap_htmlfile
+wrap_jsonp = _frames_mod.wrap_jsonp
+decode_messages = _frames_mod.decode_messages
+
+parse_request_head = _http_mod.parse_request_head
+
+__all__ = [
+    "IMPLEMENTATION", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
+    "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
+    "quote", "encode_messages", "encode_close", "wrap_eventsource", "wrap_htmlfile",
+    "wrap_jsonp", "decode_messages", "parse_request_head",
+]

@@ -1,0 +1,110 @@
+"""SockJS frame encoding and client-body decoding, pure-Python twin of
+``sockjsframes_c``.
+
+Server-to-client text follows the reference server byte for byte: standard
+JSON quoting (``\\n``, ``\\"``, ``\\u001f``...), non-ASCII written as UTF-8,
+except for the characters browsers mangle, which are written as lowercase
+``\\uXXXX`` escapes: U+200C-200F, U+2028-202F, U+2060-206F, U+FFF0-FFFF, every
+surrogate, and astral characters as an escaped surrogate pair (the reference
+server works on UTF-16 strings, so that is what it sends).
+"""
+
+import json
+import re
+
+from txsockjs._speedups.errors import PayloadError
+
+try:
+    import ujson as _json_module
+except ImportError:  # pragma: no cover - ujson is a declared dependency
+    _json_module = json
+
+_loads = _json_module.loads
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+_ESCAPABLE = re.compile(
+    "[\u200c-\u200f\u2028-\u202f\u2060-\u206f\ufff0-\uffff"
+    "\ud800-\udfff\U00010000-\U0010ffff]"
+)
+# In an HTML <script> block, these could end the block or start a comment.
+_HTML_UNSAFE = re.compile("[<>&]")
+
+
+def _escape_char(match):
+    code = ord(match.group())
+    if code > 0xFFFF:
+        code -= 0x10000
+        return "\\u%04x\\u%04x" % (0xD800 | (code >> 10), 0xDC00 | (code & 0x3FF))
+    return "\\u%04x" % code
+
+
+def _escape_html_char(match):
+    return "\\u%04x" % ord(match.group())
+
+
+def quote(text):
+    """``text`` as a JSON string literal with the SockJS escaping, as str."""
+    out = _dumps(text)
+    if out.isascii():
+        return out
+    return _ESCAPABLE.sub(_escape_char, out)
+
+
+def encode_messages(messages):
+    """The ``a[...]`` frame carrying ``messages`` (a sequence of str), as bytes."""
+    out = _dumps(list(messages))
+    if not out.isascii():
+        out = _ESCAPABLE.sub(_escape_char, out)
+    return ("a" + out).encode("utf-8")
+
+
+def encode_close(code, reason):
+    """The ``c[code,"reason"]`` frame, as bytes."""
+    return ("c[%d,%s]" % (code, quote(reason))).encode("utf-8")
+
+
+def wrap_eventsource(frame):
+    """``data: <frame>\\r\\n\\r\\n``; the client decodeURI()s each line, so
+    ``%``, CR, LF and NUL are percent-encoded."""
+    frame = bytes(frame)
+    if b"%" in frame:
+        frame = frame.replace(b"%", b"%25")
+    if b"\r" in frame or b"\n" in frame or b"\x00" in frame:
+        frame = frame.replace(b"\r", b"%0D").replace(b"\n", b"%0A").replace(b"\x00", b"%00")
+    return b"data: " + frame + b"\r\n\r\n"
+
+
+def _frame_literal(frame):
+    literal = quote(bytes(frame).decode("utf-8"))
+    return _HTML_UNSAFE.sub(_escape_html_char, literal).encode("utf-8")
+
+
+def wrap_htmlfile(frame):
+    """One ``<script>`` block calling ``p()``; the frame cannot end the block."""
+    return b"<script>\np(" + _frame_literal(frame) + b");\n</script>\r\n"
+
+
+def wrap_jsonp(callback, frame):
+    """``/**/callback("<frame>");``; ``callback`` is validated ASCII bytes."""
+    return b"/**/" + callback + b"(" + _frame_literal(frame) + b");\r\n"
+
+
+def decode_messages(body):
+    """The list of str a client sent as a JSON array of strings.
+
+    Raises :class:`PayloadError` with the SockJS error text: ``Payload
+    expected.`` for an empty body, ``Broken JSON encoding.`` for anything that
+    is not UTF-8 JSON holding an array of strings.
+    """
+    if not body:
+        raise PayloadError("Payload expected.")
+    try:
+        value = _loads(bytes(body).decode("utf-8"))
+    except Exception:
+        raise PayloadError("Broken JSON encoding.")
+    if type(value) is not list:
+        raise PayloadError("Broken JSON encoding.")
+    for item in value:
+        if type(item) is not str:
+            raise PayloadError("Broken JSON encoding.")
+    return value

@@ -1,0 +1,107 @@
+"""RFC 6455 frame parsing and writing, pure-Python twin of ``wsframes_c``.
+
+The parser is incremental: feed it bytes as they come, in any split, and it
+returns the complete frames.  Every header rule that can be checked before the
+payload arrives is checked at once, so a hostile peer is refused early and the
+buffer never holds more than one frame of at most ``max_payload`` bytes.
+"""
+
+from txsockjs._speedups.errors import WebSocketError
+from txsockjs._speedups.mask_py import websocket_mask
+
+OP_CONTINUATION = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_TOO_BIG = 1009
+
+
+class FrameParser(object):
+    """Turns a byte stream into ``(fin, opcode, payload)`` tuples.
+
+    Raises :class:`WebSocketError` (with the close code to send) on a frame
+    that breaks the framing rules: reserved bits or opcodes, a fragmented or
+    oversized control frame, an unmasked client frame, a 64-bit length with
+    the top bit set, or a payload over ``max_payload``.  After an error the
+    parser must not be fed again.
+    """
+
+    def __init__(self, max_payload=1 << 20, require_mask=True):
+        self._buf = bytearray()
+        self.max_payload = max_payload
+        self.require_mask = require_mask
+
+    def feed(self, data):
+        buf = self._buf
+        buf += data
+        frames = []
+        pos = 0
+        size = len(buf)
+        while size - pos >= 2:
+            first = buf[pos]
+            second = buf[pos + 1]
+            fin = (first & 0x80) != 0
+            opcode = first & 0x0F
+            if first & 0x70:
+                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+            if (2 < opcode < 8) or opcode > 10:
+                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
+            masked = (second & 0x80) != 0
+            length = second & 0x7F
+            if opcode >= 8:
+                if not fin:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
+                if length > 125:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "control frame too long")
+            if self.require_mask and not masked:
+                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "client frame not masked")
+            header = 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length = (buf[pos + 2] << 8) | buf[pos + 3]
+                header = 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length = int.from_bytes(buf[pos + 2:pos + 10], "big")
+                if length >> 63:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "invalid frame length")
+                header = 10
+            if length > self.max_payload:
+                raise WebSocketError(CLOSE_TOO_BIG, "frame of %d bytes is over the limit" % length)
+            if masked:
+                header += 4
+            if size - pos < header + length:
+                break
+            start = pos + header
+            payload = bytes(buf[start:start + length])
+            if masked and length:
+                payload = websocket_mask(buf[start - 4:start], payload)
+            frames.append((fin, opcode, payload))
+            pos = start + length
+        if pos:
+            del buf[:pos]
+        return frames
+
+    @property
+    def buffered(self):
+        """Bytes received but not yet part of a complete frame."""
+        return len(self._buf)
+
+
+def build_frame(opcode, payload, fin=True):
+    """One unmasked (server-to-client) frame."""
+    length = len(payload)
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        head = bytes((first, length))
+    elif length < 65536:
+        head = bytes((first, 126, length >> 8, length & 0xFF))
+    else:
+        head = bytes((first, 127)) + length.to_bytes(8, "big")
+    return head + bytes(payload)
