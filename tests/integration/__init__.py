@@ -1,0 +1,1 @@
+"""Black-box integration tests over loopback sockets (see conftest.py)."""

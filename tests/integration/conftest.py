@@ -1,0 +1,117 @@
+"""Integration fixtures: one real ``txsockjs conformance`` server per test session.
+
+The server runs as a subprocess listening on 127.0.0.1 with a random port, short
+heartbeat (1 s), disconnect delay (2 s) and a 4096-byte streaming limit. After every
+test we check that the process is still alive; if a test crashed it, that test fails
+and a fresh server is started so the rest of the suite still means something. At the
+end of the session the server must still be alive, and it is then stopped.
+"""
+
+import collections
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from . import wire
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HEARTBEAT = 1.0
+TIMEOUT = 2.0
+STREAMING_LIMIT = 4096
+LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+
+
+class Server:
+    """Handle on the running server; ``addr`` and ``base`` follow restarts."""
+
+    def __init__(self):
+        self.proc = None
+        self.addr = None
+        self.base = None
+        self.output = collections.deque(maxlen=400)
+        self.crashes = []
+
+    def start(self):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONUNBUFFERED"] = "1"
+        cmd = [sys.executable, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
+               "--port", "0", "--streaming-limit", str(STREAMING_LIMIT),
+               "--heartbeat", str(int(HEARTBEAT)), "--timeout", str(int(TIMEOUT))]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        found = {}
+        ready = threading.Event()
+
+        def drain(proc=self.proc):
+            for raw in iter(proc.stdout.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                self.output.append(line)
+                m = LISTENING.search(line)
+                if m and not ready.is_set():
+                    found["port"] = int(m.group(1))
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        if not ready.wait(20) or "port" not in found:
+            self.stop()
+            raise RuntimeError("server did not start:\n" + "\n".join(self.output))
+        port = found["port"]
+        self.addr = ("127.0.0.1", port)
+        self.base = "http://127.0.0.1:%d" % port
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def log_tail(self, n=40):
+        return "\n".join(list(self.output)[-n:])
+
+
+@pytest.fixture(scope="session")
+def server():
+    srv = Server()
+    srv.start()
+    try:
+        yield srv
+        assert srv.alive(), "server process died (exit %r):\n%s" % (srv.proc.returncode, srv.log_tail())
+        assert not srv.crashes, "server crashed during: %s" % srv.crashes
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(autouse=True)
+def _server_must_survive(request, server):
+    yield
+    if not server.alive():
+        server.crashes.append(request.node.nodeid)
+        tail = server.log_tail()
+        server.start()
+        pytest.fail("the server process died during this test:\n" + tail)
+
+
+@pytest.fixture
+def addr(server):
+    return server.addr
+
+
+def pytest_collection_modifyitems(config, items):
+    here = os.path.dirname(os.path.abspath(__file__))
+    for item in items:
+        if str(item.fspath).startswith(here) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(20))
+
