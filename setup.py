@@ -1,8 +1,14 @@
 """Build the optional Cython kernels; the package works without them.
 
-Set TXSOCKJS_REQUIRE_EXTENSIONS=1 to make a failed compile an error (wheels,
-CI); otherwise a failure prints a loud warning and the pure-Python twins are
-installed alone.
+Each kernel in ``txsockjs/_speedups`` is a hand-written ``.pyx`` beside its
+pure-Python twin (``*_py.py``).  Cython is a build requirement (see
+pyproject.toml); the generated C is never committed.
+
+* No working C compiler (or Cython missing): a loud warning, and the package
+  is installed with the pure-Python twins alone.  ``import txsockjs._speedups``
+  then warns again and reports ``IMPLEMENTATION == "pure"``.
+* ``TXSOCKJS_REQUIRE_EXTENSIONS=1``: a failed compile is an error (wheels, CI).
+* ``TXSOCKJS_NO_EXTENSIONS=1``: do not even try.
 """
 
 import os
@@ -14,10 +20,25 @@ from setuptools.command.build_ext import build_ext
 REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
 SKIP = os.environ.get("TXSOCKJS_NO_EXTENSIONS", "") not in ("", "0")
 
-# (module, source): the *_py.py twins compile as-is with their .pxd files.
+# (module, source): hand-written Cython twins of the *_py.py modules.
 KERNELS = [
     ("txsockjs._speedups._mask", "txsockjs/_speedups/_mask.pyx"),
+    ("txsockjs._speedups.wsframes_c", "txsockjs/_speedups/wsframes_c.pyx"),
+    ("txsockjs._speedups.sockjsframes_c", "txsockjs/_speedups/sockjsframes_c.pyx"),
+    ("txsockjs._speedups.httphead_c", "txsockjs/_speedups/httphead_c.pyx"),
 ]
+
+WARNING = (
+    "\n" + "*" * 72 + "\n"
+    "WARNING: txsockjs could not compile its Cython kernels:\n  %s\n"
+    "It is installed with its pure-Python twins: it works, but slower.\n"
+    "Install a C compiler (and Cython) and reinstall for the fast path.\n"
+    + "*" * 72 + "\n\n")
+
+
+def warn(error):
+    sys.stderr.write(WARNING % (error,))
+    sys.stderr.flush()
 
 
 class OptionalBuildExt(build_ext):
@@ -36,11 +57,7 @@ class OptionalBuildExt(build_ext):
     def _give_up(self, error):
         if REQUIRE:
             raise
-        sys.stderr.write(
-            "\n" + "*" * 72 + "\n"
-            "WARNING: txsockjs could not compile its Cython kernels (%s).\n"
-            "It is installed with its pure-Python twins: it works, but slower.\n"
-            % (error,) + "*" * 72 + "\n\n")
+        warn(error)
 
 
 def extensions():
@@ -51,7 +68,7 @@ def extensions():
     except ImportError as error:
         if REQUIRE:
             raise
-        sys.stderr.write("WARNING: Cython is not available (%s); pure-Python kernels only.\n" % error)
+        warn("Cython is not available (%s)" % (error,))
         return []
     from setuptools import Extension
     exts = [Extension(name, [src]) for name, src in KERNELS if os.path.exists(src)]

@@ -3,18 +3,27 @@
 XOR over one big integer: CPython does the loop in C, with no lookup tables.
 """
 
+_from_bytes = int.from_bytes
+
 
 def websocket_mask(mask, data):
-    """Return ``data`` XORed with the repeating 4-byte ``mask``, as bytes."""
-    data = bytes(data)
-    length = len(data)
-    if length == 0:
-        return b""
-    mask = bytes(mask)
+    """Return ``data`` XORed with the repeating 4-byte ``mask``, as bytes.
+
+    ``mask`` and ``data`` may be any bytes-like objects; ``mask`` must hold
+    exactly 4 bytes (ValueError otherwise, even when ``data`` is empty).
+    """
     if len(mask) != 4:
         raise ValueError("mask must be 4 bytes")
-    repeated = (mask * ((length + 3) // 4))[:length]
-    value = int.from_bytes(data, "little") ^ int.from_bytes(repeated, "little")
+    mask = bytes(mask)
+    length = len(data)
+    if length <= 4:
+        if length == 4:
+            value = _from_bytes(data, "little") ^ _from_bytes(mask, "little")
+            return value.to_bytes(4, "little")
+        return bytes([byte ^ key for byte, key in zip(bytes(data), mask)])
+    count, extra = divmod(length, 4)
+    repeated = mask * count + mask[:extra]
+    value = _from_bytes(data, "little") ^ _from_bytes(repeated, "little")
     return value.to_bytes(length, "little")
 
 

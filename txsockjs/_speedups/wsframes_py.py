@@ -97,6 +97,8 @@ class FrameParser(object):
 def build_frame(opcode, payload, fin=True):
     """One unmasked (server-to-client) frame."""
     length = len(payload)
+    if not 0 <= opcode <= 15:
+        raise ValueError("opcode must be in range(16)")
     first = (0x80 if fin else 0) | opcode
     if length < 126:
         head = bytes((first, length))

@@ -1,0 +1,257 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""RFC 6455 frame parsing and writing, compiled twin of ``wsframes_py.py``.
+
+Same behaviour, same exceptions, same messages.  The parser works on a raw
+pointer with typed indices: when nothing is pending it parses the caller's
+buffer in place and keeps only the incomplete tail, and each payload is
+unmasked while it is copied into its ``bytes`` object (one pass, one copy).
+"""
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact,
+                            PyBytes_FromStringAndSize, PyBytes_GET_SIZE)
+from cpython.list cimport PyList_Append
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.ref cimport Py_INCREF
+from libc.stdint cimport uint32_t, uint64_t
+from libc.string cimport memcpy
+
+from txsockjs._speedups.errors import WebSocketError
+
+cdef extern from "Python.h":
+    Py_ssize_t PyByteArray_GET_SIZE(object)
+    object PyBool_FromLong(long)
+    object PyLong_FromLong(long)
+
+OP_CONTINUATION = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_TOO_BIG = 1009
+
+cdef object _TRUE = True
+cdef object _FALSE = False
+cdef tuple _OPCODES = tuple(range(16))
+
+
+cdef inline void xor_copy(const unsigned char *src, unsigned char *dst,
+                          Py_ssize_t n, const unsigned char *mask) noexcept nogil:
+    cdef uint32_t m32
+    cdef uint64_t m64, a, b, c, d
+    cdef Py_ssize_t i = 0
+    memcpy(&m32, mask, 4)
+    m64 = (<uint64_t>m32 << 32) | m32
+    while n - i >= 32:
+        memcpy(&a, src + i, 8)
+        memcpy(&b, src + i + 8, 8)
+        memcpy(&c, src + i + 16, 8)
+        memcpy(&d, src + i + 24, 8)
+        a ^= m64
+        b ^= m64
+        c ^= m64
+        d ^= m64
+        memcpy(dst + i, &a, 8)
+        memcpy(dst + i + 8, &b, 8)
+        memcpy(dst + i + 16, &c, 8)
+        memcpy(dst + i + 24, &d, 8)
+        i += 32
+    while n - i >= 8:
+        memcpy(&a, src + i, 8)
+        a ^= m64
+        memcpy(dst + i, &a, 8)
+        i += 8
+    while i < n:
+        dst[i] = src[i] ^ mask[i & 3]
+        i += 1
+
+
+cdef class FrameParser:
+    """Turns a byte stream into ``(fin, opcode, payload)`` tuples.
+
+    Raises :class:`WebSocketError` (with the close code to send) on a frame
+    that breaks the framing rules: reserved bits or opcodes, a fragmented or
+    oversized control frame, an unmasked client frame, a 64-bit length with
+    the top bit set, or a payload over ``max_payload``.  After an error the
+    parser must not be fed again.
+    """
+
+    cdef bytearray _buf
+    cdef public object max_payload
+    cdef public object require_mask
+
+    def __init__(self, max_payload=1 << 20, require_mask=True):
+        self._buf = bytearray()
+        self.max_payload = max_payload
+        self.require_mask = require_mask
+
+    cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t size,
+                           list frames) except -1:
+        """Parse complete frames from p[0:size]; return the bytes consumed."""
+        cdef Py_ssize_t pos = 0, header, start
+        cdef unsigned char first, second, opcode
+        cdef bint fin, masked
+        cdef bint require_mask = bool(self.require_mask)
+        cdef uint64_t length
+        cdef uint64_t limit
+        cdef object max_payload = self.max_payload
+        cdef bytes payload
+        cdef tuple frame
+        cdef object fin_obj
+        # mode 0: compare with the C limit; 1: every frame is too big (a
+        # negative limit); 2: not an int, compare in Python like the twin.
+        cdef int mode = 0
+        limit = 0
+        if type(max_payload) is int or type(max_payload) is bool:
+            if max_payload < 0:
+                mode = 1
+            elif max_payload >= (1 << 63):
+                limit = 0xFFFFFFFFFFFFFFFF
+            else:
+                limit = <uint64_t>(<long long>max_payload)
+        else:
+            mode = 2
+        while size - pos >= 2:
+            first = p[pos]
+            second = p[pos + 1]
+            fin = (first & 0x80) != 0
+            opcode = first & 0x0F
+            if first & 0x70:
+                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+            if (2 < opcode < 8) or opcode > 10:
+                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
+            masked = (second & 0x80) != 0
+            length = second & 0x7F
+            if opcode >= 8:
+                if not fin:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
+                if length > 125:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "control frame too long")
+            if require_mask and not masked:
+                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "client frame not masked")
+            header = 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length = (<uint64_t>p[pos + 2] << 8) | p[pos + 3]
+                header = 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length = ((<uint64_t>p[pos + 2] << 56) | (<uint64_t>p[pos + 3] << 48)
+                          | (<uint64_t>p[pos + 4] << 40) | (<uint64_t>p[pos + 5] << 32)
+                          | (<uint64_t>p[pos + 6] << 24) | (<uint64_t>p[pos + 7] << 16)
+                          | (<uint64_t>p[pos + 8] << 8) | <uint64_t>p[pos + 9])
+                if length >> 63:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "invalid frame length")
+                header = 10
+            if ((mode == 0 and length > limit) or mode == 1
+                    or (mode == 2 and length > max_payload)):
+                raise WebSocketError(
+                        CLOSE_TOO_BIG, "frame of %d bytes is over the limit" % length)
+            if masked:
+                header += 4
+            # length < 2**63 and size - pos < 2**63: no overflow, no sign trap.
+            if size - pos < header or <uint64_t>(size - pos - header) < length:
+                break
+            start = pos + header
+            payload = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>length)
+            if masked:
+                xor_copy(p + start, <unsigned char *>PyBytes_AS_STRING(payload),
+                         <Py_ssize_t>length, p + start - 4)
+            else:
+                memcpy(PyBytes_AS_STRING(payload), p + start, <size_t>length)
+            frame = PyTuple_New(3)
+            fin_obj = _TRUE if fin else _FALSE
+            Py_INCREF(fin_obj)
+            PyTuple_SET_ITEM(frame, 0, fin_obj)
+            op_obj = _OPCODES[opcode]
+            Py_INCREF(op_obj)
+            PyTuple_SET_ITEM(frame, 1, op_obj)
+            Py_INCREF(payload)
+            PyTuple_SET_ITEM(frame, 2, payload)
+            PyList_Append(frames, frame)
+            pos = start + <Py_ssize_t>length
+        return pos
+
+    def feed(self, data):
+        cdef list frames = []
+        cdef Py_buffer view
+        cdef Py_ssize_t used, size
+        cdef bytearray buf = self._buf
+        if PyByteArray_GET_SIZE(buf) == 0:
+            # Nothing pending: parse the caller's buffer where it lies.
+            if PyBytes_CheckExact(data):
+                size = PyBytes_GET_SIZE(data)
+                used = self._parse(<const unsigned char *>PyBytes_AS_STRING(data), size, frames)
+                if used < size:
+                    buf += (<const char *>PyBytes_AS_STRING(data))[used:size]
+                return frames
+            PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+            try:
+                used = self._parse(<const unsigned char *>view.buf, view.len, frames)
+                if used < view.len:
+                    buf += (<const char *>view.buf)[used:view.len]
+            finally:
+                PyBuffer_Release(&view)
+            return frames
+        buf += data
+        size = PyByteArray_GET_SIZE(buf)
+        used = self._parse(<const unsigned char *>PyByteArray_AS_STRING(buf), size, frames)
+        if used:
+            del buf[:used]
+        return frames
+
+    @property
+    def buffered(self):
+        """Bytes received but not yet part of a complete frame."""
+        return PyByteArray_GET_SIZE(self._buf)
+
+
+def build_frame(opcode, payload, fin=True):
+    """One unmasked (server-to-client) frame."""
+    cdef Py_buffer view
+    cdef int op
+    cdef int first
+    cdef Py_ssize_t length, header
+    cdef bytes out
+    cdef unsigned char *o
+    cdef uint64_t big
+    cdef int k
+    length = len(payload)
+    op = opcode
+    if op < 0 or op > 15:
+        raise ValueError("opcode must be in range(16)")
+    first = (0x80 if fin else 0) | op
+    PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE)
+    try:
+        length = view.len
+        if length < 126:
+            header = 2
+        elif length < 65536:
+            header = 4
+        else:
+            header = 10
+        out = PyBytes_FromStringAndSize(NULL, header + length)
+        o = <unsigned char *>PyBytes_AS_STRING(out)
+        o[0] = <unsigned char>first
+        if header == 2:
+            o[1] = <unsigned char>length
+        elif header == 4:
+            o[1] = 126
+            o[2] = <unsigned char>(length >> 8)
+            o[3] = <unsigned char>(length & 0xFF)
+        else:
+            o[1] = 127
+            big = <uint64_t>length
+            for k in range(8):
+                o[9 - k] = <unsigned char>(big & 0xFF)
+                big >>= 8
+        memcpy(o + header, view.buf, <size_t>length)
+    finally:
+        PyBuffer_Release(&view)
+    return out
