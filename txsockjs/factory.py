@@ -1,0 +1,117 @@
+"""The public API: wrap Twisted factories so SockJS clients can reach them.
+
+::
+
+    reactor.listenTCP(8080, SockJSFactory(EchoFactory()))
+
+    multi = SockJSMultiFactory()
+    multi.addFactory(EchoFactory(), "echo")
+    multi.addFactory(ChatFactory(), "rooms/chat", {"heartbeat": 10})
+    reactor.listenTCP(8080, multi)
+"""
+
+import re
+
+from twisted.internet.protocol import ServerFactory
+from twisted.logger import Logger
+
+from txsockjs import _speedups
+from txsockjs.options import Options
+from txsockjs.server import handlers
+from txsockjs.server.channel import HTTPChannel
+from txsockjs.server.service import Flusher, Service
+
+__all__ = ["SockJSFactory", "SockJSMultiFactory"]
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_~\-][A-Za-z0-9_~.\-]*\Z")
+_logged_implementation = []
+
+
+def _validate_prefix(prefix):
+    if not isinstance(prefix, str):
+        raise ValueError("prefix must be a str, not %r" % (prefix,))
+    stripped = prefix.strip("/")
+    if stripped == "":
+        return ""
+    for segment in stripped.split("/"):
+        if not _SEGMENT.match(segment):
+            raise ValueError(
+                "invalid prefix %r: each '/'-separated part must be letters, digits, "
+                "'_', '~', '-' or '.', and not start with '.'" % (prefix,))
+    return stripped
+
+
+class SockJSMultiFactory(ServerFactory):
+    """Several SockJS services on one port, each under its own prefix."""
+
+    log = Logger()
+
+    def __init__(self, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
+        self.clock = reactor
+        self.flusher = Flusher(reactor)
+        self.services = {}
+        self._by_length = []
+        self.max_body = 1
+
+    def addFactory(self, factory, prefix, options=None):
+        """Serve ``factory`` at ``http://host:port/<prefix>``."""
+        prefix = _validate_prefix(prefix)
+        options = Options.from_dict(options)
+        for existing in self.services:
+            if existing == prefix:
+                raise ValueError("prefix %r is already used" % (prefix,))
+            if existing == "" or prefix == "" or existing.startswith(prefix + "/") \
+                    or prefix.startswith(existing + "/"):
+                raise ValueError("prefix %r overlaps prefix %r" % (prefix, existing))
+        service = Service(factory, options, prefix, self.clock, self.flusher)
+        self.services[prefix] = service
+        self._by_length = sorted(self.services.values(), key=lambda s: -len(s.prefix))
+        self.max_body = max(self.max_body, options.max_message_size)
+        return service
+
+    def buildProtocol(self, addr):
+        return HTTPChannel(self)
+
+    def find_service(self, path):
+        """(service, path below its prefix), or (None, None)."""
+        for service in self._by_length:
+            prefix = service.prefix
+            if not prefix:
+                return service, path
+            if path.startswith("/" + prefix):
+                rest = path[len(prefix) + 1:]
+                if rest == "" or rest[0] == "/":
+                    return service, rest
+        return None, None
+
+    def handle(self, channel, request, response):
+        service, subpath = self.find_service(request.path)
+        if service is None:
+            return handlers.not_found(response)
+        if len(request.body) > service.options.max_message_size:
+            return response.error(413, "Request body too large.", close=True)
+        handlers.handle(service, channel, request, response, subpath)
+
+    def startFactory(self):
+        if not _logged_implementation:
+            _logged_implementation.append(True)
+            self.log.info("txsockjs kernels: {implementation}{why}",
+                          implementation=_speedups.IMPLEMENTATION,
+                          why=" (%s)" % _speedups.FALLBACK_REASON if _speedups.FALLBACK_REASON else "")
+        for service in self.services.values():
+            service.factory.doStart()
+
+    def stopFactory(self):
+        for service in self.services.values():
+            service.shutdown()
+            service.factory.doStop()
+
+
+class SockJSFactory(SockJSMultiFactory):
+    """One SockJS service at the root of the port."""
+
+    def __init__(self, factory, options=None, reactor=None):
+        SockJSMultiFactory.__init__(self, reactor)
+        self.addFactory(factory, "", options)

@@ -1,0 +1,12 @@
+"""SockJS frames: the fixed ones, and the kernels that build the others."""
+
+from txsockjs._speedups import (  # noqa: F401  (re-exported)
+    PayloadError, decode_messages, encode_close, encode_messages, quote,
+    wrap_eventsource, wrap_htmlfile, wrap_jsonp,
+)
+
+OPEN = b"o"
+HEARTBEAT = b"h"
+CLOSE_GO_AWAY = encode_close(3000, "Go away!")
+CLOSE_ANOTHER_CONNECTION = encode_close(2010, "Another connection still open")
+CLOSE_INTERRUPTED = encode_close(1002, "Connection interrupted")

@@ -1,0 +1,242 @@
+"""HTTP/1.x requests in, response heads out.
+
+:class:`RequestReader` is incremental and strict: it is fed bytes as they
+arrive and hands out one complete :class:`Request` at a time, so pipelined
+requests wait their turn.  Limits are enforced while reading; a violation
+raises :class:`HTTPError` carrying the status to answer with.
+"""
+
+import re
+from urllib.parse import parse_qs
+
+from txsockjs._speedups import HTTPError, parse_request_head
+
+MAX_REQUEST_LINE = 8192
+MAX_HEAD = 64 * 1024
+MAX_CHUNK_LINE = 1024
+
+_END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
+_DIGITS = re.compile(r"[0-9]+\Z")
+_HEX_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[^\r\n]*)?\Z")
+
+REASONS = {
+    101: "Switching Protocols", 200: "OK", 204: "No Content", 304: "Not Modified",
+    400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    408: "Request Timeout", 411: "Length Required", 413: "Content Too Large",
+    414: "URI Too Long", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
+}
+
+
+class Request(object):
+    """One parsed request.  ``headers`` maps lower-case names to str values."""
+
+    __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive")
+
+    def __init__(self, method, target, minor, headers, body=b""):
+        self.method = method
+        self.target = target
+        path, _, query = target.partition("?")
+        if path.startswith("http://") or path.startswith("https://"):
+            # absolute-form: keep only the path
+            rest = path.split("//", 1)[1]
+            slash = rest.find("/")
+            path = rest[slash:] if slash >= 0 else "/"
+        self.path = path
+        self.query = query
+        self.minor = minor
+        self.headers = headers
+        self.body = body
+        tokens = connection_tokens(headers)
+        if minor >= 1:
+            self.keep_alive = "close" not in tokens
+        else:
+            self.keep_alive = "keep-alive" in tokens
+
+    def query_param(self, name):
+        """The first value of query parameter ``name``, or None."""
+        if not self.query:
+            return None
+        values = parse_qs(self.query, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+    def __repr__(self):
+        return "<Request %s %s HTTP/1.%d>" % (self.method, self.target, self.minor)
+
+
+def connection_tokens(headers):
+    value = headers.get("connection")
+    if not value:
+        return ()
+    return [token.strip().lower() for token in value.split(",")]
+
+
+_HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS = range(6)
+
+
+class RequestReader(object):
+    """Incremental request parser: ``feed()`` bytes, ``next_request()`` out."""
+
+    def __init__(self, max_body=1 << 20, max_head=MAX_HEAD, max_request_line=MAX_REQUEST_LINE):
+        self.max_body = max_body
+        self.max_head = max_head
+        self.max_request_line = max_request_line
+        self._buf = bytearray()
+        self._searched = 0
+        self._state = _HEAD
+        self._request = None
+        self._remaining = 0
+        self._body = None
+
+    def feed(self, data):
+        self._buf += data
+
+    @property
+    def buffered(self):
+        return len(self._buf)
+
+    def take_buffered(self):
+        """Everything not yet parsed (what follows a WebSocket upgrade)."""
+        data = bytes(self._buf)
+        del self._buf[:]
+        self._searched = 0
+        return data
+
+    def next_request(self):
+        """A complete Request, or None when more bytes are needed."""
+        if self._state == _HEAD:
+            if not self._read_head():
+                return None
+        if self._state == _BODY:
+            if len(self._buf) < self._remaining:
+                return None
+            self._body = bytes(self._buf[:self._remaining])
+            del self._buf[:self._remaining]
+            return self._finish()
+        while self._state in (_CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS):
+            if not self._read_chunked_step():
+                return None
+            if self._state == _HEAD:
+                return self._finish()
+        return None
+
+    def _read_head(self):
+        buf = self._buf
+        # Tolerate the empty lines some clients send between requests.
+        while buf[:2] == b"\r\n" or buf[:1] == b"\n":
+            del buf[:2 if buf[:1] == b"\r" else 1]
+        found = _END_OF_HEAD.search(buf, max(0, self._searched - 3))
+        if found is None:
+            self._searched = len(buf)
+            line_end = buf.find(b"\n")
+            if line_end < 0 and len(buf) > self.max_request_line:
+                raise HTTPError(414, "Request line too long")
+            if len(buf) > self.max_head:
+                raise HTTPError(431, "Request head too large")
+            return False
+        end = found.end()
+        if end > self.max_head:
+            raise HTTPError(431, "Request head too large")
+        line_end = buf.find(b"\n")
+        if line_end > self.max_request_line:
+            raise HTTPError(414, "Request line too long")
+        head = bytes(buf[:found.start()])
+        del buf[:end]
+        self._searched = 0
+        method, target, minor, headers = parse_request_head(head)
+        self._request = (method, target, minor, headers)
+        self._body = b""
+        encoding = headers.get("transfer-encoding")
+        length = headers.get("content-length")
+        if encoding is not None:
+            if length is not None:
+                raise HTTPError(400, "Both Content-Length and Transfer-Encoding")
+            if encoding.strip().lower() != "chunked":
+                raise HTTPError(501, "Unsupported Transfer-Encoding")
+            if minor == 0:
+                raise HTTPError(400, "Transfer-Encoding in an HTTP/1.0 request")
+            self._body = bytearray()
+            self._state = _CHUNK_SIZE
+        elif length is not None:
+            if _DIGITS.match(length) is None:
+                raise HTTPError(400, "Malformed Content-Length")
+            size = int(length)
+            if size > self.max_body:
+                raise HTTPError(413, "Request body too large")
+            self._remaining = size
+            self._state = _BODY
+        else:
+            self._state = _BODY
+            self._remaining = 0
+        return True
+
+    def _read_chunked_step(self):
+        buf = self._buf
+        if self._state == _CHUNK_SIZE or self._state == _TRAILERS:
+            line_end = buf.find(b"\r\n")
+            if line_end < 0:
+                if len(buf) > MAX_CHUNK_LINE:
+                    raise HTTPError(400, "Chunk line too long")
+                return False
+            line = bytes(buf[:line_end])
+            del buf[:line_end + 2]
+            if self._state == _TRAILERS:
+                if not line:
+                    self._state = _HEAD
+                return True
+            found = _HEX_SIZE.match(line)
+            if found is None:
+                raise HTTPError(400, "Malformed chunk size")
+            size = int(found.group(1), 16)
+            if size == 0:
+                self._state = _TRAILERS
+            else:
+                if len(self._body) + size > self.max_body:
+                    raise HTTPError(413, "Request body too large")
+                self._remaining = size
+                self._state = _CHUNK_DATA
+            return True
+        if self._state == _CHUNK_DATA:
+            if not buf:
+                return False
+            take = min(len(buf), self._remaining)
+            self._body += buf[:take]
+            del buf[:take]
+            self._remaining -= take
+            if self._remaining == 0:
+                self._state = _CHUNK_END
+            return True
+        # _CHUNK_END: the CRLF after a chunk's data
+        if len(buf) < 2:
+            return False
+        if buf[:2] != b"\r\n":
+            raise HTTPError(400, "Malformed chunk terminator")
+        del buf[:2]
+        self._state = _CHUNK_SIZE
+        return True
+
+    def _finish(self):
+        method, target, minor, headers = self._request
+        request = Request(method, target, minor, headers, bytes(self._body))
+        self._request = None
+        self._body = None
+        self._state = _HEAD
+        return request
+
+
+def response_head(status, headers):
+    """The bytes of a response head; ``headers`` is a list of (name, value)."""
+    lines = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, "Unknown"))]
+    for name, value in headers:
+        lines.append("%s: %s" % (name, value))
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def chunk(data):
+    """One HTTP/1.1 chunk."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"

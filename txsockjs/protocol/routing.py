@@ -1,0 +1,44 @@
+"""Paths inside one service, to what should answer them."""
+
+import re
+
+GREETING = "greeting"
+INFO = "info"
+IFRAME = "iframe"
+RAW_WEBSOCKET = "raw_websocket"
+SESSION = "session"
+
+_IFRAME = re.compile(r"/iframe[^/]*\.html\Z")
+_SESSION = re.compile(r"/([^/.]+)/([^/.]+)/([^/]+)\Z")
+
+
+class Route(object):
+    __slots__ = ("kind", "server_id", "session_id", "transport")
+
+    def __init__(self, kind, server_id=None, session_id=None, transport=None):
+        self.kind = kind
+        self.server_id = server_id
+        self.session_id = session_id
+        self.transport = transport
+
+    def __repr__(self):
+        return "Route(%r, %r, %r, %r)" % (self.kind, self.server_id, self.session_id, self.transport)
+
+
+def route(path):
+    """Route the part of a path below the service prefix; None means 404.
+
+    ``path`` is ``""`` or starts with ``/``; the query string is not part of it.
+    """
+    if path == "" or path == "/":
+        return Route(GREETING)
+    if path == "/info":
+        return Route(INFO)
+    if path == "/websocket":
+        return Route(RAW_WEBSOCKET)
+    if _IFRAME.match(path):
+        return Route(IFRAME)
+    found = _SESSION.match(path)
+    if found is not None:
+        return Route(SESSION, found.group(1), found.group(2), found.group(3))
+    return None

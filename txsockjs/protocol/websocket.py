@@ -1,0 +1,197 @@
+"""RFC 6455 WebSocket (and the old hixie-76 handshake), sans I/O.
+
+:class:`WebSocketStream` turns frames from the kernel parser into events:
+whole text messages (UTF-8 checked as each fragment arrives, so invalid text
+fails at once, not at the end of the message), pings, pongs and the close
+handshake.  Errors raise :class:`WebSocketError` carrying the close code.
+"""
+
+import base64
+import codecs
+import hashlib
+import struct
+
+from txsockjs._speedups import FrameParser, WebSocketError, build_frame
+
+OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
+OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+TEXT, PING, PONG, CLOSE = "text", "ping", "pong", "close"
+
+# Close codes a peer may send (RFC 6455 7.4, IANA registry); 1005, 1006 and
+# 1015 are for reporting only and never appear on the wire.
+_VALID_CLOSE_CODES = frozenset([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014])
+
+
+def accept_key(key):
+    """The Sec-WebSocket-Accept value for a Sec-WebSocket-Key."""
+    digest = hashlib.sha1((key + GUID).encode("ascii")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def valid_key(key):
+    try:
+        return len(base64.b64decode(key.encode("ascii"), validate=True)) == 16
+    except Exception:
+        return False
+
+
+def is_upgrade(request):
+    """Does the request ask for a WebSocket upgrade (Connection + Upgrade)?"""
+    upgrade = request.headers.get("upgrade", "").strip().lower()
+    connection = [t.strip().lower() for t in request.headers.get("connection", "").split(",")]
+    return upgrade == "websocket" and "upgrade" in connection
+
+
+def hixie76_challenge(key1, key2, key3):
+    """The 16-byte answer of the hixie-76 handshake; ValueError if keys are bad."""
+    numbers = []
+    for key in (key1, key2):
+        digits = int("".join(ch for ch in key if ch.isdigit()) or "x")
+        spaces = key.count(" ")
+        if spaces == 0 or digits % spaces:
+            raise ValueError("bad hixie-76 key")
+        numbers.append(digits // spaces)
+    return hashlib.md5(struct.pack(">II", numbers[0], numbers[1]) + key3).digest()
+
+
+def text_frame(payload):
+    """A server text frame for UTF-8 ``payload`` bytes."""
+    return build_frame(OP_TEXT, payload)
+
+
+def close_frame(code=None, reason=""):
+    if code is None:
+        return build_frame(OP_CLOSE, b"")
+    return build_frame(OP_CLOSE, struct.pack(">H", code) + reason.encode("utf-8")[:123])
+
+
+class WebSocketStream(object):
+    """Bytes from the client in, events out."""
+
+    __slots__ = ("_parser", "_max_message", "_fragments", "_size", "_decoder", "closed")
+
+    def __init__(self, max_message=1 << 20):
+        self._parser = FrameParser(max_payload=max_message)
+        self._max_message = max_message
+        self._fragments = None
+        self._size = 0
+        self._decoder = None
+        self.closed = False
+
+    def receive(self, data):
+        """A list of events: ``(TEXT, str)``, ``(PING, bytes)``, ``(PONG,
+        bytes)``, ``(CLOSE, code or None, reason)``.  Nothing follows CLOSE."""
+        events = []
+        if self.closed:
+            return events
+        for fin, opcode, payload in self._parser.feed(data):
+            if opcode == OP_TEXT or opcode == OP_CONTINUATION:
+                message = self._data_frame(fin, opcode, payload)
+                if message is not None:
+                    events.append((TEXT, message))
+            elif opcode == OP_BINARY:
+                if self._fragments is not None:
+                    raise WebSocketError(1002, "binary frame inside a fragmented message")
+                raise WebSocketError(1003, "binary messages are not supported")
+            elif opcode == OP_PING:
+                events.append((PING, payload))
+            elif opcode == OP_PONG:
+                events.append((PONG, payload))
+            else:  # OP_CLOSE
+                events.append(self._close_frame(payload))
+                self.closed = True
+                break
+        return events
+
+    def _data_frame(self, fin, opcode, payload):
+        if opcode == OP_TEXT:
+            if self._fragments is not None:
+                raise WebSocketError(1002, "new message inside a fragmented message")
+            if fin:
+                try:
+                    return payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise WebSocketError(1007, "invalid UTF-8 in text message")
+            self._fragments = []
+            self._size = 0
+            self._decoder = codecs.getincrementaldecoder("utf-8")()
+        elif self._fragments is None:
+            raise WebSocketError(1002, "continuation frame without a message")
+        self._size += len(payload)
+        if self._size > self._max_message:
+            raise WebSocketError(1009, "message over the size limit")
+        try:
+            self._fragments.append(self._decoder.decode(payload, fin))
+        except UnicodeDecodeError:
+            raise WebSocketError(1007, "invalid UTF-8 in text message")
+        if not fin:
+            return None
+        message = "".join(self._fragments)
+        self._fragments = None
+        self._decoder = None
+        return message
+
+    @staticmethod
+    def _close_frame(payload):
+        if not payload:
+            return (CLOSE, None, "")
+        if len(payload) == 1:
+            raise WebSocketError(1002, "close frame with a 1-byte payload")
+        code = struct.unpack(">H", payload[:2])[0]
+        if code not in _VALID_CLOSE_CODES and not 3000 <= code <= 4999:
+            raise WebSocketError(1002, "invalid close code %d" % code)
+        try:
+            reason = payload[2:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise WebSocketError(1007, "invalid UTF-8 in close reason")
+        return (CLOSE, code, reason)
+
+
+class Hixie76Stream(object):
+    """The pre-RFC framing: ``0x00 <utf-8> 0xFF`` messages, ``0xFF 0x00`` close."""
+
+    __slots__ = ("_buf", "_max_message", "closed")
+
+    def __init__(self, max_message=1 << 20):
+        self._buf = bytearray()
+        self._max_message = max_message
+        self.closed = False
+
+    def receive(self, data):
+        events = []
+        if self.closed:
+            return events
+        buf = self._buf
+        buf += data
+        while buf:
+            if buf[0] == 0x00:
+                end = buf.find(b"\xff")
+                if end < 0:
+                    if len(buf) > self._max_message + 1:
+                        raise WebSocketError(1009, "message over the size limit")
+                    break
+                try:
+                    events.append((TEXT, bytes(buf[1:end]).decode("utf-8")))
+                except UnicodeDecodeError:
+                    raise WebSocketError(1007, "invalid UTF-8")
+                del buf[:end + 1]
+            elif buf[0] == 0xFF:
+                if len(buf) < 2:
+                    break
+                self.closed = True
+                events.append((CLOSE, None, ""))
+                break
+            else:
+                raise WebSocketError(1002, "bad hixie-76 frame")
+        return events
+
+    @staticmethod
+    def text_frame(payload):
+        return b"\x00" + payload + b"\xff"
+
+    @staticmethod
+    def close_frame(code=None, reason=""):
+        return b"\xff\x00"

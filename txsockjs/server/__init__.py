@@ -1,0 +1,1 @@
+"""The Twisted layer: sockets, timers and backpressure around the pure core."""

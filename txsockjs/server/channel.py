@@ -1,0 +1,170 @@
+"""One TCP connection speaking HTTP/1.x, until it may become a WebSocket."""
+
+from twisted.internet.interfaces import IPushProducer
+from twisted.internet.protocol import Protocol
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from txsockjs._speedups import HTTPError
+from txsockjs.protocol.http import REASONS, RequestReader
+from txsockjs.server.response import Response
+
+# Pipelined bytes we hold while a response is in progress before we stop
+# reading from the socket.
+MAX_PIPELINED = 256 * 1024
+
+
+@implementer(IPushProducer)
+class HTTPChannel(Protocol):
+    """Reads requests one at a time and hands each to the site.
+
+    Pipelined requests wait until the response before them is finished, so
+    responses go out in order.  After a WebSocket upgrade every byte goes to
+    the ``upgraded`` handler instead.  The channel registers itself as the
+    transport's producer so that a full socket buffer pauses whatever feeds
+    the current response (the session's application, for one).
+    """
+
+    log = Logger()
+
+    def __init__(self, site):
+        self.site = site
+        self.reader = RequestReader(max_body=site.max_body)
+        self.response = None
+        self.upgraded = None
+        self.on_pause = None
+        self._closing = False
+        self._processing = False
+        self._reading_paused = False
+
+    def connectionMade(self):
+        self.transport.registerProducer(self, True)
+
+    # -- input -------------------------------------------------------------
+
+    def dataReceived(self, data):
+        if self.upgraded is not None:
+            self.upgraded.data_received(data)
+            return
+        if self._closing:
+            return
+        self.reader.feed(data)
+        self._process()
+
+    def _process(self):
+        if self._processing:
+            return
+        self._processing = True
+        try:
+            while self.response is None and self.upgraded is None and not self._closing:
+                try:
+                    request = self.reader.next_request()
+                except HTTPError as error:
+                    self._refuse(error)
+                    return
+                if request is None:
+                    break
+                self._dispatch(request)
+            if self.response is not None and self.reader.buffered > MAX_PIPELINED:
+                self._pause_reading()
+            elif self._reading_paused and self.response is None:
+                self._resume_reading()
+        finally:
+            self._processing = False
+
+    def _dispatch(self, request):
+        response = Response(self, request)
+        self.response = response
+        try:
+            self.site.handle(self, request, response)
+        except Exception:
+            self.log.failure("Error while handling {request!r}", request=request)
+            if not response.finished:
+                if response.started:
+                    self.response = None
+                    self._closing = True
+                    self.transport.abortConnection()
+                else:
+                    response.error(500, "Internal server error.", close=True)
+
+    def _refuse(self, error):
+        peer = self.transport.getPeer()
+        self.log.info("Bad request from {peer}: {status} {reason}",
+                      peer=getattr(peer, "host", peer), status=error.status, reason=error.reason)
+        body = (error.reason + "\n").encode("utf-8")
+        head = "HTTP/1.1 %d %s\r\nContent-Type: text/plain;charset=UTF-8\r\n" \
+               "Content-Length: %d\r\nConnection: close\r\n\r\n" % (
+                   error.status, REASONS.get(error.status, "Error"), len(body))
+        self._closing = True
+        if self.response is None:
+            self.transport.write(head.encode("ascii") + body)
+        self.transport.loseConnection()
+
+    # -- output ------------------------------------------------------------
+
+    def write(self, data):
+        self.transport.write(data)
+
+    def response_finished(self, response, close):
+        if response is not self.response:
+            return
+        self.response = None
+        self.on_pause = None
+        if close:
+            self._closing = True
+            self.transport.loseConnection()
+            return
+        if self._reading_paused:
+            self._resume_reading()
+        if self.reader.buffered and not self._processing:
+            # A pipelined request waits for the next turn: we may be deep
+            # inside a session that is still sending the frame that
+            # finished this response.
+            self.site.clock.callLater(0, self._process)
+
+    def upgrade(self, handler):
+        """Hand the connection to a WebSocket handler (after the 101 head)."""
+        self.response = None
+        self.upgraded = handler
+        self._resume_reading()
+        leftover = self.reader.take_buffered()
+        if leftover:
+            handler.data_received(leftover)
+
+    # -- flow control ------------------------------------------------------
+
+    def _pause_reading(self):
+        if not self._reading_paused:
+            self._reading_paused = True
+            self.transport.pauseProducing()
+
+    def _resume_reading(self):
+        if self._reading_paused:
+            self._reading_paused = False
+            self.transport.resumeProducing()
+
+    def pauseProducing(self):
+        """The socket's send buffer is full."""
+        if self.on_pause is not None:
+            self.on_pause(True)
+
+    def resumeProducing(self):
+        if self.on_pause is not None:
+            self.on_pause(False)
+
+    def stopProducing(self):
+        pass
+
+    # -- end ---------------------------------------------------------------
+
+    def connectionLost(self, reason):
+        self._closing = True
+        response = self.response
+        self.response = None
+        if response is not None:
+            response.lost()
+        upgraded = self.upgraded
+        self.upgraded = None
+        if upgraded is not None:
+            upgraded.connection_lost(reason)
+        self.on_pause = None

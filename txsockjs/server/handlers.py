@@ -1,0 +1,209 @@
+"""Answers for every SockJS URL of one service."""
+
+import json
+import re
+import secrets
+import time
+from email.utils import formatdate
+from urllib.parse import parse_qs, unquote
+
+from twisted.logger import Logger
+
+from txsockjs.protocol import routing
+from txsockjs.protocol.frames import PayloadError, decode_messages, wrap_jsonp
+from txsockjs.protocol.transports import PLAIN, TRANSPORTS, htmlfile_prelude
+from txsockjs.server.receivers import HTTPReceiver
+from txsockjs.server import websocket
+
+log = Logger()
+
+NO_CACHE = ("Cache-Control", "no-store, no-cache, no-transform, must-revalidate, max-age=0")
+ONE_YEAR = 31536000
+_CALLBACK = re.compile(r"[a-zA-Z0-9\-_.]+\Z")
+_COOKIE_VALUE = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+\Z")
+
+
+def cache_for_a_year():
+    return [("Cache-Control", "public, max-age=%d" % ONE_YEAR),
+            ("Expires", formatdate(time.time() + ONE_YEAR, usegmt=True))]
+
+
+def cors(request):
+    origin = request.headers.get("origin")
+    if origin:
+        return [("Access-Control-Allow-Origin", origin),
+                ("Access-Control-Allow-Credentials", "true"), ("Vary", "Origin")]
+    return [("Access-Control-Allow-Origin", "*")]
+
+
+def jsessionid(request, options):
+    """Set-Cookie for sticky load balancers, when the service asks for it."""
+    if not options.cookie_needed:
+        return []
+    value = "dummy"
+    for part in request.headers.get("cookie", "").split(";"):
+        name, _, cookie = part.strip().partition("=")
+        if name == "JSESSIONID" and _COOKIE_VALUE.match(cookie):
+            value = cookie
+            break
+    return [("Set-Cookie", "JSESSIONID=%s; path=/" % value)]
+
+
+def preflight(request, response, methods, extra=()):
+    headers = cache_for_a_year() + [
+        ("Access-Control-Max-Age", str(ONE_YEAR)),
+        ("Access-Control-Allow-Methods", methods),
+    ]
+    wanted = request.headers.get("access-control-request-headers")
+    if wanted:
+        headers.append(("Access-Control-Allow-Headers", wanted))
+    response.send(204, headers + cors(request) + list(extra))
+
+
+def method_not_allowed(response, methods):
+    response.send(405, [("Allow", ", ".join(methods))])
+
+
+def not_found(response):
+    response.error(404, "Not found.")
+
+
+def handle(service, channel, request, response, subpath):
+    """Route one request below the service prefix and answer it."""
+    route = routing.route(subpath)
+    if route is None:
+        return not_found(response)
+    kind = route.kind
+    method = request.method
+    if kind == routing.SESSION:
+        return _session_request(service, channel, request, response, route)
+    if kind == routing.GREETING:
+        if method not in ("GET", "HEAD"):
+            return method_not_allowed(response, ("GET", "HEAD"))
+        return response.send(200, [("Content-Type", PLAIN)], b"Welcome to SockJS!\n")
+    if kind == routing.INFO:
+        if method == "OPTIONS":
+            return preflight(request, response, "OPTIONS, GET")
+        if method not in ("GET", "HEAD"):
+            return method_not_allowed(response, ("GET", "HEAD", "OPTIONS"))
+        return _info(service, request, response)
+    if kind == routing.IFRAME:
+        if method not in ("GET", "HEAD"):
+            return method_not_allowed(response, ("GET", "HEAD"))
+        return _iframe(service, request, response)
+    # raw websocket
+    if not service.options.websocket:
+        return not_found(response)
+    if method != "GET":
+        return method_not_allowed(response, ("GET",))
+    return websocket.upgrade(service, channel, request, response, raw=True)
+
+
+def _info(service, request, response):
+    options = service.options
+    body = json.dumps({
+        "websocket": options.websocket,
+        "cookie_needed": options.cookie_needed,
+        "origins": ["*:*"],
+        "entropy": secrets.randbits(32),
+    }).encode("ascii")
+    headers = [("Content-Type", "application/json;charset=UTF-8"), NO_CACHE] + cors(request)
+    response.send(200, headers, body)
+
+
+def _iframe(service, request, response):
+    etag = service.iframe_etag
+    if request.headers.get("if-none-match") == etag:
+        return response.send(304, [("ETag", etag)] + cache_for_a_year())
+    headers = [("Content-Type", "text/html;charset=UTF-8"), ("ETag", etag)] + cache_for_a_year()
+    response.send(200, headers, service.iframe_body)
+
+
+def _session_request(service, channel, request, response, route):
+    transport = TRANSPORTS.get(route.transport)
+    if transport is None:
+        return not_found(response)
+    if transport.name == "websocket" and not service.options.websocket:
+        return not_found(response)
+    method = request.method
+    if method not in transport.methods:
+        return method_not_allowed(response, transport.methods)
+    if method == "OPTIONS":
+        return preflight(request, response, ", ".join(transport.methods),
+                         jsessionid(request, service.options))
+    if transport.name == "websocket":
+        return websocket.upgrade(service, channel, request, response, raw=False)
+    if transport.receiving:
+        return _receive(service, channel, request, response, route.session_id, transport)
+    return _send(service, request, response, route.session_id, transport)
+
+
+def _callback(request, response):
+    """The validated ``c`` parameter as bytes, or None after a 500."""
+    callback = request.query_param("c")
+    if not callback:
+        response.error(500, '"callback" parameter required')
+        return None
+    if _CALLBACK.match(callback) is None:
+        response.error(500, 'invalid "callback" parameter')
+        return None
+    return callback.encode("ascii")
+
+
+def _receive(service, channel, request, response, session_id, transport):
+    """A receiving request: attach it to the session (creating it if new)."""
+    options = service.options
+    wrap = transport.wrap
+    prelude = transport.prelude
+    if transport.needs_callback:
+        callback = _callback(request, response)
+        if callback is None:
+            return
+        if transport.name == "htmlfile":
+            prelude = htmlfile_prelude(callback.decode("ascii"))
+        else:
+            wrap = lambda frame: wrap_jsonp(callback, frame)  # noqa: E731
+    session = service.sessions.get(session_id)
+    if session is None:
+        session = service.new_session(session_id, channel)
+        if session is None:
+            return response.error(503, "Service refused the connection.")
+    headers = [("Content-Type", transport.content_type), NO_CACHE]
+    if transport.cors:
+        headers += cors(request)
+    headers += jsessionid(request, options)
+    if transport.streaming:
+        receiver = HTTPReceiver(response, session, wrap, options.streaming_limit)
+        response.start_streaming(200, headers, prelude)
+    else:
+        # A polling response is complete, with a Content-Length, once its
+        # one frame is known.
+        receiver = HTTPReceiver(response, session, wrap, 0, headers)
+    channel.on_pause = session.delegate.write_paused
+    session.attach(receiver)
+
+
+def _send(service, request, response, session_id, transport):
+    """xhr_send / jsonp_send: deliver the client's messages to the session."""
+    session = service.sessions.get(session_id)
+    if session is None:
+        return not_found(response)
+    body = request.body
+    if transport.name == "jsonp_send":
+        content_type = request.headers.get("content-type", "").lower()
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            values = parse_qs(body, keep_blank_values=True).get(b"d")
+            body = values[0] if values else b""
+    try:
+        messages = decode_messages(body)
+    except PayloadError as error:
+        log.info("Bad {transport} body for session {sid}: {error}",
+                 transport=transport.name, sid=session_id, error=str(error))
+        return response.error(500, str(error))
+    session.messages_received(messages)
+    headers = [("Content-Type", PLAIN), NO_CACHE] + cors(request) + \
+        jsessionid(request, service.options)
+    if transport.name == "xhr_send":
+        response.send(204, headers)
+    else:
+        response.send(200, headers, b"ok")

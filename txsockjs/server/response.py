@@ -1,0 +1,95 @@
+"""One HTTP response on a channel: complete or streaming, keep-alive or not."""
+
+from txsockjs.protocol.http import LAST_CHUNK, chunk, response_head
+
+_NO_BODY_STATUSES = (101, 204, 304)
+
+
+class Response(object):
+    """Writes one response for ``request`` on ``channel``.
+
+    Framing follows the request: on HTTP/1.1 a streaming body is chunked (one
+    chunk per write) and the connection may stay open; on HTTP/1.0 a
+    streaming body is raw and the connection closes when it ends.
+    ``on_lost`` is called if the connection drops before ``finish()``.
+    """
+
+    __slots__ = ("channel", "request", "finished", "started", "on_lost", "_chunked", "_close_after", "_head_only")
+
+    def __init__(self, channel, request):
+        self.channel = channel
+        self.request = request
+        self.finished = False
+        self.started = False
+        self.on_lost = None
+        self._chunked = False
+        self._close_after = not request.keep_alive
+        self._head_only = request.method == "HEAD"
+
+    def send(self, status, headers, body=b""):
+        """A complete response with a Content-Length."""
+        headers = list(headers)
+        if status not in _NO_BODY_STATUSES:
+            headers.append(("Content-Length", str(len(body))))
+        self._add_connection_header(headers)
+        data = response_head(status, headers)
+        self.started = True
+        if body and not self._head_only and status not in _NO_BODY_STATUSES:
+            data += body
+        self.channel.write(data)
+        self.finish()
+
+    def start_streaming(self, status, headers, first=b""):
+        """Send the head of a streaming response, and ``first`` as its first piece."""
+        headers = list(headers)
+        if self.request.minor >= 1:
+            self._chunked = True
+            headers.append(("Transfer-Encoding", "chunked"))
+        else:
+            self._close_after = True
+        self._add_connection_header(headers)
+        data = response_head(status, headers)
+        self.started = True
+        if first:
+            data += chunk(first) if self._chunked else first
+        self.channel.write(data)
+
+    def write(self, data):
+        if self.finished or not data:
+            return
+        self.channel.write(chunk(data) if self._chunked else data)
+
+    def finish(self):
+        if self.finished:
+            return
+        self.finished = True
+        self.on_lost = None
+        if self._chunked:
+            self.channel.write(LAST_CHUNK)
+        self.channel.response_finished(self, self._close_after)
+
+    def lost(self):
+        """The connection went away under this response."""
+        if self.finished:
+            return
+        self.finished = True
+        on_lost = self.on_lost
+        self.on_lost = None
+        if on_lost is not None:
+            on_lost()
+
+    def error(self, status, text, headers=(), close=False):
+        """A short plain-text error response."""
+        if close:
+            self._close_after = True
+        body = text.encode("utf-8") + b"\n" if text else b""
+        headers = list(headers)
+        if body:
+            headers.append(("Content-Type", "text/plain;charset=UTF-8"))
+        self.send(status, headers, body)
+
+    def _add_connection_header(self, headers):
+        if self._close_after:
+            headers.append(("Connection", "close"))
+        elif self.request.minor == 0:
+            headers.append(("Connection", "keep-alive"))

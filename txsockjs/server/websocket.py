@@ -1,0 +1,237 @@
+"""WebSocket connections: the SockJS ``websocket`` transport and the raw
+``/websocket`` endpoint, over RFC 6455 or the old hixie-76 framing."""
+
+from twisted.internet.interfaces import ISSLTransport
+from twisted.logger import Logger
+
+from txsockjs._speedups import WebSocketError, build_frame
+from txsockjs.protocol import websocket as ws
+from txsockjs.protocol.frames import PayloadError, decode_messages
+from txsockjs.protocol.http import response_head
+
+log = Logger()
+
+# How long we wait for the client's close frame after sending ours.
+CLOSE_TIMEOUT = 5.0
+
+
+def upgrade(service, channel, request, response, raw):
+    """Answer a WebSocket handshake and switch the channel over."""
+    headers = request.headers
+    if headers.get("upgrade", "").strip().lower() != "websocket":
+        return response.error(400, 'Can "Upgrade" only to "WebSocket".')
+    if not ws.is_upgrade(request):
+        return response.error(400, '"Connection" must be "Upgrade".')
+    options = service.options
+    if "sec-websocket-key1" in headers and "sec-websocket-key2" in headers:
+        stream = ws.Hixie76Stream(options.max_message_size)
+        handler = WebSocketHandler(service, channel, stream, ws.Hixie76Stream.text_frame,
+                                   ws.Hixie76Stream.close_frame, hixie76=True)
+        location = "%s://%s%s" % (
+            "wss" if ISSLTransport.providedBy(channel.transport) else "ws",
+            headers.get("host", ""), request.target)
+        head = [("Upgrade", "WebSocket"), ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Location", location)]
+        if "origin" in headers:
+            head.append(("Sec-WebSocket-Origin", headers["origin"]))
+        handler.hixie76_keys = (headers["sec-websocket-key1"], headers["sec-websocket-key2"])
+    else:
+        if headers.get("sec-websocket-version", "").strip() != "13":
+            return response.error(426, "Only WebSocket version 13 is supported.",
+                                  [("Sec-WebSocket-Version", "13")])
+        key = headers.get("sec-websocket-key", "").strip()
+        if not ws.valid_key(key):
+            return response.error(400, "Invalid Sec-WebSocket-Key.")
+        stream = ws.WebSocketStream(options.max_message_size)
+        handler = WebSocketHandler(service, channel, stream, ws.text_frame, ws.close_frame)
+        head = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Accept", ws.accept_key(key))]
+    if raw:
+        delegate = service.new_delegate(channel)
+        target = RawWebSocketSession(handler, delegate) if delegate is not None else None
+    else:
+        # Websocket sessions are not registered: two websockets may use the
+        # same session id at once, each its own session.
+        session_id = request.path.rsplit("/", 2)[-2]
+        target = service.new_session(session_id, channel, register=False)
+    if target is None:
+        return response.error(503, "Service refused the connection.")
+    response.finished = True
+    response.started = True
+    channel.write(response_head(101, head))
+    channel.upgrade(handler)
+    handler.start(target, raw)
+
+
+class RawWebSocketSession(object):
+    """The raw endpoint's stand-in for a Session: no SockJS framing."""
+
+    __slots__ = ("handler", "delegate", "closed")
+
+    def __init__(self, handler, delegate):
+        self.handler = handler
+        self.delegate = delegate
+        self.closed = False
+
+    def send(self, message):
+        if self.closed:
+            return False
+        self.handler.send_payload(message.encode("utf-8"))
+        return True
+
+    def close(self, code=3000, reason="Go away!"):
+        if not self.closed:
+            self.handler.close(code, reason)
+            self.ended(True)
+
+    def ended(self, clean):
+        if not self.closed:
+            self.closed = True
+            self.delegate.closed(clean)
+
+
+class WebSocketHandler(object):
+    """One upgraded connection; it is also the session's receiver."""
+
+    __slots__ = ("service", "channel", "stream", "text_frame", "close_frame", "hixie76",
+                 "hixie76_keys", "target", "raw", "close_sent", "close_received",
+                 "_close_timer", "_pending")
+
+    def __init__(self, service, channel, stream, text_frame, close_frame, hixie76=False):
+        self.service = service
+        self.channel = channel
+        self.stream = stream
+        self.text_frame = text_frame
+        self.close_frame = close_frame
+        self.hixie76 = hixie76
+        self.hixie76_keys = None
+        self.target = None
+        self.raw = False
+        self.close_sent = False
+        self.close_received = False
+        self._close_timer = None
+        self._pending = b""
+
+    def start(self, target, raw):
+        self.target = target
+        self.raw = raw
+        if self.hixie76_keys is None:
+            self._open()
+        else:
+            self.data_received(b"")  # key3 may have come with the head
+
+    def _open(self):
+        if self.raw:
+            self.target.delegate.opened(self.target)
+        else:
+            self.channel.on_pause = self.target.delegate.write_paused
+            self.target.attach(self)
+
+    # -- from the network ------------------------------------------------------
+
+    def data_received(self, data):
+        if self.hixie76_keys is not None:
+            if self.target is None:
+                self._pending += data
+                return
+            data = self._pending + data
+            self._pending = b""
+            if len(data) < 8:
+                self._pending = data
+                return
+            key1, key2 = self.hixie76_keys
+            self.hixie76_keys = None
+            try:
+                answer = ws.hixie76_challenge(key1, key2, data[:8])
+            except ValueError:
+                self.channel.transport.loseConnection()
+                return
+            self.channel.write(answer)
+            data = data[8:]
+            self._open()
+        if self.close_received:
+            return
+        try:
+            events = self.stream.receive(data)
+        except WebSocketError as error:
+            log.info("WebSocket protocol error: {error}", error=str(error))
+            self._fail(error.code, error.reason)
+            return
+        for event in events:
+            kind = event[0]
+            if kind == ws.TEXT:
+                self._message(event[1])
+                if self.close_sent:
+                    return
+            elif kind == ws.PING:
+                self.channel.write(build_frame(ws.OP_PONG, event[1]))
+            elif kind == ws.CLOSE:
+                self.close_received = True
+                if not self.close_sent:
+                    self.close_sent = True
+                    self.channel.write(self.close_frame(event[1] if event[1] is not None else None))
+                self.channel.transport.loseConnection()
+                return
+
+    def _message(self, text):
+        if self.raw:
+            self.target.delegate.messages_received([text])
+            return
+        if not text:
+            return
+        try:
+            messages = decode_messages(text.encode("utf-8"))
+        except PayloadError:
+            log.info("Broken JSON on a SockJS websocket; closing it")
+            self.channel.transport.loseConnection()
+            self.close_sent = True
+            return
+        self.target.messages_received(messages)
+
+    def _fail(self, code, reason):
+        if not self.close_sent:
+            self.close_sent = True
+            self.channel.write(self.close_frame(code, reason))
+        self.channel.transport.loseConnection()
+
+    def connection_lost(self, reason):
+        timer = self._close_timer
+        self._close_timer = None
+        if timer is not None and timer.active():
+            timer.cancel()
+        clean = self.close_received
+        target = self.target
+        if target is None:
+            return
+        if self.raw:
+            target.ended(clean)
+        else:
+            target.receiver_lost(self, clean)
+
+    # -- to the network (session receiver interface) -------------------------------
+
+    def send_payload(self, payload):
+        if not self.close_sent:
+            self.channel.write(self.text_frame(payload))
+
+    def send_frame(self, frame):
+        if self.close_sent:
+            return False
+        self.channel.write(self.text_frame(frame))
+        return True
+
+    def finish(self):
+        self.close(1000, "Normal closure")
+
+    def close(self, code, reason):
+        """Start the close handshake; the socket closes when the client
+        answers, or after CLOSE_TIMEOUT."""
+        if self.close_sent:
+            return
+        self.close_sent = True
+        self.channel.write(self.close_frame(code, reason))
+        if self.hixie76 or self.close_received:
+            self.channel.transport.loseConnection()
+        else:
+            self._close_timer = self.service.clock.callLater(
+                CLOSE_TIMEOUT, self.channel.transport.loseConnection)
