@@ -23,7 +23,8 @@ from zope.interface import implementer
 
 
 def _replace_surrogates(error):
-    return ("\ufffd" * (error.end - error.start), error.end)
+    # bytes: the UTF-8 encoder only takes ASCII str replacements
+    return (b"\xef\xbf\xbd" * (error.end - error.start), error.end)
 
 
 codecs.register_error("txsockjs.replace-surrogates", _replace_surrogates)

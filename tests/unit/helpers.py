@@ -1,0 +1,99 @@
+"""Drive a txsockjs site in memory: StringTransport sockets, a fake clock."""
+
+from twisted.internet.address import IPv4Address
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+
+from txsockjs.factory import SockJSFactory, SockJSMultiFactory
+
+
+class Recorder(Protocol):
+    """An application protocol that records everything that happens to it."""
+
+    def __init__(self):
+        self.received = []
+        self.lost = []
+        self.made = 0
+
+    def connectionMade(self):
+        self.made += 1
+        self.factory.instances.append(self)
+        if self.factory.on_made:
+            self.factory.on_made(self)
+
+    def dataReceived(self, data):
+        self.received.append(data)
+        if self.factory.echo:
+            self.transport.write(data)
+
+    def connectionLost(self, reason):
+        self.lost.append(reason)
+
+
+class RecorderFactory(Factory):
+    protocol = Recorder
+
+    def __init__(self, echo=True, on_made=None):
+        self.instances = []
+        self.echo = echo
+        self.on_made = on_made
+
+
+class Client(object):
+    """One fake TCP connection to the site."""
+
+    def __init__(self, site, port=40000):
+        self.transport = StringTransport(
+            hostAddress=IPv4Address("TCP", "127.0.0.1", 8080),
+            peerAddress=IPv4Address("TCP", "127.0.0.1", port))
+        self.protocol = site.buildProtocol(self.transport.getPeer())
+        self.protocol.makeConnection(self.transport)
+
+    def send(self, data):
+        self.protocol.dataReceived(data)
+
+    def take(self):
+        data = self.transport.value()
+        self.transport.clear()
+        return data
+
+    def drop(self):
+        from twisted.internet.error import ConnectionLost
+        from twisted.python.failure import Failure
+        self.protocol.connectionLost(Failure(ConnectionLost()))
+
+    @property
+    def closed(self):
+        return self.transport.disconnecting
+
+
+def request(method, path, body=None, headers=(), version="1.1"):
+    lines = ["%s %s HTTP/%s" % (method, path, version), "Host: test"]
+    lines += ["%s: %s" % header for header in headers]
+    if body is not None:
+        lines.append("Content-Length: %d" % len(body))
+    data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return data + (body or b"")
+
+
+def split_response(data):
+    """(status, headers dict, body bytes) of one complete response."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+def make_site(options=None, echo=True, on_made=None, multi=False):
+    clock = MemoryReactorClock()
+    app = RecorderFactory(echo=echo, on_made=on_made)
+    if multi:
+        site = SockJSMultiFactory(reactor=clock)
+        site.addFactory(app, "echo", options)
+    else:
+        site = SockJSFactory(app, options, reactor=clock)
+    return site, app, clock

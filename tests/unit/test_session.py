@@ -1,0 +1,248 @@
+"""The Session state machine alone, with a fake clock and fake receivers."""
+
+from twisted.internet.testing import MemoryReactorClock
+
+from txsockjs.protocol.session import Session, SessionDelegate
+
+
+class FakeReceiver(object):
+    def __init__(self, frames_left=None):
+        self.frames = []
+        self.finished = False
+        self.frames_left = frames_left  # None: streaming for ever
+
+    def send_frame(self, frame):
+        assert not self.finished, "frame sent to a finished receiver"
+        self.frames.append(frame)
+        if self.frames_left is None:
+            return True
+        self.frames_left -= 1
+        if self.frames_left <= 0:
+            self.finished = True
+            return False
+        return True
+
+    def finish(self):
+        self.finished = True
+
+
+class Delegate(SessionDelegate):
+    def __init__(self):
+        self.events = []
+
+    def opened(self, session):
+        self.events.append("opened")
+
+    def messages_received(self, messages):
+        self.events.append(("messages", list(messages)))
+
+    def closed(self, clean):
+        self.events.append(("closed", clean))
+
+
+def make(heartbeat=25, timeout=5, batching=False):
+    clock = MemoryReactorClock()
+    delegate = Delegate()
+    gone = []
+    scheduled = []
+    session = Session("s1", clock, heartbeat, timeout, delegate,
+                      schedule_flush=scheduled.append if batching else None,
+                      on_gone=gone.append)
+    return session, clock, delegate, gone, scheduled
+
+
+def polling():
+    return FakeReceiver(frames_left=1)
+
+
+def test_first_frame_is_open_and_app_is_told():
+    session, clock, delegate, _, _ = make()
+    receiver = polling()
+    session.attach(receiver)
+    assert receiver.frames == [b"o"]
+    assert receiver.finished
+    assert delegate.events == ["opened"]
+
+
+def test_messages_queued_between_polls_arrive_once_in_order():
+    session, clock, delegate, _, _ = make()
+    session.attach(polling())
+    for text in ["one", "two", "three"]:
+        session.send(text)
+    second = polling()
+    session.attach(second)
+    assert second.frames == [b'a["one","two","three"]']
+    third = FakeReceiver()
+    session.attach(third)
+    assert third.frames == []  # nothing sent twice
+    session.send("four")
+    assert third.frames == [b'a["four"]']
+
+
+def test_messages_across_streaming_limit_cycles_are_not_lost():
+    session, clock, delegate, _, _ = make()
+    first = FakeReceiver(frames_left=3)
+    session.attach(first)  # o + two more frames then done
+    session.send("m1")
+    session.send("m2")
+    assert first.finished
+    session.send("m3")
+    session.send("m4")
+    second = FakeReceiver()
+    session.attach(second)
+    assert first.frames == [b"o", b'a["m1"]', b'a["m2"]']
+    assert second.frames == [b'a["m3","m4"]']
+
+
+def test_batching_defers_to_one_flush():
+    session, clock, delegate, _, scheduled = make(batching=True)
+    receiver = FakeReceiver()
+    session.attach(receiver)
+    session.send("a")
+    session.send("b")
+    assert scheduled == [session]  # scheduled once, not per message
+    assert receiver.frames == [b"o"]
+    session.flush()
+    assert receiver.frames == [b"o", b'a["a","b"]']
+
+
+def test_second_receiver_gets_2010_and_first_keeps_going():
+    session, clock, delegate, _, _ = make()
+    first = FakeReceiver()
+    session.attach(first)
+    second = FakeReceiver()
+    session.attach(second)
+    assert second.frames == [b'c[2010,"Another connection still open"]']
+    assert second.finished
+    session.send("x")
+    assert first.frames == [b"o", b'a["x"]']
+
+
+def test_heartbeat_while_attached():
+    session, clock, delegate, _, _ = make(heartbeat=10)
+    receiver = FakeReceiver()
+    session.attach(receiver)
+    clock.advance(9.9)
+    assert receiver.frames == [b"o"]
+    clock.advance(0.2)
+    assert receiver.frames == [b"o", b"h"]
+    clock.advance(10)
+    assert receiver.frames == [b"o", b"h", b"h"]
+
+
+def test_heartbeat_ends_a_polling_receiver_and_starts_the_disconnect_delay():
+    session, clock, delegate, gone, _ = make(heartbeat=10, timeout=5)
+    session.attach(polling())
+    waiting = polling()
+    session.attach(waiting)
+    clock.advance(10)
+    assert waiting.frames == [b"h"] and waiting.finished
+    clock.advance(4.9)
+    assert gone == []
+    clock.advance(0.2)
+    assert gone == [session]
+    assert delegate.events[-1] == ("closed", False)
+
+
+def test_disconnect_delay_expires_session_as_lost():
+    session, clock, delegate, gone, _ = make(timeout=5)
+    session.attach(polling())
+    clock.advance(5.1)
+    assert gone == [session]
+    assert delegate.events == ["opened", ("closed", False)]
+
+
+def test_reattaching_cancels_the_disconnect_delay():
+    session, clock, delegate, gone, _ = make(timeout=5, heartbeat=100)
+    session.attach(polling())
+    clock.advance(4)
+    session.attach(FakeReceiver())
+    clock.advance(10)
+    assert gone == []
+
+
+def test_application_close_sends_queued_then_close_frame():
+    session, clock, delegate, gone, _ = make(batching=True)
+    receiver = FakeReceiver()
+    session.attach(receiver)
+    session.send("last words")
+    session.close()
+    assert receiver.frames == [b"o", b'a["last words"]', b'c[3000,"Go away!"]']
+    assert receiver.finished
+    assert delegate.events[-1] == ("closed", True)
+    later = polling()
+    session.attach(later)
+    assert later.frames == [b'c[3000,"Go away!"]']
+    clock.advance(5.1)
+    assert gone == [session]
+
+
+def test_close_is_idempotent_and_send_after_close_is_dropped():
+    session, clock, delegate, _, _ = make()
+    session.attach(FakeReceiver())
+    session.close()
+    session.close()
+    assert session.send("late") is False
+    assert [e for e in delegate.events if e[0] == "closed"] == [("closed", True)]
+
+
+def test_receiver_lost_closes_with_1002():
+    session, clock, delegate, _, _ = make()
+    receiver = FakeReceiver()
+    session.attach(receiver)
+    session.receiver_lost(receiver)
+    assert delegate.events[-1] == ("closed", False)
+    later = polling()
+    session.attach(later)
+    assert later.frames == [b'c[1002,"Connection interrupted"]']
+
+
+def test_lost_of_a_stale_receiver_is_ignored():
+    session, clock, delegate, _, _ = make()
+    first = polling()
+    session.attach(first)
+    session.receiver_lost(first)  # already detached after its one frame
+    assert ("closed", False) not in delegate.events
+
+
+def test_messages_from_client_reach_app_only_while_open():
+    session, clock, delegate, _, _ = make()
+    session.attach(FakeReceiver())
+    session.messages_received(["a", "b"])
+    session.messages_received([])
+    session.close()
+    session.messages_received(["late"])
+    assert delegate.events.count(("messages", ["a", "b"])) == 1
+    assert ("messages", ["late"]) not in delegate.events
+
+
+def test_close_inside_opened_sends_open_then_close():
+    clock = MemoryReactorClock()
+
+    class Closer(Delegate):
+        def opened(self, session):
+            session.close()
+
+    session = Session("s", clock, 25, 5, Closer())
+    receiver = FakeReceiver()
+    session.attach(receiver)
+    assert receiver.frames == [b"o", b'c[3000,"Go away!"]']
+
+
+def test_broadcast_bytes_only_when_nothing_is_queued():
+    session, clock, delegate, _, _ = make(batching=True)
+    receiver = FakeReceiver()
+    session.attach(receiver)
+    assert session.send_frame_bytes(b'a["x"]') is True
+    session.send("queued")
+    assert session.send_frame_bytes(b'a["y"]') is False  # would overtake "queued"
+    session.flush()
+    assert receiver.frames == [b"o", b'a["x"]', b'a["queued"]']
+
+
+def test_shutdown_tells_the_application():
+    session, clock, delegate, gone, _ = make()
+    session.attach(FakeReceiver())
+    session.shutdown()
+    assert delegate.events[-1] == ("closed", False)
+    assert not clock.getDelayedCalls()

@@ -1,0 +1,252 @@
+"""The whole server in memory: requests in, responses and app events out."""
+
+import json
+
+import pytest
+from twisted.internet.error import ConnectionDone, ConnectionLost
+
+from tests.unit.helpers import Client, make_site, request, split_response
+
+
+def poll(site, sid, body=None, path="xhr"):
+    client = Client(site)
+    client.send(request("POST", "/000/%s/%s" % (sid, path), body=b"" if body is None else body))
+    return client
+
+
+def test_xhr_session_round_trip_and_app_sees_bytes():
+    site, app, clock = make_site()
+    first = poll(site, "s1")
+    status, headers, body = split_response(first.take())
+    assert status == 200 and body == b"o\n"
+    assert headers["content-type"] == "application/javascript;charset=UTF-8"
+    sender = Client(site)
+    sender.send(request("POST", "/000/s1/xhr_send", b'["hello","\\u00e9t\\u00e9"]'))
+    assert split_response(sender.take())[0] == 204
+    protocol = app.instances[0]
+    assert protocol.received == [b"hello", "\u00e9t\u00e9".encode("utf-8")]
+    assert all(type(item) is bytes for item in protocol.received)
+    clock.advance(0)  # the flush
+    second = poll(site, "s1")
+    clock.advance(0)
+    assert split_response(second.take())[2] == 'a["hello","\u00e9t\u00e9"]\n'.encode("utf-8")
+
+
+def test_peer_and_host_are_the_tcp_addresses():
+    site, app, clock = make_site()
+    poll(site, "s1")
+    transport = app.instances[0].transport
+    assert transport.getPeer().host == "127.0.0.1" and transport.getPeer().port == 40000
+    assert transport.getHost().port == 8080
+
+
+def test_write_contract_bytes_only_and_valid_utf8():
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    transport = app.instances[0].transport
+    with pytest.raises(TypeError):
+        transport.write("text")
+    with pytest.raises(ValueError):
+        transport.write(b"\xff\xfe")
+    transport.write(bytearray(b"ok"))
+    transport.writeSequence([b"a", b"b"])
+    clock.advance(0)
+    client = poll(site, "s1")
+    assert split_response(client.take())[2] == b'a["ok","ab"]\n'
+
+
+def test_lone_surrogate_from_client_becomes_replacement_character():
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    sender = Client(site)
+    sender.send(request("POST", "/000/s1/xhr_send", b'["a\\ud800b"]'))
+    assert app.instances[0].received == ["a\ufffdb".encode("utf-8")]
+
+
+def test_connection_lost_once_done_on_close():
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    protocol = app.instances[0]
+    protocol.transport.loseConnection()
+    protocol.transport.loseConnection()
+    clock.advance(100)
+    assert len(protocol.lost) == 1
+    assert protocol.lost[0].check(ConnectionDone)
+
+
+def test_connection_lost_on_timeout_is_connection_lost():
+    site, app, clock = make_site({"timeout": 5})
+    poll(site, "s1")
+    clock.advance(5.5)
+    protocol = app.instances[0]
+    assert len(protocol.lost) == 1 and protocol.lost[0].check(ConnectionLost)
+    sender = Client(site)
+    sender.send(request("POST", "/000/s1/xhr_send", b'["x"]'))
+    assert split_response(sender.take())[0] == 404
+
+
+def test_abort_of_streaming_receiver_closes_session():
+    site, app, clock = make_site()
+    stream = poll(site, "s1", path="xhr_streaming")
+    stream.drop()
+    protocol = app.instances[0]
+    assert protocol.lost and protocol.lost[0].check(ConnectionLost)
+    again = poll(site, "s1")
+    assert split_response(again.take())[2] == b'c[1002,"Connection interrupted"]\n'
+
+
+def test_app_exception_is_logged_and_session_closed(logged):
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    protocol = app.instances[0]
+
+    def boom(data):
+        raise RuntimeError("application bug")
+    protocol.dataReceived = boom
+    sender = Client(site)
+    sender.send(request("POST", "/000/s1/xhr_send", b'["x"]'))
+    assert split_response(sender.take())[0] == 204  # the client did nothing wrong
+    assert len(protocol.lost) == 1
+    failures = [e["log_failure"] for e in logged if "log_failure" in e]
+    assert any(f.check(RuntimeError) for f in failures)
+
+
+@pytest.fixture
+def logged():
+    from twisted.logger import globalLogPublisher
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    yield events
+    globalLogPublisher.removeObserver(events.append)
+
+
+def test_keep_alive_and_pipelining_in_order():
+    site, app, clock = make_site()
+    client = Client(site)
+    client.send(request("GET", "/") + request("GET", "/info") + request("GET", "/nope"))
+    clock.advance(0)
+    clock.advance(0)
+    data = client.take()
+    assert data.count(b"HTTP/1.1 ") == 3
+    first = data.index(b"Welcome")
+    second = data.index(b"entropy")
+    third = data.index(b"404 Not Found")
+    assert first < second < third
+    assert not client.closed
+
+
+def test_pipelined_request_waits_for_long_poll():
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    client = Client(site)
+    client.send(request("POST", "/000/s1/xhr", b"") + request("GET", "/"))
+    assert client.take() == b""  # the poll is waiting; the greeting must wait too
+    app.instances[0].transport.write(b"news")
+    clock.advance(0)
+    clock.advance(0)
+    data = client.take()
+    assert data.index(b'a["news"]') < data.index(b"Welcome")
+
+
+def test_http10_closes_without_keep_alive_and_keeps_with_it():
+    site, app, clock = make_site()
+    plain = Client(site)
+    plain.send(request("GET", "/", version="1.0"))
+    assert b"Connection: close" in plain.take() and plain.closed
+    kept = Client(site)
+    kept.send(request("GET", "/", version="1.0", headers=[("Connection", "Keep-Alive")]))
+    data = kept.take()
+    assert b"Connection: keep-alive" in data and not kept.closed
+
+
+def test_streaming_on_http11_is_chunked_one_frame_per_chunk():
+    site, app, clock = make_site(echo=False)
+    stream = poll(site, "s1", path="xhr_streaming")
+    head, _, body = stream.take().partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    assert body == b"801\r\n" + b"h" * 2048 + b"\n\r\n" + b"2\r\no\n\r\n"
+    app.instances[0].transport.write(b"x")
+    clock.advance(0)
+    assert stream.take() == b'7\r\na["x"]\n\r\n'
+
+
+def test_streaming_limit_ends_response_and_nothing_is_lost():
+    site, app, clock = make_site({"streaming_limit": 30}, echo=False)
+    stream = poll(site, "s1", path="xhr_streaming")
+    stream.take()
+    transport = app.instances[0].transport
+    for n in range(10):
+        transport.write(b"message %d" % n)
+        clock.advance(0)
+    data = stream.take()
+    assert data.endswith(b"0\r\n\r\n")
+    seen = [json.loads(line[1:]) for line in data.split(b"\r\n") if line.startswith(b"a[")]
+    delivered = [m for frame in seen for m in frame]
+    rest = poll(site, "s1", path="xhr_streaming")
+    rest_data = rest.take()
+    for line in rest_data.split(b"\r\n"):
+        if line.startswith(b"a["):
+            delivered += json.loads(line[1:-1] if line.endswith(b"\n") else line[1:])
+    assert delivered == ["message %d" % n for n in range(10)]
+
+
+@pytest.mark.parametrize("raw,status", [
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET / HTTP/2.0\r\n\r\n", 505),
+    (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 400),
+    (b"POST /0/s/xhr_send HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+    (b"POST /0/s/xhr_send HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", 413),
+    (b"POST /0/s/xhr_send HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", 431),
+])
+def test_bad_requests_get_a_status_and_close(raw, status):
+    site, app, clock = make_site()
+    client = Client(site)
+    client.send(raw)
+    got, headers, body = split_response(client.take())
+    assert got == status
+    assert headers["content-type"].startswith("text/plain")
+    assert body and client.closed
+    # the server keeps serving others
+    other = Client(site)
+    other.send(request("GET", "/"))
+    assert split_response(other.take())[0] == 200
+
+
+def test_chunked_request_body():
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    client = Client(site)
+    client.send(b"POST /000/s1/xhr_send HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"3\r\n[\"a\r\n2\r\n\"]\r\n0\r\n\r\n")
+    assert split_response(client.take())[0] == 204
+    assert app.instances[0].received == [b"a"]
+
+
+def test_request_trickled_byte_by_byte():
+    site, app, clock = make_site()
+    client = Client(site)
+    for byte in request("GET", "/info"):
+        client.send(bytes([byte]))
+    assert split_response(client.take())[0] == 200
+
+
+def test_websocket_session_over_memory():
+    from txsockjs._speedups import build_frame, websocket_mask
+    site, app, clock = make_site()
+    client = Client(site)
+    client.send(request("GET", "/000/s1/websocket", headers=[
+        ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]))
+    data = client.take()
+    assert data.startswith(b"HTTP/1.1 101 ")
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in data
+    assert data.endswith(b"\x81\x01o")
+    mask = b"\x01\x02\x03\x04"
+    payload = b'["hi"]'
+    client.send(bytes([0x81, 0x80 | len(payload)]) + mask + websocket_mask(mask, payload))
+    clock.advance(0)
+    assert client.take() == build_frame(1, b'a["hi"]')
+    assert app.instances[0].received == [b"hi"]
