@@ -63,6 +63,8 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="a chat page with /echo and /chat services")
     demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--sockjs-client", metavar="FILE",
+                      help="serve this copy of sockjs.min.js at /sockjs.min.js and use it")
     conformance = commands.add_parser(
         "conformance", help="the services the official SockJS protocol suite tests")
     conformance.add_argument("--port", type=int, default=8081)
@@ -80,7 +82,7 @@ def main(argv=None):
     from twisted.internet import reactor
     if args.command == "demo":
         from txsockjs.demo import demo_site
-        site = demo_site(args.sockjs_url)
+        site = demo_site(args.sockjs_url, args.sockjs_client)
     else:
         site = conformance_site(args)
     port = reactor.listenTCP(args.port, site, interface=args.host)

@@ -56,11 +56,16 @@ PAGE = """<!DOCTYPE html>
 class DemoSite(SockJSMultiFactory):
     """The SockJS services plus the page at ``/``."""
 
-    def __init__(self, page, reactor=None):
+    def __init__(self, page, client_script=None, reactor=None):
         SockJSMultiFactory.__init__(self, reactor)
         self.page = page
+        self.client_script = client_script
 
     def handle(self, channel, request, response):
+        if request.path == CLIENT_PATH and self.client_script is not None:
+            return response.send(200, [("Content-Type", "application/javascript;charset=UTF-8"),
+                                       ("Cache-Control", "public, max-age=3600")],
+                                 self.client_script)
         if request.path in ("/", "/index.html"):
             if request.method not in ("GET", "HEAD"):
                 return response.send(405, [("Allow", "GET, HEAD")])
@@ -69,8 +74,18 @@ class DemoSite(SockJSMultiFactory):
         return SockJSMultiFactory.handle(self, channel, request, response)
 
 
-def demo_site(sockjs_url):
-    site = DemoSite((PAGE % {"sockjs_url": sockjs_url}).encode("utf-8"))
+CLIENT_PATH = "/sockjs.min.js"
+
+
+def demo_site(sockjs_url, client_file=None):
+    """The demo; with ``client_file`` (a local copy of sockjs-client) the
+    page and the iframe transports load the client from this server."""
+    client_script = None
+    if client_file:
+        with open(client_file, "rb") as script:
+            client_script = script.read()
+        sockjs_url = CLIENT_PATH
+    site = DemoSite((PAGE % {"sockjs_url": sockjs_url}).encode("utf-8"), client_script)
     options = {"sockjs_url": sockjs_url}
     site.addFactory(Factory.forProtocol(EchoProtocol), "echo", options)
     site.addFactory(BroadcastFactory(), "chat", options)
