@@ -13,6 +13,7 @@ why the pure path was taken, if it was.
 
 import os
 import platform
+import warnings
 
 from txsockjs._speedups.errors import HTTPError, PayloadError, WebSocketError
 
@@ -46,6 +47,11 @@ if FALLBACK_REASON is None:
                 "TXSOCKJS_REQUIRE_EXTENSIONS is set but the compiled kernels "
                 "cannot be imported: %s" % (error,))
         FALLBACK_REASON = "compiled kernels not importable (%s)" % (error,)
+        warnings.warn(
+            "txsockjs: the compiled kernels are not available (%s); using the "
+            "slower pure-Python twins. Reinstall with a C compiler for the fast "
+            "path, or set TXSOCKJS_NO_EXTENSIONS=1 to choose the pure path "
+            "silently." % (error,), RuntimeWarning, stacklevel=2)
 
 if FALLBACK_REASON is not None:
     if _REQUIRE and not _NO_EXTENSIONS:
@@ -59,6 +65,8 @@ websocket_mask_inplace = _mask_mod.websocket_mask_inplace
 FrameParser = _ws_mod.FrameParser
 build_frame = _ws_mod.build_frame
 
+OPEN_FRAME = _frames_mod.OPEN_FRAME
+HEARTBEAT_FRAME = _frames_mod.HEARTBEAT_FRAME
 quote = _frames_mod.quote
 encode_messages = _frames_mod.encode_messages
 encode_close = _frames_mod.encode_close
@@ -72,6 +80,6 @@ parse_request_head = _http_mod.parse_request_head
 __all__ = [
     "IMPLEMENTATION", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
-    "quote", "encode_messages", "encode_close", "wrap_eventsource", "wrap_htmlfile",
+    "OPEN_FRAME", "HEARTBEAT_FRAME", "quote", "encode_messages", "encode_close", "wrap_eventsource", "wrap_htmlfile",
     "wrap_jsonp", "decode_messages", "parse_request_head",
 ]

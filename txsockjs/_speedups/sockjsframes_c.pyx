@@ -302,6 +302,10 @@ def encode_messages(messages):
             PyMem_Free(sizes)
 
 
+OPEN_FRAME = b"o"
+HEARTBEAT_FRAME = b"h"
+
+
 def encode_close(code, reason):
     """The ``c[code,"reason"]`` frame, as bytes."""
     return ("c[%d,%s]" % (code, quote(reason))).encode("utf-8")

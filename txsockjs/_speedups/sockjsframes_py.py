@@ -58,6 +58,10 @@ def encode_messages(messages):
     return ("a" + out).encode("utf-8")
 
 
+OPEN_FRAME = b"o"
+HEARTBEAT_FRAME = b"h"
+
+
 def encode_close(code, reason):
     """The ``c[code,"reason"]`` frame, as bytes."""
     return ("c[%d,%s]" % (code, quote(reason))).encode("utf-8")

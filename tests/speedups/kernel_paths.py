@@ -1,0 +1,40 @@
+"""The two kernel paths as namespaces (shared by conftest.py and the tests)."""
+
+import importlib
+import types
+
+_MODULES = {
+    "pure": ("mask_py", "wsframes_py", "sockjsframes_py", "httphead_py"),
+    "compiled": ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"),
+}
+
+_NAMES = (
+    "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
+    "OPEN_FRAME", "HEARTBEAT_FRAME", "quote", "encode_messages", "encode_close",
+    "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
+    "parse_request_head",
+)
+
+
+def load(path):
+    """A namespace with the kernel API of one path, or None if not built."""
+    ns = types.SimpleNamespace(path=path)
+    try:
+        modules = [importlib.import_module("txsockjs._speedups." + name)
+                   for name in _MODULES[path]]
+    except ImportError:
+        return None
+    for name in _NAMES:
+        for module in modules:
+            if hasattr(module, name):
+                setattr(ns, name, getattr(module, name))
+                break
+        else:
+            raise AssertionError("%s path lacks %s" % (path, name))
+    return ns
+
+
+PURE = load("pure")
+COMPILED = load("compiled")
+
+
