@@ -112,22 +112,22 @@ def setup_aiohttp(cache):
     return py
 
 
-def implementation(env):
-    r = subprocess.run([PY, "-c", "import txsockjs._speedups as s; print(s.IMPLEMENTATION)"],
+def implementation(py, env):
+    r = subprocess.run([py, "-c", "import txsockjs._speedups as s; print(s.IMPLEMENTATION)"],
                        capture_output=True, text=True, env=env, cwd=REPO)
     return r.stdout.strip() if r.returncode == 0 else "unavailable: " + r.stderr.strip()[-200:]
 
 
-def server_specs(cache, node_modules, aio_py):
+def server_specs(py, node_modules, aio_py):
     base = dict(os.environ)
     base.pop("TXSOCKJS_NO_EXTENSIONS", None)
     base["PYTHONPATH"] = REPO + os.pathsep + base.get("PYTHONPATH", "")
     pure = dict(base, TXSOCKJS_NO_EXTENSIONS="1")
     node_env = dict(os.environ, NODE_PATH=node_modules, NODE_ENV="production")
     return {
-        "txsockjs": ([PY, "-m", "txsockjs", "conformance", "--host", "127.0.0.1", "--port", "{port}"],
+        "txsockjs": ([py, "-m", "txsockjs", "conformance", "--host", "127.0.0.1", "--port", "{port}"],
                      base),
-        "txsockjs-pure": ([PY, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
+        "txsockjs-pure": ([py, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
                            "--port", "{port}"], pure),
         "sockjs-node": (["node", os.path.join(HERE, "servers", "node_server.js"), "--port", "{port}"],
                         node_env),
@@ -192,6 +192,13 @@ class Server:
         self.logf.close()
 
 
+def interference(res):
+    """CPU share of the two cores taken by processes other than server and loadgen."""
+    if "error" in res or "core0_other" not in res:
+        return 0.0
+    return max(res["core0_other"], res["core1_other"])
+
+
 def loadgen_run(exe, server, scenario, duration, warmup):
     mode, args, _, _ = SCENARIOS[scenario]
     cmd = ["taskset", "-c", "1", exe, mode, "--port", str(server.port),
@@ -228,7 +235,8 @@ def summarize(results):
             continue
         m = {"n": len(rs)}
         for f in ("rate", "per_cpu", "p50_us", "p99_us", "loadgen_cpu_share",
-                  "server_cpu_share", "kib_per_session", "opens_per_s", "errors"):
+                  "server_cpu_share", "kib_per_session", "opens_per_s", "errors",
+                  "core0_other", "core1_other"):
             if f in rs[0]:
                 m[f] = median([x.get(f) for x in rs])
         out[key] = m
@@ -263,8 +271,12 @@ def report(summary, servers, scenarios, meta):
     parts = []
     parts.append("Measured %s on %s (%s), command ``%s``; %s round(s), %ss measured after "
                  "%ss warm-up per run; medians over rounds.  Servers on core 0, load generator "
-                 "on core 1.  Ratios are to sockjs-node; *per CPU* divides by the server's CPU "
-                 "seconds.  txsockjs kernels: %s." % (
+                 "on core 1.  Ratios are to sockjs-node; *per CPU-s* divides by the server's CPU "
+                 "seconds (utime+stime of all its threads).  *srv CPU* and *loadgen CPU*: "
+                 "share of one core each took; *other CPU*: the most that other processes "
+                 "took of either core (this machine may be shared; disturbed runs are "
+                 "retried).  Latency: round trip of one message, in microseconds.  "
+                 "txsockjs kernels: %s." % (
                      meta["date"], meta["cpu"], meta["machine"], meta["command"],
                      meta["rounds"], meta["duration"], meta["warmup"], meta["implementations"]))
     rows = []
@@ -278,7 +290,7 @@ def report(summary, servers, scenarios, meta):
             if m is None:
                 continue
             if "error" in m:
-                rows.append([sc, sv, "error: " + m["error"][:60]] + [""] * 8)
+                rows.append([sc, sv, "error: " + m["error"][:60]] + [""] * 9)
                 continue
             rows.append([
                 sc, sv, fmt(m.get("rate")), fmt(m.get("per_cpu")),
@@ -287,10 +299,11 @@ def report(summary, servers, scenarios, meta):
                 fmt(m.get("p50_us")) if has_lat else "-",
                 fmt(m.get("p99_us")) if has_lat else "-",
                 fmt(m.get("server_cpu_share"), 2), fmt(m.get("loadgen_cpu_share"), 2),
-                unit,
+                fmt(max(m.get("core0_other") or 0, m.get("core1_other") or 0), 2), unit,
             ])
     parts.append(rst_table(["scenario", "server", "rate/s", "per CPU-s", "ratio", "ratio/CPU",
-                            "p50 us", "p99 us", "srv CPU", "loadgen CPU", "unit"], rows))
+                            "p50 us", "p99 us", "srv CPU", "loadgen CPU", "other CPU", "unit"],
+                           rows))
     if "idle-10k" in scenarios:
         base = summary.get(("idle-10k", BASELINE), {})
         rows = []
@@ -338,6 +351,12 @@ def main():
     ap.add_argument("--warmup", type=float, default=None)
     ap.add_argument("--servers", default=",".join(SERVERS))
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--python", default=PY, help="interpreter for the txsockjs servers")
+    ap.add_argument("--retries", type=int, default=2,
+                    help="extra runs when other processes took more than --max-other of a core")
+    ap.add_argument("--max-other", type=float, default=0.15)
+    ap.add_argument("--time-limit", type=float, default=3600,
+                    help="no retries after this many seconds")
     ap.add_argument("--cache", default=os.path.join(HERE, ".cache"))
     ap.add_argument("--output", default=None, help="write the report (RST) here too")
     ap.add_argument("--json", default=None, help="write raw results here (default: cache dir)")
@@ -362,15 +381,15 @@ def main():
     exe = build_loadgen(args.cache)
     node_modules = setup_node(args.cache) if "sockjs-node" in servers else ""
     aio_py = setup_aiohttp(args.cache) if "aiohttp-sockjs" in servers else ""
-    specs = server_specs(args.cache, node_modules, aio_py)
+    specs = server_specs(args.python, node_modules, aio_py)
     impls = {}
     if "txsockjs" in servers:
-        impls["txsockjs"] = implementation(specs["txsockjs"][1])
+        impls["txsockjs"] = implementation(args.python, specs["txsockjs"][1])
         if impls["txsockjs"] != "compiled":
             log("WARNING: compiled kernels are not active for 'txsockjs' (%s); build them with "
                 "`python setup.py build_ext --inplace`" % impls["txsockjs"])
     if "txsockjs-pure" in servers:
-        impls["txsockjs-pure"] = implementation(specs["txsockjs-pure"][1])
+        impls["txsockjs-pure"] = implementation(args.python, specs["txsockjs-pure"][1])
     meta = machine_meta(args, impls)
 
     results = []
@@ -391,6 +410,25 @@ def main():
                         res = {"error": "loadgen timed out"}
                     finally:
                         server.stop()
+                # Other engineers' jobs may share this machine: retry a run
+                # that other processes disturbed, keep the least disturbed.
+                tries = 1
+                while (interference(res) > args.max_other and tries <= args.retries
+                       and time.time() < t_start + args.time_limit):
+                    time.sleep(1.0)
+                    tries += 1
+                    server = Server(sv, specs[sv], args.cache)
+                    try:
+                        server.start()
+                        again = loadgen_run(exe, server, sc, args.duration, args.warmup)
+                    except (RuntimeError, subprocess.TimeoutExpired) as e:
+                        again = {"error": str(e)}
+                    finally:
+                        server.stop()
+                    log("  retry %d %s %s: %s" % (tries, sc, sv, json.dumps(again)))
+                    if "error" not in again and interference(again) < interference(res):
+                        res = again
+                res["tries"] = tries
                 log("round %d %-15s %-15s %s" % (rnd + 1, sc, sv, json.dumps(res)))
                 results.append({"round": rnd + 1, "scenario": sc, "server": sv, "res": res})
                 time.sleep(0.3)

@@ -163,6 +163,25 @@ static double proc_cpu(int pid) {
     return (double)(ut + st) / sysconf(_SC_CLK_TCK);
 }
 
+/* busy and steal seconds of cpu0 and cpu1 from /proc/stat */
+static void cores_busy(double busy[2], double steal[2]) {
+    char line[512];
+    busy[0] = busy[1] = steal[0] = steal[1] = 0;
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        int core;
+        unsigned long long v[8] = {0};
+        if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &core, &v[0], &v[1],
+                   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 9 &&
+            core >= 0 && core < 2) {
+            busy[core] = (double)(v[0] + v[1] + v[2] + v[5] + v[6]) / sysconf(_SC_CLK_TCK);
+            steal[core] = (double)v[7] / sysconf(_SC_CLK_TCK);
+        }
+    }
+    fclose(f);
+}
+
 static long proc_rss_kib(int pid) {
     if (!pid) return 0;
     char path[64], line[256];
@@ -202,11 +221,6 @@ static void buf_add(buf_t *b, const void *d, size_t n) {
     buf_reserve(b, n);
     memcpy(b->p + b->len, d, n);
     b->len += n;
-}
-
-static void buf_free(buf_t *b) {
-    free(b->p);
-    memset(b, 0, sizeof *b);
 }
 
 /* ------------------------------------------------------------------ io */
@@ -955,20 +969,27 @@ int main(int argc, char **argv) {
     measuring = 1;
     count = 0;
     nlat = 0;
+    double b0[2], st0[2], b1[2], st1[2];
+    cores_busy(b0, st0);
     double sc0 = proc_cpu(server_pid), lc0 = self_cpu();
     t_measure_start = now();
     run_loop(t_measure_start + duration, NULL);
     t_measure_end = now();
     double sc1 = proc_cpu(server_pid), lc1 = self_cpu();
+    cores_busy(b1, st1);
     measuring = 0;
     double wall = t_measure_end - t_measure_start;
     double scpu = sc1 - sc0, lcpu = lc1 - lc0;
     qsort(lat, nlat, sizeof(double), cmpd);
     printf("{\"mode\":\"%s\",\"conns\":%d,\"size\":%d,\"wall\":%.3f,\"count\":%llu,"
            "\"rate\":%.1f,\"server_cpu\":%.3f,\"per_cpu\":%.1f,\"server_cpu_share\":%.3f,"
-           "\"loadgen_cpu_share\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"errors\":%llu}\n",
+           "\"loadgen_cpu_share\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"errors\":%llu,"
+           "\"core0_busy\":%.3f,\"core1_busy\":%.3f,\"core0_other\":%.3f,\"core1_other\":%.3f,"
+           "\"steal\":%.3f}\n",
            mode_name(), nconns, msize, wall, (unsigned long long)count, count / wall, scpu,
            scpu > 0 ? count / scpu : 0, scpu / wall, lcpu / wall, pct(lat, nlat, 0.5),
-           pct(lat, nlat, 0.99), (unsigned long long)(errors - err0));
+           pct(lat, nlat, 0.99), (unsigned long long)(errors - err0), (b1[0] - b0[0]) / wall,
+           (b1[1] - b0[1]) / wall, (b1[0] - b0[0] - scpu) / wall, (b1[1] - b0[1] - lcpu) / wall,
+           (st1[0] - st0[0] + st1[1] - st0[1]) / wall);
     return 0;
 }
