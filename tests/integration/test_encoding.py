@@ -86,12 +86,20 @@ def test_astral_round_trip(addr):
                 assert "\\u%04x\\u%04x" % (hi, lo) in frame, frame
 
 
-def test_lone_surrogates_escaped(addr):
+def test_lone_surrogates(addr):
+    # the wrapped protocol receives UTF-8 bytes, which cannot hold a lone surrogate:
+    # the server may deliver U+FFFD instead; whatever goes out must be escaped
     text = "a\ud800b\udfffc\udc00\ud83d"
     frame = echo_xhr(addr, json.dumps([text]))
-    for ch in "\ud800\udfff\udc00\ud83d":
-        assert "\\u%04x" % ord(ch) in frame, frame
-    assert json.loads(frame[1:]) == [text]
+    assert_escapes_ok(frame)
+    got = json.loads(frame[1:])[0]
+    assert len(got) == len(text)
+    for sent, echoed in zip(text, got):
+        if "\ud800" <= sent <= "\udfff":
+            assert echoed in (sent, "\ufffd"), frame
+            assert "\\u%04x" % ord(echoed) in frame, frame
+        else:
+            assert echoed == sent
 
 
 def test_client_escapes_decode_exactly(addr):
@@ -107,7 +115,7 @@ def test_many_messages_one_frame_keep_order(addr):
 
 
 def test_websocket_round_trip(addr):
-    text = ESCAPE_SET + ASTRAL + OTHER_TEXT + "\ud800"
+    text = ESCAPE_SET + ASTRAL + OTHER_TEXT
     with SockJSWebSocket.connect(addr, url() + "/websocket") as ws:
         assert ws.recv_sockjs() == "o"
         ws.send_text(json.dumps([text]))

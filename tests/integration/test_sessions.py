@@ -8,8 +8,8 @@ import time
 import pytest
 
 from .conftest import STREAMING_LIMIT, TIMEOUT
-from .wire import (Conn, Stream, SockJSWebSocket, build_request, new_session_id, open_session,
-                   request, xhr, xhr_send)
+from .wire import (Conn, Stream, new_session_id, open_session, request, start_request, xhr,
+                   xhr_send)
 
 PRELUDE = b"h" * 2048 + b"\n"
 ANOTHER = b'c[2010,"Another connection still open"]\n'
@@ -43,11 +43,11 @@ def test_another_connection_xhr_streaming(addr):
 def test_another_connection_xhr_polling(addr):
     u = url()
     open_session(addr, u)
-    with Stream.open(addr, "POST", u + "/xhr", body=b"") as held:
+    with start_request(addr, "POST", u + "/xhr", body=b"") as held:
         time.sleep(0.1)
         assert xhr(addr, u).body == ANOTHER
         assert xhr_send(addr, u, ["m"]).status == 204
-        assert held.read_until(b"\n") == b'a["m"]\n'
+        assert held.read_response("POST").body == b'a["m"]\n'
 
 
 def test_another_connection_second_streaming_receiver(addr):
@@ -102,13 +102,13 @@ def test_abort_xhr_streaming(addr, how):
 def test_abort_xhr_polling(addr, how):
     u = url()
     open_session(addr, u)
-    held = Stream.open(addr, "POST", u + "/xhr", body=b"")
+    held = start_request(addr, "POST", u + "/xhr", body=b"")
     time.sleep(0.1)
     assert xhr(addr, u).body == ANOTHER
     if how == "close":
-        held.conn.close()
+        held.close()
     else:
-        held.conn.abort()
+        held.abort()
     resp = xhr(addr, u)
     assert resp.body in (b"o\n", INTERRUPTED), resp
 

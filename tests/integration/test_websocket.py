@@ -29,6 +29,7 @@ def _closed_soon(ws, timeout=1.0):
         if f is None:
             return True
         if f.opcode == OP_CLOSE:
+            ws.send_close(f.close_code()[0] or 1000)  # answer like a client does
             return ws.conn.wait_closed(max(0.05, deadline - time.monotonic()))
         if f.opcode == OP_TEXT and f.payload == b"h":
             continue
@@ -303,6 +304,7 @@ def _expect_close_code(ws, codes):
     assert f is not None, "no close frame (socket just closed)"
     code, _ = f.close_code()
     assert code in codes, f
+    ws.send_close(1000)  # a client answers the close frame; then the server closes TCP
     assert ws.conn.wait_closed(1.5)
 
 

@@ -687,3 +687,11 @@ def assert_preflight(resp, methods, origin, request_headers=None):
         assert not resp.has("Access-Control-Allow-Headers"), resp.headers
     else:
         assert resp.header("Access-Control-Allow-Headers") == request_headers, resp.headers
+
+
+def start_request(addr, method, path, headers=(), body=None, version="HTTP/1.1", timeout=2.0):
+    """Send a request on a fresh connection and return the Conn without reading
+    anything (a held poll sends no head until it has a frame)."""
+    conn = Conn(addr, timeout)
+    conn.send(build_request(method, path, headers, body, version, host=addr))
+    return conn
