@@ -195,11 +195,15 @@ def test_streaming_limit_ends_response_and_nothing_is_lost():
     (b"GET / HTTP/2.0\r\n\r\n", 505),
     (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 400),
-    (b"POST /0/s/xhr_send HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
-    (b"POST /0/s/xhr_send HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", 413),
-    (b"POST /0/s/xhr_send HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+    (b"POST /0/s/xhr_send HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+    (b"POST /0/s/xhr_send HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999\r\n\r\n", 413),
+    (b"POST /0/s/xhr_send HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
     (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),
     (b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", 431),
+    (b"GET / HTTP/1.1\r\n\r\n", 400),  # no Host
+    (b"POST /0/s/xhr_send HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc", 400),
+    (b"POST /0/s/xhr_send HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"1\r\na\r\n0\r\nBad Trailer\r\n\r\n", 400),
 ])
 def test_bad_requests_get_a_status_and_close(raw, status):
     site, app, clock = make_site()
@@ -219,7 +223,7 @@ def test_chunked_request_body():
     site, app, clock = make_site(echo=False)
     poll(site, "s1")
     client = Client(site)
-    client.send(b"POST /000/s1/xhr_send HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    client.send(b"POST /000/s1/xhr_send HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                 b"3\r\n[\"a\r\n2\r\n\"]\r\n0\r\n\r\n")
     assert split_response(client.take())[0] == 204
     assert app.instances[0].received == [b"a"]
@@ -250,3 +254,32 @@ def test_websocket_session_over_memory():
     clock.advance(0)
     assert client.take() == build_frame(1, b'a["hi"]')
     assert app.instances[0].received == [b"hi"]
+
+
+def test_slow_or_idle_connections_are_closed_after_the_request_timeout():
+    from txsockjs.server.channel import REQUEST_TIMEOUT
+    site, app, clock = make_site()
+    idle = Client(site)
+    slow = Client(site)
+    slow.send(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    busy = Client(site)
+    busy.send(request("GET", "/"))
+    busy.take()
+    clock.advance(REQUEST_TIMEOUT - 1)
+    busy.send(request("GET", "/info"))  # a new request in time resets nothing it should not
+    clock.advance(2)
+    assert idle.closed and idle.take() == b""
+    assert slow.closed and split_response(slow.take())[0] == 408
+    assert not busy.closed
+
+
+def test_waiting_poll_is_not_cut_by_the_request_timeout():
+    from txsockjs.server.channel import REQUEST_TIMEOUT
+    site, app, clock = make_site({"heartbeat": 1000, "timeout": 1000}, echo=False)
+    poll(site, "s1")
+    waiting = poll(site, "s1")
+    clock.advance(REQUEST_TIMEOUT * 2)
+    assert not waiting.closed
+    app.instances[0].transport.write(b"late")
+    clock.advance(0)
+    assert split_response(waiting.take())[2] == b'a["late"]\n'

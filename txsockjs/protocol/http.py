@@ -18,6 +18,7 @@ MAX_CHUNK_LINE = 1024
 _END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
 _DIGITS = re.compile(r"[0-9]+\Z")
 _HEX_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[^\r\n]*)?\Z")
+_TRAILER = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\Z")
 
 REASONS = {
     101: "Switching Protocols", 200: "OK", 204: "No Content", 304: "Not Modified",
@@ -145,6 +146,8 @@ class RequestReader(object):
         del buf[:end]
         self._searched = 0
         method, target, minor, headers = parse_request_head(head)
+        if minor >= 1 and "host" not in headers:
+            raise HTTPError(400, "Host header required")
         self._request = (method, target, minor, headers)
         self._body = b""
         encoding = headers.get("transfer-encoding")
@@ -174,16 +177,20 @@ class RequestReader(object):
     def _read_chunked_step(self):
         buf = self._buf
         if self._state == _CHUNK_SIZE or self._state == _TRAILERS:
-            line_end = buf.find(b"\r\n")
+            line_end = buf.find(b"\n")
             if line_end < 0:
                 if len(buf) > MAX_CHUNK_LINE:
                     raise HTTPError(400, "Chunk line too long")
                 return False
-            line = bytes(buf[:line_end])
-            del buf[:line_end + 2]
+            if line_end == 0 or buf[line_end - 1] != 0x0D:
+                raise HTTPError(400, "Chunk line not ended by CRLF")
+            line = bytes(buf[:line_end - 1])
+            del buf[:line_end + 1]
             if self._state == _TRAILERS:
                 if not line:
                     self._state = _HEAD
+                elif _TRAILER.match(line) is None:
+                    raise HTTPError(400, "Malformed trailer field")
                 return True
             found = _HEX_SIZE.match(line)
             if found is None:

@@ -12,6 +12,10 @@ from txsockjs.server.response import Response
 # Pipelined bytes we hold while a response is in progress before we stop
 # reading from the socket.
 MAX_PIPELINED = 256 * 1024
+# How long a connection may take to send a whole request (head and body),
+# counted from the end of the previous response: slow-loris clients and idle
+# keep-alive connections are closed after it.
+REQUEST_TIMEOUT = 30.0
 
 
 @implementer(IPushProducer)
@@ -36,9 +40,32 @@ class HTTPChannel(Protocol):
         self._closing = False
         self._processing = False
         self._reading_paused = False
+        self._request_timer = None
 
     def connectionMade(self):
         self.transport.registerProducer(self, True)
+        self._wait_for_request()
+
+    def _wait_for_request(self):
+        if self._request_timer is None:
+            self._request_timer = self.site.clock.callLater(REQUEST_TIMEOUT, self._request_timed_out)
+
+    def _stop_waiting(self):
+        timer = self._request_timer
+        if timer is not None:
+            self._request_timer = None
+            if timer.active():
+                timer.cancel()
+
+    def _request_timed_out(self):
+        self._request_timer = None
+        if self.response is not None or self.upgraded is not None or self._closing:
+            return
+        if self.reader.buffered:
+            self._refuse(HTTPError(408, "Request not received in time"))
+        else:
+            self._closing = True
+            self.transport.loseConnection()
 
     # -- input -------------------------------------------------------------
 
@@ -73,6 +100,7 @@ class HTTPChannel(Protocol):
             self._processing = False
 
     def _dispatch(self, request):
+        self._stop_waiting()
         response = Response(self, request)
         self.response = response
         try:
@@ -116,6 +144,7 @@ class HTTPChannel(Protocol):
             return
         if self._reading_paused:
             self._resume_reading()
+        self._wait_for_request()
         if self.reader.buffered and not self._processing:
             # A pipelined request waits for the next turn: we may be deep
             # inside a session that is still sending the frame that
@@ -124,6 +153,7 @@ class HTTPChannel(Protocol):
 
     def upgrade(self, handler):
         """Hand the connection to a WebSocket handler (after the 101 head)."""
+        self._stop_waiting()
         self.response = None
         self.upgraded = handler
         self._resume_reading()
@@ -158,6 +188,7 @@ class HTTPChannel(Protocol):
     # -- end ---------------------------------------------------------------
 
     def connectionLost(self, reason):
+        self._stop_waiting()
         self._closing = True
         response = self.response
         self.response = None
