@@ -34,7 +34,9 @@ class Server:
         self.addr = None
         self.base = None
         self.output = collections.deque(maxlen=400)
+        self.lines_seen = 0  # total lines read from the server so far
         self.crashes = []
+        self.tracebacks = []
 
     def start(self):
         env = dict(os.environ)
@@ -52,6 +54,7 @@ class Server:
             for raw in iter(proc.stdout.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip("\n")
                 self.output.append(line)
+                self.lines_seen += 1
                 m = LISTENING.search(line)
                 if m and not ready.is_set():
                     found["port"] = int(m.group(1))
@@ -78,6 +81,12 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(5)
 
+    def lines_since(self, seen):
+        count = self.lines_seen - seen
+        if count <= 0:
+            return []
+        return list(self.output)[-count:]
+
     def log_tail(self, n=40):
         return "\n".join(list(self.output)[-n:])
 
@@ -96,12 +105,19 @@ def server():
 
 @pytest.fixture(autouse=True)
 def _server_must_survive(request, server):
+    seen = server.lines_seen
     yield
     if not server.alive():
         server.crashes.append(request.node.nodeid)
         tail = server.log_tail()
         server.start()
         pytest.fail("the server process died during this test:\n" + tail)
+    # an unhandled exception in the server is a bug even if the client saw nothing
+    new = server.lines_since(seen)
+    if any("Traceback" in line for line in new):
+        server.tracebacks.append(request.node.nodeid)
+        pytest.fail("the server logged a traceback during this test (or just before it):\n"
+                    + "\n".join(new[-60:]))
 
 
 @pytest.fixture

@@ -234,3 +234,97 @@ def test_head_request(addr):
 def test_absolute_form_target(addr):
     resp = request(addr, "GET", "http://127.0.0.1:%d/echo" % addr[1])
     assert resp.status in (200, 400, 404), resp
+
+
+def test_pipelined_after_held_poll_stays_in_order(addr):
+    u = url()
+    open_session(addr, u)
+    with Conn(addr, 3.0) as conn:
+        conn.send(build_request("POST", u + "/xhr", body=b"", host=addr)
+                  + build_request("GET", "/echo", host=addr))
+        time.sleep(0.2)
+        assert xhr_send(addr, u, ["first"]).status == 204
+        first = conn.read_response("POST")
+        assert first.body == b'a["first"]\n'  # the greeting must not overtake the poll
+        second = conn.read_response()
+        assert second.status == 200 and second.body == GREETING
+
+
+def test_http10_polling(addr):
+    u = url()
+    with Conn(addr) as conn:
+        conn.send(build_request("POST", u + "/xhr", body=b"", version="HTTP/1.0", host=addr))
+        resp = conn.read_response("POST")
+        assert resp.status == 200 and resp.body == b"o\n"
+        assert not resp.has("Transfer-Encoding")
+        assert conn.wait_closed(1.0)
+    with Conn(addr) as conn:
+        conn.send(build_request("POST", u + "/xhr", {"Connection": "Keep-Alive"}, b"",
+                                version="HTTP/1.0", host=addr))
+        time.sleep(0.1)
+        assert xhr_send(addr, u, ["ten"]).status == 204
+        resp = conn.read_response("POST")
+        assert resp.body == b'a["ten"]\n' and not resp.has("Transfer-Encoding")
+
+
+def test_http11_connection_close_on_streaming(addr):
+    with Conn(addr) as conn:
+        conn.send(build_request("POST", url("close") + "/xhr_streaming", {"Connection": "close"},
+                                b"", host=addr))
+        resp = conn.read_response("POST")
+        assert resp.body == PRELUDE + b'o\nc[3000,"Go away!"]\n'
+        assert conn.wait_closed(1.0)
+
+
+def test_http10_streaming_limit_closes_socket(addr):
+    u = url()
+    open_session(addr, u)
+    with Stream.open(addr, "POST", u + "/xhr_streaming", body=b"", version="HTTP/1.0") as s:
+        assert s.read_until(b"\n") == PRELUDE
+        assert xhr_send(addr, u, ["z" * 5000]).status == 204
+        assert s.read_until(b"\n").startswith(b'a["zzz')
+        assert s.wait_end(1.0), "HTTP/1.0 stream not closed after the streaming limit"
+    assert xhr_send(addr, u, ["next"]).status == 204
+    assert xhr(addr, u).body == b'a["next"]\n'
+
+
+@pytest.mark.parametrize("query", ["?t=1234", "?t=1&x=%20", "?"])
+def test_query_strings_ignored_on_session_urls(addr, query):
+    u = url()
+    assert request(addr, "POST", u + "/xhr" + query, body=b"").body == b"o\n"
+    assert request(addr, "POST", u + "/xhr_send" + query, body=b'["q"]').status == 204
+    assert request(addr, "POST", u + "/xhr" + query, body=b"").body == b'a["q"]\n'
+
+
+def test_keepalive_after_error_responses(addr):
+    u = url()
+    open_session(addr, u)
+    with Conn(addr) as conn:
+        assert conn.request("POST", u + "/xhr_send", body=b"[").status == 500
+        assert conn.request("POST", u + "/xhr_send", body=b"").status == 500
+        assert conn.request("POST", url() + "/xhr_send", body=b'["x"]').status == 404
+        assert conn.request("GET", u + "/jsonp").status == 500
+        assert conn.request("POST", u + "/xhr_send", body=b'["y"]').status == 204
+        assert conn.request("POST", u + "/xhr", body=b"").body == b'a["y"]\n'
+
+
+def test_many_concurrent_sessions(addr):
+    conns = []
+    urls = [url() for _ in range(40)]
+    try:
+        for u in urls:
+            open_session(addr, u)
+        for u in urls:
+            conns.append(Stream.open(addr, "POST", u + "/xhr_streaming", body=b""))
+        for s in conns:
+            assert s.read_until(b"\n") == PRELUDE
+        for i, u in enumerate(urls):
+            assert xhr_send(addr, u, ["n%d" % i]).status == 204
+        for i, s in enumerate(conns):
+            line = s.read_until(b"\n")
+            while line == b"h\n":
+                line = s.read_until(b"\n")
+            assert line == b'a["n%d"]\n' % i
+    finally:
+        for s in conns:
+            s.close()

@@ -172,3 +172,22 @@ def test_unknown_transport_not_found(addr):
     url = "/echo/000/" + new_session_id()
     assert request(addr, "POST", url + "/nope", body=b"").status == 404
     assert request(addr, "GET", url + "/XHR").status == 404
+
+
+@pytest.mark.parametrize("query", ["?t=1234567890", "?cb=x&t=1"])
+def test_info_with_query_string(addr, query):
+    resp = request(addr, "GET", "/echo/info" + query)
+    assert resp.status == 200 and json.loads(resp.body)["websocket"] is True
+
+
+def test_upgrade_headers_on_plain_url_ignored(addr):
+    resp = request(addr, "GET", "/echo/info", {"Upgrade": "websocket", "Connection": "Upgrade",
+                                               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                                               "Sec-WebSocket-Version": "13"})
+    assert resp.status == 200, resp
+
+
+def test_info_preflight_without_origin(addr):
+    resp = request(addr, "OPTIONS", "/echo/info", {"Access-Control-Request-Method": "GET"})
+    assert resp.status in (200, 204)
+    assert resp.header("Access-Control-Allow-Origin") == "*"

@@ -409,3 +409,92 @@ def test_raw_websocket_disabled_404(addr):
     conn, resp, _ = WebSocket.handshake(addr, "/disabled_websocket_echo/websocket")
     conn.close()
     assert resp.status == 404
+
+
+def test_raw_handshake_and_frame_in_one_packet(addr):
+    key = "dGhlIHNhbXBsZSBub25jZQ=="
+    from .wire import build_request
+    with Conn(addr) as conn:
+        conn.send(build_request("GET", "/echo/websocket", {
+            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": key,
+            "Sec-WebSocket-Version": "13"}, host=addr) + encode_frame(OP_TEXT, "early"))
+        resp = conn.read_head()
+        assert resp.status == 101
+        assert resp.header("Sec-WebSocket-Accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        ws = WebSocket(conn, resp, key)
+        f = ws.recv_message(1.0)
+        assert f.opcode == OP_TEXT and f.payload == b"early"
+
+
+def test_sockjs_handshake_and_frame_in_one_packet(addr):
+    from .wire import build_request
+    key = "dGhlIHNhbXBsZSBub25jZQ=="
+    with Conn(addr) as conn:
+        conn.send(build_request("GET", ws_url(), {
+            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": key,
+            "Sec-WebSocket-Version": "13"}, host=addr) + encode_frame(OP_TEXT, '["early"]'))
+        assert conn.read_head().status == 101
+        ws = SockJSWebSocket(conn, None, key)
+        assert ws.recv_sockjs() == "o"
+        assert ws.recv_sockjs() == 'a["early"]'
+
+
+def test_raw_frame_trickled_byte_by_byte(addr):
+    with raw(addr) as ws:
+        data = encode_frame(OP_TEXT, "trickle \u00e9" * 20)  # 126-style extended length
+        for i in range(len(data)):
+            ws.conn.send(data[i:i + 1])
+            if i % 16 == 0:
+                time.sleep(0.002)
+        f = ws.recv_message(1.5)
+        assert f.text == "trickle \u00e9" * 20
+
+
+@pytest.mark.parametrize("size", [125, 126, 127, 65535, 65536, 200000])
+def test_raw_length_boundaries(addr, size):
+    with raw(addr) as ws:
+        ws.send_text("L" * size)
+        f = ws.recv_message(2.0)
+        assert f.opcode == OP_TEXT and len(f.payload) == size
+
+
+@pytest.mark.parametrize("size", [100, 70000, 500000])
+def test_sockjs_large_message(addr, size):
+    with SockJSWebSocket.connect(addr, ws_url()) as ws:
+        assert ws.recv_sockjs() == "o"
+        ws.send_json(["b" * size])
+        assert ws.recv_sockjs(3.0) == 'a["%s"]' % ("b" * size)
+
+
+def test_many_concurrent_websockets(addr):
+    socks = []
+    try:
+        for i in range(40):
+            socks.append(SockJSWebSocket.connect(addr, ws_url()))
+        for ws in socks:
+            assert ws.recv_sockjs() == "o"
+        for i, ws in enumerate(socks):
+            ws.send_json(["w%d" % i])
+        for i, ws in enumerate(socks):
+            assert ws.recv_sockjs() == 'a["w%d"]' % i
+    finally:
+        for ws in socks:
+            ws.close()
+
+
+def test_ping_on_sockjs_websocket(addr):
+    with SockJSWebSocket.connect(addr, ws_url()) as ws:
+        assert ws.recv_sockjs() == "o"
+        ws.send_frame(OP_PING, b"p")
+        f = ws.recv_frame(1.0)
+        while f.opcode == OP_TEXT and f.payload == b"h":
+            f = ws.recv_frame(1.0)
+        assert f.opcode == OP_PONG and f.payload == b"p"
+
+
+def test_sockjs_websocket_binary_frame_rejected(addr):
+    with SockJSWebSocket.connect(addr, ws_url()) as ws:
+        assert ws.recv_sockjs() == "o"
+        ws.send_frame(OP_BINARY, b'["bin"]')
+        f = ws.expect_close(1.5)
+        assert f is None or f.close_code()[0] in (1003, 1002), f

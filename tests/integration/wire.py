@@ -24,6 +24,7 @@ import struct
 import time
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+CHECK_FRAMING = True  # every response read through Response.read_body is checked
 
 
 class Closed(Exception):
@@ -236,7 +237,22 @@ class Response:
         value = self.header("Connection") or ""
         return {t.strip().lower() for t in value.split(",") if t.strip()}
 
+    def check_framing(self):
+        """Spec: every response but 101/204/304 has Content-Length, chunked encoding
+        or Connection: close; and RFC 9110 forbids a length on 1xx/204 responses."""
+        if self.status in (204, 304) or 100 <= self.status < 200:
+            assert not self.chunked, self
+            if self.status != 304:
+                assert not self.has("Content-Length"), "Content-Length on %d" % self.status
+            return
+        assert not (self.chunked and self.has("Content-Length")), self
+        assert (self.chunked or self.has("Content-Length")
+                or "close" in self.connection_tokens()), \
+            "response %d has no Content-Length, chunking or Connection: close" % self.status
+
     def read_body(self, conn, method="GET", timeout=None):
+        if CHECK_FRAMING:
+            self.check_framing()
         if method == "HEAD" or self.status in (204, 304) or 100 <= self.status < 200:
             return self
         if self.chunked:
@@ -324,6 +340,8 @@ class Stream:
         conn = Conn(addr, timeout)
         conn.send(build_request(method, path, headers, body, version, host=addr))
         resp = conn.read_head(timeout)
+        if CHECK_FRAMING:
+            resp.check_framing()
         return cls(conn, resp)
 
     def _piece(self, timeout):
