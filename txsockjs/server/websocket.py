@@ -59,8 +59,9 @@ def upgrade(service, channel, request, response, raw):
     response.finished = True
     response.started = True
     channel.write(response_head(101, head))
-    channel.upgrade(handler)
+    # Start before the channel hands over bytes that came with the handshake.
     handler.start(target, raw)
+    channel.upgrade(handler)
 
 
 class RawWebSocketSession(object):
