@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: language_level=3, binding=False, boundscheck=False, wraparound=False, cdivision=True
 """Strict HTTP/1.x request-head parsing, compiled twin of ``httphead_py.py``.
 
 One pass over the bytes with table lookups, checking the lines in the same

@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: language_level=3, binding=False, boundscheck=False, wraparound=False, cdivision=True
 """SockJS frame encoding and client-body decoding, compiled twin of
 ``sockjsframes_py.py`` (see there for the escaping rules).
 
