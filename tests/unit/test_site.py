@@ -283,3 +283,23 @@ def test_waiting_poll_is_not_cut_by_the_request_timeout():
     app.instances[0].transport.write(b"late")
     clock.advance(0)
     assert split_response(waiting.take())[2] == b'a["late"]\n'
+
+
+def test_expect_100_continue_gets_an_interim_response_before_the_body():
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    client = Client(site)
+    client.send(b"POST /000/s1/xhr_send HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                b"Expect: 100-continue\r\n\r\n")
+    assert client.take() == b"HTTP/1.1 100 Continue\r\n\r\n"
+    client.send(b'["x"]')
+    assert split_response(client.take())[0] == 204
+    assert app.instances[0].received == [b"x"]
+
+
+def test_expect_100_continue_with_a_too_large_body_gets_413_at_once():
+    site, app, clock = make_site()
+    client = Client(site)
+    client.send(b"POST /000/s1/xhr_send HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n"
+                b"Expect: 100-continue\r\n\r\n")
+    assert split_response(client.take())[0] == 413

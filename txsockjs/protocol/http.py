@@ -89,6 +89,9 @@ class RequestReader(object):
         self._request = None
         self._remaining = 0
         self._body = None
+        # Set when a request's head asked for "Expect: 100-continue" and its
+        # body is still to come; the owner sends the interim response.
+        self.continue_expected = False
 
     def feed(self, data):
         self._buf += data
@@ -150,6 +153,8 @@ class RequestReader(object):
             raise HTTPError(400, "Host header required")
         self._request = (method, target, minor, headers)
         self._body = b""
+        self.continue_expected = minor >= 1 and \
+            headers.get("expect", "").strip().lower() == "100-continue"
         encoding = headers.get("transfer-encoding")
         length = headers.get("content-length")
         if encoding is not None:
@@ -224,6 +229,7 @@ class RequestReader(object):
         return True
 
     def _finish(self):
+        self.continue_expected = False
         method, target, minor, headers = self._request
         request = Request(method, target, minor, headers, bytes(self._body))
         self._request = None

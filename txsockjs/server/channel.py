@@ -90,6 +90,9 @@ class HTTPChannel(Protocol):
                     self._refuse(error)
                     return
                 if request is None:
+                    if self.reader.continue_expected:
+                        self.reader.continue_expected = False
+                        self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                     break
                 self._dispatch(request)
             if self.response is not None and self.reader.buffered > MAX_PIPELINED:
