@@ -303,3 +303,58 @@ def test_expect_100_continue_with_a_too_large_body_gets_413_at_once():
     client.send(b"POST /000/s1/xhr_send HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n"
                 b"Expect: 100-continue\r\n\r\n")
     assert split_response(client.take())[0] == 413
+
+
+class CountingProducer(object):
+    def __init__(self):
+        self.calls = []
+
+    def pauseProducing(self):
+        self.calls.append("pause")
+
+    def resumeProducing(self):
+        self.calls.append("resume")
+
+    def stopProducing(self):
+        self.calls.append("stop")
+
+
+def test_producer_paused_while_messages_pile_up_and_resumed_when_delivered():
+    from txsockjs.server.sessiontransport import QUEUE_HIGH_WATER
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    transport = app.instances[0].transport
+    producer = CountingProducer()
+    transport.registerProducer(producer, True)
+    for n in range(QUEUE_HIGH_WATER + 5):
+        transport.write(b"%d" % n)
+    assert producer.calls == ["pause"]
+    receiver = poll(site, "s1")
+    body = split_response(receiver.take())[2]
+    assert json.loads(body[1:]) == [str(n) for n in range(QUEUE_HIGH_WATER + 5)]
+    assert producer.calls == ["pause", "resume"]
+    transport.loseConnection()
+    assert producer.calls == ["pause", "resume", "stop"]
+
+
+def test_producer_paused_when_the_socket_is_full():
+    site, app, clock = make_site(echo=False)
+    stream = poll(site, "s1", path="xhr_streaming")
+    transport = app.instances[0].transport
+    producer = CountingProducer()
+    transport.registerProducer(producer, True)
+    stream.transport.producer.pauseProducing()   # what Twisted does when its buffer fills
+    stream.transport.producer.resumeProducing()
+    assert producer.calls == ["pause", "resume"]
+
+
+def test_application_can_pause_delivery_of_client_messages():
+    site, app, clock = make_site(echo=False)
+    poll(site, "s1")
+    transport = app.instances[0].transport
+    transport.pauseProducing()
+    sender = Client(site)
+    sender.send(request("POST", "/000/s1/xhr_send", b'["a","b"]'))
+    assert app.instances[0].received == []
+    transport.resumeProducing()
+    assert app.instances[0].received == [b"a", b"b"]

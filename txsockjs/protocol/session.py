@@ -45,6 +45,9 @@ class SessionDelegate(object):
     def closed(self, clean):
         pass
 
+    def drained(self):
+        """The queue was just emptied into a receiver."""
+
 
 class Session(object):
     __slots__ = (
@@ -149,6 +152,7 @@ class Session(object):
             return
         frame = encode_messages(self.queue)
         self.queue = []
+        self.delegate.drained()
         if not receiver.send_frame(frame):
             self.receiver = None
             if self.state == OPEN_STATE:

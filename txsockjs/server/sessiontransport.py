@@ -22,6 +22,10 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 
+# Messages waiting for a receiver before a registered producer is paused.
+QUEUE_HIGH_WATER = 1000
+
+
 def _replace_surrogates(error):
     # bytes: the UTF-8 encoder only takes ASCII str replacements
     return (b"\xef\xbf\xbd" * (error.end - error.start), error.end)
@@ -44,7 +48,8 @@ class SessionTransport(object):
 
     log = Logger()
 
-    __slots__ = ("session", "protocol", "peer", "host", "producer", "_lost", "_paused", "_held")
+    __slots__ = ("session", "protocol", "peer", "host", "producer", "_lost", "_paused", "_held",
+                 "_producer_paused_for")
 
     def __init__(self, protocol, peer, host):
         self.session = None
@@ -55,6 +60,10 @@ class SessionTransport(object):
         self._lost = False
         self._paused = False
         self._held = None
+        # Why the application's producer is paused: "socket" (the socket
+        # carrying our frames is full) and/or "queue" (too many messages
+        # wait for a receiver).  It resumes when no reason is left.
+        self._producer_paused_for = set()
 
     # -- session delegate ----------------------------------------------------
 
@@ -101,12 +110,26 @@ class SessionTransport(object):
 
     def write_paused(self, paused):
         """The socket carrying our frames is full (True) or drained (False)."""
+        self._pause_producer("socket", paused)
+
+    def drained(self):
+        if "queue" in self._producer_paused_for:
+            self._pause_producer("queue", False)
+
+    def _pause_producer(self, reason, paused):
+        reasons = self._producer_paused_for
+        was_paused = bool(reasons)
+        if paused:
+            reasons.add(reason)
+        else:
+            reasons.discard(reason)
         producer = self.producer
-        if producer is not None:
-            if paused:
-                producer.pauseProducing()
-            else:
-                producer.resumeProducing()
+        if producer is None or was_paused == bool(reasons):
+            return
+        if reasons:
+            producer.pauseProducing()
+        else:
+            producer.resumeProducing()
 
     # -- ITransport ------------------------------------------------------------
 
@@ -117,8 +140,11 @@ class SessionTransport(object):
             text = bytes(data).decode("utf-8")
         except UnicodeDecodeError as error:
             raise ValueError("SockJS messages are text: %s" % (error,))
-        if self.session is not None and not self._lost:
-            self.session.send(text)
+        session = self.session
+        if session is not None and not self._lost:
+            session.send(text)
+            if self.producer is not None and len(getattr(session, "queue", ())) >= QUEUE_HIGH_WATER:
+                self._pause_producer("queue", True)
 
     def writeSequence(self, data):
         self.write(b"".join(data))
@@ -147,6 +173,7 @@ class SessionTransport(object):
 
     def unregisterProducer(self):
         self.producer = None
+        self._producer_paused_for.clear()
 
     # -- IPushProducer: the application pauses delivery of client messages ------
 
