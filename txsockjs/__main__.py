@@ -46,7 +46,8 @@ class BroadcastFactory(Factory):
 def conformance_site(args):
     """The four services the official SockJS protocol suite needs, plus broadcast."""
     base = {"streaming_limit": args.streaming_limit, "sockjs_url": args.sockjs_url,
-            "heartbeat": args.heartbeat, "timeout": args.timeout}
+            "heartbeat": args.heartbeat, "timeout": args.timeout,
+            "max_message_size": args.max_message_size}
     site = SockJSMultiFactory()
     site.addFactory(Factory.forProtocol(EchoProtocol), "echo", base)
     site.addFactory(Factory.forProtocol(CloseProtocol), "close", base)
@@ -71,6 +72,8 @@ def main(argv=None):
     conformance.add_argument("--streaming-limit", type=int, default=4096)
     conformance.add_argument("--heartbeat", type=float, default=25.0)
     conformance.add_argument("--timeout", type=float, default=5.0)
+    conformance.add_argument("--max-message-size", type=int, default=32 << 20,
+                             help="bytes (default 32 MiB: Autobahn|Testsuite sends 16 MiB messages)")
     for sub in (demo, conformance):
         sub.add_argument("--host", default="127.0.0.1",
                          help="address to listen on (default 127.0.0.1)")
