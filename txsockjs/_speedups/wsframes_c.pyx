@@ -80,7 +80,7 @@ cdef extern from *:
         }
         /* Everything so far was a multiple of 8 bytes: the phase is 0. */
         for (Py_ssize_t i = 0; src + i < end; i++)
-            dst[i] = src[i] ^ mask[i];
+            dst[i] = src[i] ^ mask[i & 3];
     }
     static inline void txs_xor_inplace(unsigned char *buf, Py_ssize_t n,
                                        const unsigned char *mask) {
@@ -104,7 +104,7 @@ cdef extern from *:
             buf += 8;
         }
         for (Py_ssize_t i = 0; buf + i < end; i++)
-            buf[i] ^= mask[i];
+            buf[i] ^= mask[i & 3];
     }
     """
     void xor_copy "txs_xor_copy" (const unsigned char *src, unsigned char *dst,
