@@ -29,7 +29,8 @@ LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 class Server:
     """Handle on the running server; ``addr`` and ``base`` follow restarts."""
 
-    def __init__(self):
+    def __init__(self, extra_env=None):
+        self.extra_env = dict(extra_env or {})
         self.proc = None
         self.addr = None
         self.base = None
@@ -42,6 +43,7 @@ class Server:
         env = dict(os.environ)
         env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
         cmd = [sys.executable, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
                "--port", "0", "--streaming-limit", str(STREAMING_LIMIT),
                "--heartbeat", str(int(HEARTBEAT)), "--timeout", str(int(TIMEOUT))]
@@ -101,6 +103,28 @@ def server():
         assert not srv.crashes, "server crashed during: %s" % srv.crashes
     finally:
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def pure_server():
+    """A second server forced onto the pure-Python kernels (TXSOCKJS_NO_EXTENSIONS=1),
+    for the tests that compare both paths."""
+    srv = Server({"TXSOCKJS_NO_EXTENSIONS": "1"})
+    srv.start()
+    try:
+        yield srv
+        assert srv.alive(), "pure-Python server died:\n" + srv.log_tail()
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(params=["default", "pure"])
+def any_addr(request, server):
+    """Run a test against the default server (compiled kernels when built) and the
+    pure-Python one."""
+    if request.param == "default":
+        return server.addr
+    return request.getfixturevalue("pure_server").addr
 
 
 @pytest.fixture(autouse=True)

@@ -152,3 +152,19 @@ def test_eventsource_round_trip(addr):
         assert not MUST_ESCAPE.search(line), line
         frame = urllib.parse.unquote(line)
         assert json.loads(frame[1:]) == [text]
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False], ids=["escaped", "utf8"])
+def test_jsonp_send_form_round_trip(addr, ensure_ascii):
+    import urllib.parse
+    text = ESCAPE_SET + ASTRAL + OTHER_TEXT + " + & = %"
+    u = url()
+    assert request(addr, "GET", u + "/jsonp?c=cb").status == 200
+    form = "d=" + urllib.parse.quote(json.dumps([text], ensure_ascii=ensure_ascii).encode("utf-8"))
+    resp = request(addr, "POST", u + "/jsonp_send",
+                   {"Content-Type": "application/x-www-form-urlencoded"}, form)
+    assert resp.status == 200 and resp.body == b"ok", resp
+    body = request(addr, "GET", u + "/jsonp?c=cb").text
+    m = re.fullmatch(r'/\*\*/cb\((".*")\);\r\n', body, re.S)
+    assert m, body
+    assert json.loads(json.loads(m.group(1))[1:]) == [text]

@@ -498,3 +498,54 @@ def test_sockjs_websocket_binary_frame_rejected(addr):
         ws.send_frame(OP_BINARY, b'["bin"]')
         f = ws.expect_close(1.5)
         assert f is None or f.close_code()[0] in (1003, 1002), f
+
+
+def _pattern(n):
+    return "".join(chr(0x61 + (i * 7) % 26) for i in range(n))
+
+
+def test_raw_echo_every_length(any_addr):
+    addr = any_addr
+    # every payload length 0..300 and the 16/64-bit length boundaries; content checked
+    lengths = list(range(301)) + [4095, 4096, 4097, 65535, 65536, 65537, 100003]
+    bad = []
+    with raw(addr) as ws:
+        for n in lengths:
+            text = _pattern(n)
+            ws.send_text(text)
+            f = ws.recv_message(2.0)
+            if f is None or f.opcode != OP_TEXT:
+                bad.append((n, f))
+                break
+            if f.payload != text.encode():
+                bad.append((n, f.payload[-8:]))
+    assert not bad, "echo corrupted for lengths %s" % bad[:12]
+
+
+def test_raw_pong_every_length(any_addr):
+    addr = any_addr
+    bad = []
+    with raw(addr) as ws:
+        for n in range(126):
+            ws.send_frame(OP_PING, b"y" * n)
+            f = ws.recv_frame(1.0)
+            if f is None or f.opcode != OP_PONG or f.payload != b"y" * n:
+                bad.append((n, f))
+                if f is None:
+                    break
+    assert not bad, "pong payload corrupted for lengths %s" % [b[0] for b in bad][:20]
+
+
+def test_sockjs_echo_every_length(any_addr):
+    addr = any_addr
+    bad = []
+    with SockJSWebSocket.connect(addr, ws_url()) as ws:
+        assert ws.recv_sockjs() == "o"
+        for n in range(0, 80):
+            text = _pattern(n)
+            ws.send_json([text])
+            got = ws.recv_sockjs()
+            if got != 'a["%s"]' % text:
+                bad.append((n, got))
+                break  # a corrupted frame usually closes the session
+    assert not bad, bad
