@@ -125,10 +125,12 @@ def server_specs(py, node_modules, aio_py):
     pure = dict(base, TXSOCKJS_NO_EXTENSIONS="1")
     node_env = dict(os.environ, NODE_PATH=node_modules, NODE_ENV="production")
     return {
-        "txsockjs": ([py, "-m", "txsockjs", "conformance", "--host", "127.0.0.1", "--port", "{port}"],
-                     base),
+        # conformance defaults to the protocol suite's 4 KiB streaming limit;
+        # use the 128 KiB that sockjs-node and aiohttp's server default to.
+        "txsockjs": ([py, "-m", "txsockjs", "conformance", "--host", "127.0.0.1", "--port", "{port}",
+                      "--streaming-limit", "131072"], base),
         "txsockjs-pure": ([py, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
-                           "--port", "{port}"], pure),
+                           "--port", "{port}", "--streaming-limit", "131072"], pure),
         "sockjs-node": (["node", os.path.join(HERE, "servers", "node_server.js"), "--port", "{port}"],
                         node_env),
         "aiohttp-sockjs": ([aio_py, os.path.join(HERE, "servers", "aiohttp_server.py"),
