@@ -30,6 +30,9 @@ NODE_MODULES = E2E_DIR / "node_modules"
 SOCKJS_MIN_JS = NODE_MODULES / "sockjs-client" / "dist" / "sockjs.min.js"
 ARTIFACTS = E2E_DIR / "artifacts"
 
+# (title, text) pairs that tests record; printed at the end of the pytest run.
+SUMMARIES = []
+
 LISTENING_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 USE_RUN_TESTS = (
@@ -243,30 +246,49 @@ class StaticServer:
         self.thread.join(5)
 
 
-def run_node_script(script, config, timeout, cwd=E2E_DIR):
+def run_node_script(script, config, timeout, cwd=E2E_DIR, log_name=None):
     """Run ``node <script>`` with a JSON config on stdin; return the JSON object it prints last.
 
-    The script prints progress to stderr and exactly one JSON document on its last stdout line.
+    The script prints progress to stderr (kept in artifacts/<log_name>) and exactly one JSON
+    document on its last stdout line.
     """
     node = node_executable()
-    proc = subprocess.Popen(
-        [node, str(E2E_DIR / script)], cwd=str(cwd), env=child_env(),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        start_new_session=True)
-    try:
-        out, err = proc.communicate(json.dumps(config).encode(), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_process_group(proc)
-        out, err = proc.communicate()
-        pytest.fail("node %s did not finish within %d s.\nstderr:\n%s"
-                    % (script, timeout, err.decode("utf-8", "replace")[-4000:]), pytrace=False)
-    finally:
-        kill_process_group(proc)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log_path = ARTIFACTS / (log_name or (Path(script).stem + ".log"))
+    with open(log_path, "wb") as err_file:
+        proc = subprocess.Popen(
+            [node, str(E2E_DIR / script)], cwd=str(cwd), env=child_env(),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err_file,
+            start_new_session=True)
+        try:
+            out, _ = proc.communicate(json.dumps(config).encode(), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_process_group(proc)
+            out, _ = proc.communicate()
+            pytest.fail("node %s did not finish within %d s. Its log (%s) ends:\n%s"
+                        % (script, timeout, log_path, _tail(log_path)), pytrace=False)
+        finally:
+            kill_process_group(proc)
     text = out.decode("utf-8", "replace").strip()
     last = text.splitlines()[-1] if text else ""
     try:
         return json.loads(last)
     except ValueError:
-        pytest.fail("node %s exited %s without a JSON result.\nstdout:\n%s\nstderr:\n%s"
-                    % (script, proc.returncode, text[-4000:],
-                       err.decode("utf-8", "replace")[-4000:]), pytrace=False)
+        pytest.fail("node %s exited %s without a JSON result.\nstdout:\n%s\nlog (%s):\n%s"
+                    % (script, proc.returncode, text[-4000:], log_path, _tail(log_path)),
+                    pytrace=False)
+
+
+def _tail(path, chars=4000):
+    try:
+        return Path(path).read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def write_summaries(terminalreporter):
+    """Print (once) the summaries tests recorded; called from the conftests' terminal hook."""
+    while SUMMARIES:
+        title, text = SUMMARIES.pop(0)
+        terminalreporter.write_sep("-", title)
+        terminalreporter.write_line(text)

@@ -1,0 +1,221 @@
+// Drive the real SockJS client (npm sockjs-client 1.6.1) in Debian's headless Chromium.
+//
+// Reads a JSON config on stdin, runs every scenario, prints progress on stderr and ONE JSON
+// document as the last line of stdout: {browser, results: {<scenario id>: {...}}}.
+// tests/e2e/test_e2e_browser.py builds the config and judges the results.
+//
+// Config: {
+//   chromium: "/usr/bin/chromium", artifacts: "<dir>", concurrency: 3,
+//   staticBase: "http://127.0.0.1:S"   (serves /sockjs.min.js and /pages/blank.html),
+//   serverBase: "http://127.0.0.1:P"   (python -m txsockjs conformance),
+//   messageSets: {name: [strings]},
+//   scenarios: [{id, origin: "cross"|"same", service, transports: [..]|null,
+//                messages: <set name>|null, mode: "echo"|"wait-close",
+//                cookies: bool, timeoutMs}]
+// }
+// "cross": the page comes from the static server (another port: another origin).
+// "same": the page is served at serverBase/__e2e__/blank.html (Playwright answers that one
+// URL itself; every other request, websocket included, goes to the real server), so the
+// page and the SockJS server share an origin.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const config = JSON.parse(fs.readFileSync(0, 'utf8'));
+const log = (...args) => process.stderr.write(args.join(' ') + '\n');
+
+// Runs inside the page. Arguments travel as one JSON string: JSON.stringify escapes lone
+// surrogates (well-formed JSON.stringify), so every message arrives exactly as built.
+async function runInPage(argJson) {
+  const arg = JSON.parse(argJson);
+  const messages = arg.messages || [];
+  if (arg.loneSurrogates) {
+    // built here so that no serialisation layer can touch them
+    messages.splice(1, 0, 'lone high \ud800 surrogate', '\udfff', 'pair split: \ud83d|\ude00');
+  }
+  // The server's documented contract: a lone surrogate arrives as U+FFFD.
+  const wellFormed = (s) => {
+    if (s.toWellFormed) return s.toWellFormed();
+    let out = '';
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length &&
+          s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff) {
+        out += s[i] + s[i + 1]; i++;
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        out += '\ufffd';
+      } else {
+        out += s[i];
+      }
+    }
+    return out;
+  };
+  const short = (s) => {
+    const j = JSON.stringify(s);
+    return j.length > 160 ? j.slice(0, 120) + '...(' + s.length + ' chars)...' + j.slice(-30) : j;
+  };
+  return await new Promise((resolve) => {
+    const result = {
+      events: [], transport: null, sent: 0, received: 0, mismatches: [], extra: [],
+      close: null, timedOut: false, error: null, heartbeats: 0, elapsedMs: 0,
+    };
+    const t0 = performance.now();
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      result.elapsedMs = Math.round(performance.now() - t0);
+      resolve(JSON.stringify(result));
+    };
+    let sock;
+    try {
+      sock = new SockJS(arg.url, null, arg.transports ? { transports: arg.transports } : {});
+    } catch (e) {
+      result.error = 'constructor: ' + e;
+      finish();
+      return;
+    }
+    const timer = setTimeout(() => {
+      result.timedOut = true;
+      result.readyState = sock.readyState;
+      try { sock.close(); } catch (e) { /* ignore */ }
+      finish();
+    }, arg.timeoutMs);
+    sock.onopen = () => {
+      result.events.push('open');
+      result.transport = sock.transport;
+      if (arg.mode === 'echo') {
+        try {
+          for (const m of messages) { sock.send(m); result.sent++; }
+        } catch (e) {
+          result.error = 'send: ' + e;
+        }
+        if (messages.length === 0) sock.close();
+      }
+    };
+    sock.onheartbeat = () => { result.heartbeats++; };
+    sock.onmessage = (e) => {
+      const i = result.received++;
+      if (i >= messages.length) {
+        if (result.extra.length < 5) result.extra.push(short(e.data));
+      } else if (e.data !== wellFormed(messages[i])) {
+        result.mismatchCount = (result.mismatchCount || 0) + 1;
+        if (result.mismatches.length < 5) {
+          result.mismatches.push({ index: i, expected: short(wellFormed(messages[i])), got: short(e.data) });
+        }
+      }
+      if (arg.mode === 'echo' && result.received === messages.length) {
+        result.events.push('all-echoed');
+        sock.close();
+      }
+    };
+    sock.onclose = (e) => {
+      result.events.push('close');
+      result.close = { code: e.code, reason: e.reason, wasClean: e.wasClean };
+      clearTimeout(timer);
+      // let a late duplicate message show up before we report
+      setTimeout(finish, 50);
+    };
+  });
+}
+
+const SAME_ORIGIN_PAGE = (staticBase) => `<!doctype html>
+<html><head><meta charset="utf-8"><title>txsockjs e2e (same origin)</title>
+<script src="${staticBase}/sockjs.min.js"></script></head>
+<body><p>txsockjs end-to-end page, served on the SockJS server's origin</p></body></html>`;
+
+async function runScenario(context, sc) {
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && consoleErrors.length < 10) consoleErrors.push(msg.text().slice(0, 300));
+  });
+  page.on('pageerror', (err) => {
+    if (consoleErrors.length < 10) consoleErrors.push('pageerror: ' + String(err).slice(0, 300));
+  });
+  const pageUrl = sc.origin === 'same'
+    ? `${config.serverBase}/__e2e__/blank.html`
+    : `${config.staticBase}/pages/blank.html`;
+  let result;
+  try {
+    if (sc.cookies) await context.clearCookies();
+    await page.goto(pageUrl, { waitUntil: 'load', timeout: 15000 });
+    await page.waitForFunction(() => typeof window.SockJS === 'function', null, { timeout: 10000 });
+    const arg = {
+      url: `${config.serverBase}/${sc.service}`,
+      transports: sc.transports,
+      messages: sc.messages ? config.messageSets[sc.messages] : [],
+      loneSurrogates: !!sc.loneSurrogates,
+      mode: sc.mode,
+      timeoutMs: sc.timeoutMs || 30000,
+    };
+    const json = await page.evaluate(runInPage, JSON.stringify(arg));
+    result = JSON.parse(json);
+    result.pageOrigin = await page.evaluate(() => location.origin);
+    if (sc.cookies) {
+      result.cookies = (await context.cookies(config.serverBase))
+        .map((c) => ({ name: c.name, value: c.value, path: c.path }));
+    }
+  } catch (e) {
+    result = { error: 'driver: ' + String(e).slice(0, 500) };
+  } finally {
+    await page.close().catch(() => {});
+  }
+  result.consoleErrors = consoleErrors;
+  return result;
+}
+
+async function main() {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'txsockjs-chromium-'));
+  let context;
+  const out = { browser: null, results: {} };
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: config.chromium,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1000, height: 700 },
+      // The same-origin page below is answered by Playwright, so Chromium cannot know it came
+      // from a loopback address; grant what a page really served from 127.0.0.1 would have.
+      permissions: ['local-network-access'],
+    });
+    out.browser = context.browser() ? context.browser().version() : 'chromium';
+    // The same-origin test page: this one URL only; everything else reaches the network.
+    await context.route(`${config.serverBase}/__e2e__/**`, (route) => route.fulfill({
+      status: 200, contentType: 'text/html; charset=utf-8', body: SAME_ORIGIN_PAGE(config.staticBase),
+    }));
+
+    const parallel = config.scenarios.filter((s) => !s.cookies);
+    const serial = config.scenarios.filter((s) => s.cookies); // they share the cookie jar
+    const concurrency = Math.max(1, config.concurrency || 1);
+    let next = 0;
+    const worker = async () => {
+      while (next < parallel.length) {
+        const sc = parallel[next++];
+        const r = await runScenario(context, sc);
+        out.results[sc.id] = r;
+        log(`[browser] ${sc.id}: transport=${r.transport} received=${r.received}/${r.sent} ` +
+            `close=${r.close ? r.close.code + ' ' + r.close.reason : '-'} ${r.error || ''}` +
+            `${r.timedOut ? ' TIMED OUT' : ''} (${r.elapsedMs} ms)`);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    for (const sc of serial) {
+      const r = await runScenario(context, sc);
+      out.results[sc.id] = r;
+      log(`[browser] ${sc.id}: transport=${r.transport} received=${r.received}/${r.sent} ` +
+          `cookies=${JSON.stringify(r.cookies)} close=${r.close ? r.close.code : '-'} ${r.error || ''}`);
+    }
+  } catch (e) {
+    out.fatal = String(e && e.stack || e).slice(0, 2000);
+  } finally {
+    if (context) await context.close().catch(() => {});
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+await main();
