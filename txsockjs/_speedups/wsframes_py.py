@@ -7,7 +7,6 @@ buffer never holds more than one frame of at most ``max_payload`` bytes.
 """
 
 from txsockjs._speedups.errors import WebSocketError
-from txsockjs._speedups.mask_py import websocket_mask
 
 OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
@@ -17,6 +16,7 @@ OP_PING = 0x9
 OP_PONG = 0xA
 
 CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_UNSUPPORTED = 1003
 CLOSE_TOO_BIG = 1009
 
 
@@ -26,64 +26,82 @@ class FrameParser(object):
     Raises :class:`WebSocketError` (with the close code to send) on a frame
     that breaks the framing rules: reserved bits or opcodes, a fragmented or
     oversized control frame, an unmasked client frame, a 64-bit length with
-    the top bit set, or a payload over ``max_payload``.  After an error the
-    parser must not be fed again.
+    the top bit set, a payload over ``max_payload``, or (with
+    ``allow_binary=False``) a binary frame, refused with 1003 from its header
+    so that no binary payload is ever buffered.  The exception's ``frames``
+    attribute holds the frames completed before the bad one in the same
+    ``feed()``.  After an error the parser must not be fed again.
     """
 
-    def __init__(self, max_payload=1 << 20, require_mask=True):
+    def __init__(self, max_payload=1 << 20, require_mask=True, allow_binary=True):
         self._buf = bytearray()
         self.max_payload = max_payload
         self.require_mask = require_mask
+        self.allow_binary = allow_binary
+        self._consumed = 0
 
     def feed(self, data):
         buf = self._buf
         buf += data
         frames = []
+        append = frames.append
+        from_bytes = int.from_bytes
+        require_mask = self.require_mask
+        max_payload = self.max_payload
         pos = 0
         size = len(buf)
         while size - pos >= 2:
             first = buf[pos]
             second = buf[pos + 1]
-            fin = (first & 0x80) != 0
             opcode = first & 0x0F
             if first & 0x70:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
             if (2 < opcode < 8) or opcode > 10:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
-            masked = (second & 0x80) != 0
             length = second & 0x7F
             if opcode >= 8:
-                if not fin:
+                if not first & 0x80:
                     raise WebSocketError(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
                 if length > 125:
                     raise WebSocketError(CLOSE_PROTOCOL_ERROR, "control frame too long")
-            if self.require_mask and not masked:
+            if require_mask and not second & 0x80:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "client frame not masked")
-            header = 2
+            start = pos + 2
             if length == 126:
                 if size - pos < 4:
                     break
                 length = (buf[pos + 2] << 8) | buf[pos + 3]
-                header = 4
+                start = pos + 4
             elif length == 127:
                 if size - pos < 10:
                     break
-                length = int.from_bytes(buf[pos + 2:pos + 10], "big")
+                length = from_bytes(buf[pos + 2:pos + 10], "big")
                 if length >> 63:
                     raise WebSocketError(CLOSE_PROTOCOL_ERROR, "invalid frame length")
-                header = 10
-            if length > self.max_payload:
+                start = pos + 10
+            if length > max_payload:
                 raise WebSocketError(CLOSE_TOO_BIG, "frame of %d bytes is over the limit" % length)
-            if masked:
-                header += 4
-            if size - pos < header + length:
-                break
-            start = pos + header
-            payload = bytes(buf[start:start + length])
-            if masked and length:
-                payload = websocket_mask(buf[start - 4:start], payload)
-            frames.append((fin, opcode, payload))
-            pos = start + length
+            if second & 0x80:
+                start += 4
+                end = start + length
+                if end > size:
+                    break
+                if length:
+                    # Unmask inline (see mask_py): one big-integer XOR.
+                    key = buf[start - 4:start]
+                    count, extra = divmod(length, 4)
+                    payload = (from_bytes(buf[start:end], "little")
+                               ^ from_bytes(key * count + key[:extra], "little")
+                               ).to_bytes(length, "little")
+                else:
+                    payload = b""
+            else:
+                end = start + length
+                if end > size:
+                    break
+                payload = bytes(buf[start:end])
+            append((first > 127, opcode, payload))
+            pos = end
         if pos:
             del buf[:pos]
         return frames

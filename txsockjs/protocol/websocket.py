@@ -18,11 +18,14 @@ OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-TEXT, PING, PONG, CLOSE = "text", "ping", "pong", "close"
+TEXT, PING, PONG, CLOSE, ERROR = "text", "ping", "pong", "close", "error"
 
 # Close codes a peer may send (RFC 6455 7.4, IANA registry); 1005, 1006 and
 # 1015 are for reporting only and never appear on the wire.
 _VALID_CLOSE_CODES = frozenset([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014])
+
+
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
 
 def accept_key(key):
@@ -71,10 +74,13 @@ def close_frame(code=None, reason=""):
 class WebSocketStream(object):
     """Bytes from the client in, events out."""
 
-    __slots__ = ("_parser", "_max_message", "_fragments", "_size", "_decoder", "closed")
+    __slots__ = ("_parser", "_max_message", "_fragments", "_size", "_decoder", "closed",
+                 "_partial_decoder", "_partial_seen")
 
     def __init__(self, max_message=1 << 20):
-        self._parser = FrameParser(max_payload=max_message)
+        self._parser = FrameParser(max_payload=max_message, allow_binary=False)
+        self._partial_decoder = None
+        self._partial_seen = 0
         self._max_message = max_message
         self._fragments = None
         self._size = 0
@@ -83,28 +89,81 @@ class WebSocketStream(object):
 
     def receive(self, data):
         """A list of events: ``(TEXT, str)``, ``(PING, bytes)``, ``(PONG,
-        bytes)``, ``(CLOSE, code or None, reason)``.  Nothing follows CLOSE."""
+        bytes)``, ``(CLOSE, code or None, reason)``, ``(ERROR,
+        WebSocketError)``.  Nothing follows CLOSE or ERROR.
+
+        Everything the peer sent before a protocol error is delivered before
+        the ERROR event, as RFC 6455 peers expect (a valid message, then a
+        bad frame in the same packet: the message is echoed, then the close).
+        """
         events = []
         if self.closed:
             return events
-        for fin, opcode, payload in self._parser.feed(data):
-            if opcode == OP_TEXT or opcode == OP_CONTINUATION:
-                message = self._data_frame(fin, opcode, payload)
-                if message is not None:
-                    events.append((TEXT, message))
-            elif opcode == OP_BINARY:
-                if self._fragments is not None:
-                    raise WebSocketError(1002, "binary frame inside a fragmented message")
-                raise WebSocketError(1003, "binary messages are not supported")
-            elif opcode == OP_PING:
-                events.append((PING, payload))
-            elif opcode == OP_PONG:
-                events.append((PONG, payload))
-            else:  # OP_CLOSE
-                events.append(self._close_frame(payload))
-                self.closed = True
-                break
+        error = None
+        try:
+            frames = self._parser.feed(data)
+        except WebSocketError as raised:
+            # The kernel attaches the frames it parsed before the bad one.
+            frames = getattr(raised, "frames", None) or []
+            error = raised
+        try:
+            for fin, opcode, payload in frames:
+                if opcode == OP_TEXT or opcode == OP_CONTINUATION:
+                    message = self._data_frame(fin, opcode, payload)
+                    if message is not None:
+                        events.append((TEXT, message))
+                elif opcode == OP_BINARY:
+                    if self._fragments is not None:
+                        raise WebSocketError(1002, "binary frame inside a fragmented message")
+                    raise WebSocketError(1003, "binary messages are not supported")
+                elif opcode == OP_PING:
+                    events.append((PING, payload))
+                elif opcode == OP_PONG:
+                    events.append((PONG, payload))
+                else:  # OP_CLOSE
+                    events.append(self._close_frame(payload))
+                    self.closed = True
+                    return events
+            if error is None:
+                self._check_partial(bool(frames))
+        except WebSocketError as raised:
+            error = raised
+        if error is not None:
+            self.closed = True
+            events.append((ERROR, error))
         return events
+
+    def _check_partial(self, frames_completed):
+        """Fail fast on invalid UTF-8 in a text frame that is still arriving
+        (a large frame comes in many packets; the bad byte may be early)."""
+        if frames_completed:
+            self._partial_decoder = None
+            self._partial_seen = 0
+        partial_payload = getattr(self._parser, "partial_payload", None)
+        if partial_payload is None:
+            return
+        found = partial_payload(self._partial_seen)
+        if found is None:
+            self._partial_decoder = None
+            self._partial_seen = 0
+            return
+        opcode, chunk = found
+        decoder = self._partial_decoder
+        if decoder is None:
+            if opcode == OP_TEXT and self._fragments is None:
+                decoder = _utf8_decoder()
+            elif opcode == OP_CONTINUATION and self._fragments is not None:
+                decoder = _utf8_decoder()
+                decoder.setstate(self._decoder.getstate())
+            else:
+                return
+            self._partial_decoder = decoder
+        if chunk:
+            try:
+                decoder.decode(chunk, False)
+            except UnicodeDecodeError:
+                raise WebSocketError(1007, "invalid UTF-8 in text message")
+            self._partial_seen += len(chunk)
 
     def _data_frame(self, fin, opcode, payload):
         if opcode == OP_TEXT:
@@ -117,7 +176,7 @@ class WebSocketStream(object):
                     raise WebSocketError(1007, "invalid UTF-8 in text message")
             self._fragments = []
             self._size = 0
-            self._decoder = codecs.getincrementaldecoder("utf-8")()
+            self._decoder = _utf8_decoder()
         elif self._fragments is None:
             raise WebSocketError(1002, "continuation frame without a message")
         self._size += len(payload)

@@ -5,7 +5,7 @@ import re
 import secrets
 import time
 from email.utils import formatdate
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote_to_bytes
 
 from twisted.logger import Logger
 
@@ -58,6 +58,16 @@ def preflight(request, response, methods, extra=()):
     if wanted:
         headers.append(("Access-Control-Allow-Headers", wanted))
     response.send(204, headers + cors(request) + list(extra))
+
+
+def form_field(body, name):
+    """The bytes of field ``name`` in a urlencoded form (b"" if absent);
+    percent-escapes decode to raw bytes, so the JSON decoder judges them."""
+    for pair in body.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) == name:
+            return unquote_to_bytes(value.replace(b"+", b" "))
+    return b""
 
 
 def method_not_allowed(response, methods):
@@ -192,8 +202,7 @@ def _send(service, request, response, session_id, transport):
     if transport.name == "jsonp_send":
         content_type = request.headers.get("content-type", "").lower()
         if content_type.startswith("application/x-www-form-urlencoded"):
-            values = parse_qs(body, keep_blank_values=True).get(b"d")
-            body = values[0] if values else b""
+            body = form_field(body, b"d")
     try:
         messages = decode_messages(body)
     except PayloadError as error:

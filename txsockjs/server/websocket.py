@@ -18,6 +18,8 @@ CLOSE_TIMEOUT = 5.0
 def upgrade(service, channel, request, response, raw):
     """Answer a WebSocket handshake and switch the channel over."""
     headers = request.headers
+    if request.minor < 1:
+        return response.error(400, "WebSocket needs HTTP/1.1.")
     if headers.get("upgrade", "").strip().lower() != "websocket":
         return response.error(400, 'Can "Upgrade" only to "WebSocket".')
     if not ws.is_upgrade(request):
@@ -154,10 +156,8 @@ class WebSocketHandler(object):
             return
         try:
             events = self.stream.receive(data)
-        except WebSocketError as error:
-            log.info("WebSocket protocol error: {error}", error=str(error))
-            self._fail(error.code, error.reason)
-            return
+        except WebSocketError as error:  # hixie-76 framing raises
+            events = [(ws.ERROR, error)]
         for event in events:
             kind = event[0]
             if kind == ws.TEXT:
@@ -166,6 +166,11 @@ class WebSocketHandler(object):
                     return
             elif kind == ws.PING:
                 self.channel.write(build_frame(ws.OP_PONG, event[1]))
+            elif kind == ws.ERROR:
+                error = event[1]
+                log.info("WebSocket protocol error: {error}", error=str(error))
+                self._fail(error.code, error.reason)
+                return
             elif kind == ws.CLOSE:
                 self.close_received = True
                 if not self.close_sent:
