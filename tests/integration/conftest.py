@@ -19,10 +19,15 @@ import pytest
 
 from . import wire
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The checkout whose ``txsockjs`` is served; TXSOCKJS_TEST_REPO points the suite at another
+# copy (e.g. a snapshot of a commit) without changing the tests.
+REPO = os.environ.get("TXSOCKJS_TEST_REPO") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEARTBEAT = 1.0
 TIMEOUT = 2.0
 STREAMING_LIMIT = 4096
+# The library default (1 MiB); the conformance command defaults to 32 MiB for Autobahn.
+MAX_MESSAGE_SIZE = 1024 * 1024
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 
@@ -46,7 +51,8 @@ class Server:
         env.update(self.extra_env)
         cmd = [sys.executable, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
                "--port", "0", "--streaming-limit", str(STREAMING_LIMIT),
-               "--heartbeat", str(int(HEARTBEAT)), "--timeout", str(int(TIMEOUT))]
+               "--heartbeat", str(int(HEARTBEAT)), "--timeout", str(int(TIMEOUT)),
+               "--max-message-size", str(MAX_MESSAGE_SIZE)]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         found = {}
