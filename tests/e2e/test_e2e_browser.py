@@ -25,6 +25,8 @@ import json
 
 import pytest
 
+from e2e_checks import (assert_closed_by_server, assert_echo, assert_not_offered, kernels,
+                        result_of)
 from e2e_support import ARTIFACTS, SUMMARIES, e2e_skipped, run_node_script
 from e2e_messages import HARD_MESSAGES, SHORT_MESSAGES
 
@@ -44,14 +46,6 @@ ORIGINS = ["cross", "same"]
 # (origin, transport) pairs the client does not offer in Chromium
 NOT_OFFERED = {("cross", "htmlfile")}
 LONE_SURROGATES = 3  # browser.mjs adds this many messages with lone surrogates
-
-
-def kernels():
-    try:
-        from txsockjs import _speedups
-        return _speedups.IMPLEMENTATION
-    except ImportError:
-        return "unknown"
 
 
 def scenarios():
@@ -136,36 +130,6 @@ def _record_table(out):
         json.dumps({k: v for k, v in out.items() if k != "server_output"}, indent=1))
 
 
-def _result(browser_run, scenario_id):
-    r = browser_run["results"].get(scenario_id)
-    assert r is not None, "scenario %s did not run" % scenario_id
-    assert not r.get("error"), "%s: %s (console: %s)" % (scenario_id, r["error"], r.get("consoleErrors"))
-    return r
-
-
-def _describe(r):
-    return json.dumps({k: r.get(k) for k in (
-        "transport", "events", "sent", "received", "mismatchCount", "mismatches", "extra",
-        "close", "timedOut", "elapsedMs", "consoleErrors", "pageOrigin")}, indent=1)
-
-
-def _assert_not_offered(r):
-    assert "open" not in r["events"], "the client was not expected to offer this transport:\n" + _describe(r)
-    assert r["close"] and r["close"]["code"] == 2000, _describe(r)
-
-
-def _assert_echo(r, transport, n_messages):
-    info = _describe(r)
-    assert not r["timedOut"], "timed out:\n" + info
-    assert r["events"][:1] == ["open"], info
-    assert r["transport"] == transport, info
-    assert r["sent"] == n_messages, info
-    assert not r["mismatches"], "echoes differ from what was sent:\n" + info
-    assert not r["extra"], "more echoes than messages:\n" + info
-    assert r["received"] == n_messages, info
-    assert r["close"] == {"code": 1000, "reason": "Normal closure", "wasClean": True}, info
-
-
 def test_pages_are_on_the_intended_origins(browser_run, conformance_server, static_server):
     for t in TRANSPORTS:
         cross = browser_run["results"]["close-cross-%s" % t]
@@ -177,35 +141,31 @@ def test_pages_are_on_the_intended_origins(browser_run, conformance_server, stat
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("origin", ORIGINS)
 def test_echo_hard_messages(browser_run, origin, transport):
-    r = _result(browser_run, "echo-%s-%s" % (origin, transport))
+    r = result_of(browser_run, "echo-%s-%s" % (origin, transport))
     if (origin, transport) in NOT_OFFERED:
-        _assert_not_offered(r)
+        assert_not_offered(r)
         return
-    _assert_echo(r, transport, len(HARD_MESSAGES) + LONE_SURROGATES)
+    assert_echo(r, transport, len(HARD_MESSAGES) + LONE_SURROGATES)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("origin", ORIGINS)
 def test_close_service_3000(browser_run, origin, transport):
-    r = _result(browser_run, "close-%s-%s" % (origin, transport))
+    r = result_of(browser_run, "close-%s-%s" % (origin, transport))
     if (origin, transport) in NOT_OFFERED:
-        _assert_not_offered(r)
+        assert_not_offered(r)
         return
-    info = _describe(r)
-    assert r["transport"] == transport, info
-    assert r["events"] == ["open", "close"], info
-    assert r["received"] == 0, info
-    assert r["close"] == {"code": 3000, "reason": "Go away!", "wasClean": True}, info
+    assert_closed_by_server(r, transport)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("origin", ORIGINS)
 def test_cookie_needed(browser_run, origin, transport):
-    r = _result(browser_run, "cookie-%s-%s" % (origin, transport))
+    r = result_of(browser_run, "cookie-%s-%s" % (origin, transport))
     if (origin, transport) in NOT_OFFERED:
-        _assert_not_offered(r)
+        assert_not_offered(r)
         return
-    _assert_echo(r, transport, len(SHORT_MESSAGES))
+    assert_echo(r, transport, len(SHORT_MESSAGES))
     if transport != "websocket":
         jar = [c for c in r["cookies"] if c["name"] == "JSESSIONID"]
         assert jar and jar[0]["path"] == "/", "no JSESSIONID cookie after %s: %s" % (transport, r["cookies"])
@@ -213,20 +173,20 @@ def test_cookie_needed(browser_run, origin, transport):
 
 @pytest.mark.parametrize("origin", ORIGINS)
 def test_websocket_is_preferred(browser_run, origin):
-    r = _result(browser_run, "auto-%s" % origin)
-    _assert_echo(r, "websocket", len(SHORT_MESSAGES))
+    r = result_of(browser_run, "auto-%s" % origin)
+    assert_echo(r, "websocket", len(SHORT_MESSAGES))
 
 
 @pytest.mark.parametrize("origin", ORIGINS)
 def test_websocket_disabled_falls_back_to_streaming(browser_run, origin):
-    r = _result(browser_run, "fallback-%s" % origin)
-    _assert_echo(r, "xhr-streaming", len(HARD_MESSAGES))
+    r = result_of(browser_run, "fallback-%s" % origin)
+    assert_echo(r, "xhr-streaming", len(HARD_MESSAGES))
 
 
 @pytest.mark.parametrize("origin", ORIGINS)
 def test_websocket_disabled_refuses_websocket_only(browser_run, origin):
-    r = _result(browser_run, "wsonly-disabled-%s" % origin)
-    _assert_not_offered(r)
+    r = result_of(browser_run, "wsonly-disabled-%s" % origin)
+    assert_not_offered(r)
 
 
 def test_server_survived(browser_run):
