@@ -372,7 +372,7 @@ def main():
     servers = [s for s in args.servers.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
     for s in servers:
-        if s not in SERVERS:
+        if s.split("+")[0] not in SERVERS:
             ap.error("unknown server %s" % s)
     for s in scenarios:
         if s not in SCENARIOS:
@@ -384,6 +384,11 @@ def main():
     node_modules = setup_node(args.cache) if "sockjs-node" in servers else ""
     aio_py = setup_aiohttp(args.cache) if "aiohttp-sockjs" in servers else ""
     specs = server_specs(args.python, node_modules, aio_py)
+    for s in servers:
+        if "+" in s:  # txsockjs with experiments.py patches, e.g. txsockjs+nodelay,eager
+            base, patches = s.split("+", 1)
+            cmd, env = specs[base]
+            specs[s] = ([cmd[0], os.path.join(HERE, "experiments.py"), patches] + cmd[3:], env)
     impls = {}
     if "txsockjs" in servers:
         impls["txsockjs"] = implementation(args.python, specs["txsockjs"][1])
