@@ -328,3 +328,46 @@ def test_many_concurrent_sessions(addr):
     finally:
         for s in conns:
             s.close()
+
+
+def test_websocket_upgrade_on_a_used_keepalive_connection(addr):
+    import base64
+    import os as _os
+    from .wire import OP_TEXT, WebSocket, encode_frame, ws_accept
+    key = base64.b64encode(_os.urandom(16)).decode()
+    with Conn(addr) as conn:
+        assert conn.request("GET", "/echo").body == GREETING
+        conn.send(build_request("GET", "/echo/websocket", {
+            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": key,
+            "Sec-WebSocket-Version": "13"}, host=addr))
+        resp = conn.read_head()
+        assert resp.status == 101 and resp.header("Sec-WebSocket-Accept") == ws_accept(key)
+        ws = WebSocket(conn, resp, key)
+        ws.send_text("after keep-alive")
+        assert ws.recv_message(1.0).payload == b"after keep-alive"
+
+
+def test_realistic_large_header_accepted(addr):
+    cookie = "; ".join("c%d=%s" % (i, "v" * 60) for i in range(120))  # about 8 KB
+    resp = request(addr, "GET", "/echo", {"Cookie": cookie, "User-Agent": "u" * 500})
+    assert resp.status == 200, resp
+
+
+def test_long_request_line_accepted(addr):
+    resp = request(addr, "GET", "/echo/info?pad=" + "p" * 4000)
+    assert resp.status == 200, resp
+    cb = "c" * 1000
+    resp = request(addr, "GET", url() + "/jsonp?c=" + cb)
+    assert resp.status == 200 and resp.body.startswith(b"/**/" + cb.encode())
+
+
+@pytest.mark.parametrize("path", ["/eventsource", "/htmlfile?c=cb"])
+def test_http10_other_streams_close_at_limit(addr, path):
+    u = url()
+    open_session(addr, u)
+    with Stream.open(addr, "GET", u + path, version="HTTP/1.0") as s:
+        assert not s.chunked
+        s.read_exact(1, 1.0)
+        assert xhr_send(addr, u, ["z" * 5000]).status == 204
+        assert s.wait_end(1.5), "HTTP/1.0 stream not closed after the streaming limit"
+        assert b"zzzz" in s.pending

@@ -330,3 +330,28 @@ def test_no_cookie_without_cookie_needed(addr):
     assert not resp.has("Set-Cookie")
     resp = _open_head(addr, "GET", url() + "/eventsource", {"Cookie": "JSESSIONID=abc"})
     assert not resp.has("Set-Cookie")
+
+
+@pytest.mark.parametrize("method,path,prelude_end", [("GET", "/eventsource", b"data: o\r\n\r\n"),
+                                                     ("GET", "/htmlfile?c=cb", b'p("o");\n</script>\r\n')])
+def test_abort_other_streaming_receivers(addr, method, path, prelude_end):
+    u = url()
+    s = Stream.open(addr, method, u + path)
+    s.read_until(prelude_end)
+    assert xhr(addr, u).body == ANOTHER
+    s.conn.abort()
+    assert xhr(addr, u).body in (b"o\n", INTERRUPTED)
+
+
+def test_closed_session_expires_too(addr):
+    u = url("close")
+    assert xhr(addr, u).body == b"o\n"
+    assert xhr(addr, u).body == b'c[3000,"Go away!"]\n'
+    time.sleep(TIMEOUT + 0.5)
+    deadline = time.monotonic() + 1.5
+    while True:
+        body = xhr(addr, u).body
+        if body == b"o\n" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert body == b"o\n", "closed session never expired: %r" % body
