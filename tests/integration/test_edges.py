@@ -25,7 +25,8 @@ def url():
 @pytest.mark.parametrize("path", ["/echo/000/%zz/xhr", "/echo/%/info", "/echo/000/a%2Fb/xhr",
                                   "/echo/../echo/info", "/echo/000/" + "s" * 5000 + "/xhr",
                                   "/echo/000/%00/xhr", "/echo/%C0%AF/x/xhr", "/%65cho/info",
-                                  "/echo/info%00", "/echo/iframe.html%2F"])
+                                  "/echo/info%00", "/echo/iframe.html%2F", "/echo/000/%FF/xhr",
+                                  "/echo/000/%ED%A0%80/xhr"])
 def test_odd_paths_do_not_break(addr, path):
     resp = request(addr, "POST", path, body=b"")
     assert resp.status in (200, 400, 404, 405), resp
@@ -282,3 +283,66 @@ def test_streaming_backpressure_unread_client(addr):
         assert_serving(addr)
     finally:
         conn.abort()
+
+
+def test_iframe_if_none_match_list(addr):
+    etag = request(addr, "GET", "/echo/iframe.html").header("ETag")
+    resp = request(addr, "GET", "/echo/iframe.html", {"If-None-Match": '"other", ' + etag})
+    assert resp.status == 304, resp
+    resp = request(addr, "GET", "/echo/iframe.html", {"If-None-Match": "*"})
+    assert resp.status in (200, 304), resp
+
+
+def test_websocket_subprotocol_not_invented(addr):
+    ws = WebSocket.connect(addr, "/echo/websocket", {"Sec-WebSocket-Protocol": "chat, superchat"})
+    with ws:
+        chosen = ws.resp.header("Sec-WebSocket-Protocol")
+        assert chosen is None or chosen in ("chat", "superchat"), chosen
+
+
+def test_websocket_permessage_deflate_offer(addr):
+    import zlib
+    ws = WebSocket.connect(addr, "/echo/websocket",
+                           {"Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits"})
+    with ws:
+        ext = ws.resp.header("Sec-WebSocket-Extensions")
+        if not ext:
+            ws.send_text("plain")
+            assert ws.recv_message(1.0).payload == b"plain"
+            return
+        assert "permessage-deflate" in ext
+        comp = zlib.compressobj(wbits=-15)
+        data = comp.compress(b"hello deflate") + comp.flush(zlib.Z_SYNC_FLUSH)
+        ws.send_frame(OP_TEXT, data[:-4], rsv=4)
+        f = ws.recv_message(1.0)
+        payload = f.payload
+        if f.rsv & 4:
+            payload = zlib.decompressobj(wbits=-15).decompress(payload + b"\x00\x00\xff\xff")
+        assert payload == b"hello deflate"
+
+
+def test_server_initiated_close_handshake(addr):
+    with WebSocket.connect(addr, "/close/websocket") as ws:
+        f = ws.recv_message(1.0)
+        assert f.opcode == OP_CLOSE and f.close_code() == (3000, "Go away!")
+        ws.send_close(3000)
+        assert ws.conn.wait_closed(1.0), "server kept TCP open after the close handshake"
+
+
+def test_half_closed_client_still_answered(addr):
+    # a client may shut down its sending side once the request is out (nc -q, some proxies)
+    with Conn(addr) as conn:
+        conn.send(build_request("GET", "/echo", {"Connection": "close"}, host=addr))
+        conn.sock.shutdown(socket.SHUT_WR)
+        resp = conn.read_response()
+        assert resp.status == 200 and resp.body == GREETING
+
+
+def test_half_closed_client_xhr_send(addr):
+    u = url()
+    open_session(addr, u)
+    with Conn(addr) as conn:
+        conn.send(build_request("POST", u + "/xhr_send", {"Connection": "close"}, b'["half"]', host=addr))
+        conn.sock.shutdown(socket.SHUT_WR)
+        assert conn.read_response("POST").status == 204
+    assert xhr(addr, u).body == b'a["half"]\n'

@@ -143,6 +143,8 @@ def test_session_expires_after_timeout(addr):
         time.sleep(0.3)
     assert status == 404, "session still alive %.1f s after the disconnect delay" % (TIMEOUT + 2)
     assert xhr(addr, u).body == b"o\n"  # the id is free again: a new session
+    # and nothing queued in the old session leaks into the new one
+    assert xhr(addr, u, timeout=2.5).body == b"h\n"
 
 
 def test_session_kept_while_receiver_attached(addr):
@@ -355,3 +357,25 @@ def test_closed_session_expires_too(addr):
             break
         time.sleep(0.3)
     assert body == b"o\n", "closed session never expired: %r" % body
+
+
+def test_heartbeat_interval(addr):
+    with Stream.open(addr, "POST", url() + "/xhr_streaming", body=b"") as s:
+        s.read_until(b"o\n")
+        start = time.monotonic()
+        assert s.read_until(b"\n", 2.0) == b"h\n"
+        first = time.monotonic() - start
+        assert s.read_until(b"\n", 2.0) == b"h\n"
+        second = time.monotonic() - start - first
+    assert 0.7 <= first <= 1.6, first
+    assert 0.7 <= second <= 1.6, second
+
+
+def test_jsonp_held_poll_heartbeat_and_another_connection(addr):
+    u = url()
+    assert request(addr, "GET", u + "/jsonp?c=cb").body == b'/**/cb("o");\r\n'
+    with start_request(addr, "GET", u + "/jsonp?c=cb") as held:
+        time.sleep(0.1)
+        second = request(addr, "GET", u + "/jsonp?c=cb2")
+        assert second.body == b'/**/cb2("c[2010,\\"Another connection still open\\"]");\r\n'
+        assert held.read_response("GET", 2.0).body == b'/**/cb("h");\r\n'
