@@ -358,3 +358,53 @@ def test_application_can_pause_delivery_of_client_messages():
     assert app.instances[0].received == []
     transport.resumeProducing()
     assert app.instances[0].received == [b"a", b"b"]
+
+
+def _client_frame(opcode, payload, fin=True, mask=b"\x11\x22\x33\x44"):
+    from txsockjs._speedups import websocket_mask
+    first = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head = first + bytes([0x80 | n])
+    elif n < 65536:
+        head = first + bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        head = first + bytes([0x80 | 127]) + n.to_bytes(8, "big")
+    return head + mask + websocket_mask(mask, payload)
+
+
+def raw_websocket(site):
+    client = Client(site)
+    client.send(request("GET", "/websocket", headers=[
+        ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]))
+    assert client.take().startswith(b"HTTP/1.1 101 ")
+    return client
+
+
+def test_message_before_a_bad_frame_is_delivered_then_the_close():
+    site, app, clock = make_site()
+    client = raw_websocket(site)
+    client.send(_client_frame(1, b"valid") + bytes([0x81 | 0x40, 0x80]) + b"abcd")
+    data = client.take()
+    assert data.startswith(b"\x81\x05valid")
+    assert data[7:9] == b"\x88\x13" and data[9:11] == (1002).to_bytes(2, "big")
+    assert client.closed
+
+
+def test_invalid_utf8_fails_fast_inside_a_frame_still_arriving():
+    site, app, clock = make_site()
+    client = raw_websocket(site)
+    frame = _client_frame(1, b"abc\xed\xa0\x80" + b"x" * 1000)
+    client.send(frame[:20])  # the bad bytes are there, most of the frame is not
+    data = client.take()
+    assert data[:2] == b"\x88\x1f" and data[2:4] == (1007).to_bytes(2, "big")
+    assert client.closed
+
+
+def test_binary_frame_is_refused_with_1003_from_its_header():
+    site, app, clock = make_site()
+    client = raw_websocket(site)
+    client.send(_client_frame(2, b"x" * 5000)[:10])
+    data = client.take()
+    assert data[2:4] == (1003).to_bytes(2, "big") and client.closed

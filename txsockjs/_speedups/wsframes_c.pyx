@@ -32,6 +32,7 @@ OP_PING = 0x9
 OP_PONG = 0xA
 
 CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_UNSUPPORTED = 1003
 CLOSE_TOO_BIG = 1009
 
 cdef object _TRUE = True
@@ -126,11 +127,13 @@ cdef class FrameParser:
     cdef bytearray _buf
     cdef public object max_payload
     cdef public object require_mask
+    cdef public object allow_binary
 
-    def __init__(self, max_payload=1 << 20, require_mask=True):
+    def __init__(self, max_payload=1 << 20, require_mask=True, allow_binary=True):
         self._buf = bytearray()
         self.max_payload = max_payload
         self.require_mask = require_mask
+        self.allow_binary = allow_binary
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t size,
                            list frames) except -1:
@@ -139,6 +142,7 @@ cdef class FrameParser:
         cdef unsigned char first, second, opcode
         cdef bint fin, masked
         cdef bint require_mask = bool(self.require_mask)
+        cdef bint allow_binary = bool(self.allow_binary)
         cdef uint64_t length
         cdef uint64_t limit
         cdef object max_payload = self.max_payload
@@ -167,6 +171,8 @@ cdef class FrameParser:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
             if (2 < opcode < 8) or opcode > 10:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
+            if opcode == 2 and not allow_binary:
+                raise WebSocketError(CLOSE_UNSUPPORTED, "binary messages are not supported")
             masked = (second & 0x80) != 0
             length = second & 0x7F
             if opcode >= 8:
@@ -223,6 +229,13 @@ cdef class FrameParser:
 
     def feed(self, data):
         cdef list frames = []
+        try:
+            return self._feed(data, frames)
+        except WebSocketError as error:
+            error.frames = frames
+            raise
+
+    cdef list _feed(self, data, list frames):
         cdef Py_buffer view
         cdef Py_ssize_t used, size
         cdef bytearray buf = self._buf
@@ -253,6 +266,43 @@ cdef class FrameParser:
     def buffered(self):
         """Bytes received but not yet part of a complete frame."""
         return PyByteArray_GET_SIZE(self._buf)
+
+    def partial_payload(self, Py_ssize_t start=0):
+        """``(opcode, payload[start:available])`` of the data frame still
+        arriving (unmasked), or None when no data frame's header is complete."""
+        cdef bytearray buf = self._buf
+        cdef Py_ssize_t size = PyByteArray_GET_SIZE(buf)
+        cdef const unsigned char *p
+        cdef Py_ssize_t header, begin
+        cdef unsigned char mask[4]
+        cdef int opcode, length7, i, shift
+        cdef bint masked
+        cdef bytes out
+        if size < 2 or start < 0:
+            return None
+        p = <const unsigned char *>PyByteArray_AS_STRING(buf)
+        opcode = p[0] & 0x0F
+        if opcode > 2:
+            return None
+        length7 = p[1] & 0x7F
+        header = 2 if length7 < 126 else (4 if length7 == 126 else 10)
+        masked = (p[1] & 0x80) != 0
+        if masked:
+            header += 4
+        if size < header:
+            return None
+        begin = header + start
+        if begin >= size:
+            return (_OPCODES[opcode], b"")
+        out = PyBytes_FromStringAndSize(NULL, size - begin)
+        if masked:
+            shift = start % 4
+            for i in range(4):
+                mask[i] = p[header - 4 + (shift + i) % 4]
+            xor_copy(p + begin, <unsigned char *>PyBytes_AS_STRING(out), size - begin, mask)
+        else:
+            memcpy(PyBytes_AS_STRING(out), p + begin, <size_t>(size - begin))
+        return (_OPCODES[opcode], out)
 
 
 def build_frame(opcode, payload, fin=True):

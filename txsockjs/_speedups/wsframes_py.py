@@ -7,6 +7,7 @@ buffer never holds more than one frame of at most ``max_payload`` bytes.
 """
 
 from txsockjs._speedups.errors import WebSocketError
+from txsockjs._speedups.mask_py import websocket_mask
 
 OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
@@ -38,12 +39,19 @@ class FrameParser(object):
         self.max_payload = max_payload
         self.require_mask = require_mask
         self.allow_binary = allow_binary
-        self._consumed = 0
 
     def feed(self, data):
+        frames = []
+        try:
+            self._feed(data, frames)
+        except WebSocketError as error:
+            error.frames = frames
+            raise
+        return frames
+
+    def _feed(self, data, frames):
         buf = self._buf
         buf += data
-        frames = []
         append = frames.append
         from_bytes = int.from_bytes
         require_mask = self.require_mask
@@ -58,6 +66,8 @@ class FrameParser(object):
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
             if (2 < opcode < 8) or opcode > 10:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
+            if opcode == OP_BINARY and not self.allow_binary:
+                raise WebSocketError(CLOSE_UNSUPPORTED, "binary messages are not supported")
             length = second & 0x7F
             if opcode >= 8:
                 if not first & 0x80:
@@ -104,12 +114,39 @@ class FrameParser(object):
             pos = end
         if pos:
             del buf[:pos]
-        return frames
 
     @property
     def buffered(self):
         """Bytes received but not yet part of a complete frame."""
         return len(self._buf)
+
+    def partial_payload(self, start=0):
+        """``(opcode, payload[start:available])`` of the data frame still
+        arriving (unmasked), or None when no data frame's header is complete.
+        Lets a caller check a large text frame as it arrives."""
+        buf = self._buf
+        size = len(buf)
+        if size < 2 or start < 0:
+            return None
+        opcode = buf[0] & 0x0F
+        if opcode > 2:
+            return None
+        length = buf[1] & 0x7F
+        header = 2 if length < 126 else (4 if length == 126 else 10)
+        masked = (buf[1] & 0x80) != 0
+        if masked:
+            header += 4
+        if size < header:
+            return None
+        begin = header + start
+        if begin >= size:
+            return (opcode, b"")
+        chunk = bytes(buf[begin:])
+        if masked:
+            mask = bytes(buf[header - 4:header])
+            shift = start % 4
+            chunk = websocket_mask(mask[shift:] + mask[:shift], chunk)
+        return (opcode, chunk)
 
 
 def build_frame(opcode, payload, fin=True):

@@ -75,10 +75,11 @@ class WebSocketStream(object):
     """Bytes from the client in, events out."""
 
     __slots__ = ("_parser", "_max_message", "_fragments", "_size", "_decoder", "closed",
-                 "_partial_decoder", "_partial_seen")
+                 "_partial_decoder", "_partial_seen", "_partial_payload")
 
     def __init__(self, max_message=1 << 20):
         self._parser = FrameParser(max_payload=max_message, allow_binary=False)
+        self._partial_payload = self._parser.partial_payload
         self._partial_decoder = None
         self._partial_seen = 0
         self._max_message = max_message
@@ -124,7 +125,7 @@ class WebSocketStream(object):
                     events.append(self._close_frame(payload))
                     self.closed = True
                     return events
-            if error is None:
+            if error is None and (self._partial_decoder is not None or self._parser.buffered):
                 self._check_partial(bool(frames))
         except WebSocketError as raised:
             error = raised
@@ -139,10 +140,7 @@ class WebSocketStream(object):
         if frames_completed:
             self._partial_decoder = None
             self._partial_seen = 0
-        partial_payload = getattr(self._parser, "partial_payload", None)
-        if partial_payload is None:
-            return
-        found = partial_payload(self._partial_seen)
+        found = self._partial_payload(self._partial_seen)
         if found is None:
             self._partial_decoder = None
             self._partial_seen = 0
