@@ -2,7 +2,7 @@
 
 Each benchmark records in ``extra_info`` how many units (bytes, frames,
 messages, requests) one call handles, and optionally the goal it is held to:
-``goal_vs`` (the name of an anchor in the same group) and ``goal_factor``.
+``goals``, a list of (name of an anchor in the same group, factor).
 At the end of the run a table of throughputs and ratios is printed, computed
 from the best round (min) of each benchmark in this very run: noise from
 other processes only ever adds time.
@@ -33,14 +33,13 @@ def load_compiled():
         return None
 
 
-def record(benchmark, group, impl, units, unit, goal_vs=None, goal_factor=1.0):
+def record(benchmark, group, impl, units, unit, goals=()):
+    """Name a benchmark; ``goals`` lists (anchor implementation, factor)."""
     benchmark.group = group
     benchmark.extra_info["impl"] = impl
     benchmark.extra_info["units"] = units
     benchmark.extra_info["unit"] = unit
-    if goal_vs:
-        benchmark.extra_info["goal_vs"] = goal_vs
-        benchmark.extra_info["goal_factor"] = goal_factor
+    benchmark.extra_info["goals"] = [list(goal) for goal in goals if goal]
 
 
 def _rate(value, unit):
@@ -83,15 +82,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                 bench.stats.min * 1e6))
         for bench in entries:
             info = bench.extra_info
-            anchor = info.get("goal_vs")
-            if anchor and anchor in by_name:
-                mine = by_name[info.get("impl")]
-                ratio = mine / by_name[anchor]
-                need = info.get("goal_factor", 1.0)
-                goals.append((group, info.get("impl"), anchor, ratio, need))
+            for anchor, need in info.get("goals", ()):
+                if anchor in by_name:
+                    ratio = by_name[info["impl"]] / by_name[anchor]
+                    goals.append((group, info["impl"], anchor, ratio, need))
     if goals:
         write("")
         write("=" * 30 + " goals " + "=" * 30)
         for group, impl, anchor, ratio, need in goals:
-            write("  %-4s %-28s %-26s vs %-26s %6.2fx (goal >= %gx)" % (
+            write("  %-4s %-40s %-18s vs %-29s %7.2fx (goal >= %gx)" % (
                 "MET" if ratio >= need else "MISS", group, impl, anchor, ratio, need))

@@ -14,16 +14,11 @@ def websocket_mask(mask, data):
     """
     if len(mask) != 4:
         raise ValueError("mask must be 4 bytes")
-    mask = bytes(mask)
+    if type(mask) is not bytes:
+        mask = bytes(mask)
     length = len(data)
-    if length <= 4:
-        if length == 4:
-            value = _from_bytes(data, "little") ^ _from_bytes(mask, "little")
-            return value.to_bytes(4, "little")
-        return bytes([byte ^ key for byte, key in zip(bytes(data), mask)])
-    count, extra = divmod(length, 4)
-    repeated = mask * count + mask[:extra]
-    value = _from_bytes(data, "little") ^ _from_bytes(repeated, "little")
+    value = (_from_bytes(data, "little")
+             ^ _from_bytes(mask * (length >> 2) + mask[:length & 3], "little"))
     return value.to_bytes(length, "little")
 
 

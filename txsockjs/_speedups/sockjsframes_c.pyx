@@ -13,6 +13,7 @@ the two stay identical for every input.
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact,
                             PyBytes_FromStringAndSize, PyBytes_GET_SIZE)
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_CheckExact
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport Py_INCREF, PyObject
@@ -32,6 +33,7 @@ cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     object PyUnicode_DecodeUTF8(const char *s, Py_ssize_t size, const char *errors)
     bint PyList_CheckExact(object)
+    Py_ssize_t PyByteArray_GET_SIZE(object)
     bint PyTuple_CheckExact(object)
     Py_ssize_t PyList_GET_SIZE(object)
     Py_ssize_t PyTuple_GET_SIZE(object)
@@ -369,52 +371,62 @@ def wrap_jsonp(callback, frame):
     return _quoted(_frame_text(frame), 1, prefix, b");\r\n")
 
 
+cdef inline Py_ssize_t _skip_ws(const uint8_t *d, Py_ssize_t i, Py_ssize_t n) noexcept:
+    while i < n and (d[i] == b' ' or d[i] == b'\t' or d[i] == b'\n' or d[i] == b'\r'):
+        i += 1
+    return i
+
+
 cdef object _decode_simple(const uint8_t *d, Py_ssize_t n):
-    """The list for a compact, ASCII, escape-free body; None if it is not one.
+    """The list for a body of plain JSON strings (no backslash escapes);
+    None when the body is anything else, for the JSON library to judge.
 
     Only bodies that are certainly valid JSON with one obvious reading take
-    this path; everything else goes to the JSON library, like the twin."""
-    cdef Py_ssize_t i = 1, start, count = 0, k
-    cdef uint8_t c
-    cdef list result
-    if n < 2 or d[0] != b'[' or d[n - 1] != b']':
+    this path: the strings' bytes must be valid UTF-8 without control
+    characters, exactly what the library would turn into the same str."""
+    cdef Py_ssize_t i, start, k
+    cdef uint8_t c, high
+    cdef list result = []
+    cdef object text
+    i = _skip_ws(d, 0, n)
+    if i >= n or d[i] != b'[':
         return None
-    if n == 2:
-        return []
-    # Validate and count.
+    i = _skip_ws(d, i + 1, n)
+    if i < n and d[i] == b']':
+        return result if _skip_ws(d, i + 1, n) == n else None
     while True:
         if i >= n or d[i] != b'"':
             return None
         i += 1
+        start = i
+        high = 0
         while i < n:
             c = d[i]
             if c == b'"':
                 break
-            if c < 0x20 or c > 0x7e or c == b'\\':
+            if c < 0x20 or c == b'\\':
                 return None
+            high |= c
             i += 1
         if i >= n:
             return None
-        i += 1
-        count += 1
-        if i == n - 1:
-            break
+        if high < 0x80:
+            text = PyUnicode_New(i - start, 127)
+            memcpy(PyUnicode_DATA(text), d + start, <size_t>(i - start))
+        else:
+            try:
+                text = PyUnicode_DecodeUTF8(<const char *>(d + start), i - start, NULL)
+            except UnicodeDecodeError:
+                return None
+        result.append(text)
+        i = _skip_ws(d, i + 1, n)
+        if i >= n:
+            return None
+        if d[i] == b']':
+            return result if _skip_ws(d, i + 1, n) == n else None
         if d[i] != b',':
             return None
-        i += 1
-    result = PyList_New(count)
-    i = 1
-    for k in range(count):
-        i += 1
-        start = i
-        while d[i] != b'"':
-            i += 1
-        text = PyUnicode_New(i - start, 127)
-        memcpy(PyUnicode_DATA(text), d + start, <size_t>(i - start))
-        Py_INCREF(text)
-        PyList_SET_ITEM(result, k, text)
-        i += 2
-    return result
+        i = _skip_ws(d, i + 1, n)
 
 
 def decode_messages(body):
@@ -431,6 +443,11 @@ def decode_messages(body):
     if PyBytes_CheckExact(body):
         value = _decode_simple(<const uint8_t *>PyBytes_AS_STRING(body),
                                PyBytes_GET_SIZE(body))
+        if value is not None:
+            return value
+    elif PyByteArray_CheckExact(body):
+        value = _decode_simple(<const uint8_t *>PyByteArray_AS_STRING(body),
+                               PyByteArray_GET_SIZE(body))
         if value is not None:
             return value
     try:

@@ -22,20 +22,52 @@ except ImportError:  # pragma: no cover - ujson is a declared dependency
 _loads = _json_module.loads
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-_ESCAPABLE = re.compile(
+_ESCAPE_CLASS = (
     "[\u200c-\u200f\u2028-\u202f\u2060-\u206f\ufff0-\uffff"
     "\ud800-\udfff\U00010000-\U0010ffff]"
 )
+_ESCAPABLE = re.compile(_ESCAPE_CLASS)
+# Splitting keeps the characters to escape at the odd indices: replacing
+# them from a table costs far less than a Python callback per match.
+_SPLIT = re.compile("(" + _ESCAPE_CLASS + ")")
+_ESCAPES = {}
+for _low, _high in ((0x200C, 0x200F), (0x2028, 0x202F), (0x2060, 0x206F),
+                    (0xD800, 0xDFFF), (0xFFF0, 0xFFFF)):
+    for _code in range(_low, _high + 1):
+        _ESCAPES[chr(_code)] = "\\u%04x" % _code
+del _low, _high, _code
 # In an HTML <script> block, these could end the block or start a comment.
 _HTML_UNSAFE = re.compile("[<>&]")
 
 
-def _escape_char(match):
-    code = ord(match.group())
-    if code > 0xFFFF:
-        code -= 0x10000
-        return "\\u%04x\\u%04x" % (0xD800 | (code >> 10), 0xDC00 | (code & 0x3FF))
-    return "\\u%04x" % code
+_ESCAPES_MAX = len(_ESCAPES) + 4096
+
+
+def _escape_astral(char):
+    """An astral character as its escaped UTF-16 surrogate pair (and kept in
+    the table, up to a bound, since the same emoji tend to come back)."""
+    pair = char.encode("utf-16-be").hex()
+    escaped = "\\u" + pair[:4] + "\\u" + pair[4:]
+    if len(_ESCAPES) < _ESCAPES_MAX:
+        _ESCAPES[char] = escaped
+    return escaped
+
+
+def _escape(out):
+    """The SockJS escaping of the (non-ASCII) JSON text ``out``."""
+    try:
+        # Latin-1 text holds nothing to escape (the set starts at U+200C),
+        # and this check is a copy at C speed, far cheaper than a scan.
+        out.encode("latin-1")
+        return out
+    except UnicodeEncodeError:
+        pass
+    parts = _SPLIT.split(out)
+    if len(parts) > 1:
+        get = _ESCAPES.get
+        parts[1::2] = [get(char) or _escape_astral(char) for char in parts[1::2]]
+        out = "".join(parts)
+    return out
 
 
 def _escape_html_char(match):
@@ -47,15 +79,15 @@ def quote(text):
     out = _dumps(text)
     if out.isascii():
         return out
-    return _ESCAPABLE.sub(_escape_char, out)
+    return _escape(out)
 
 
 def encode_messages(messages):
     """The ``a[...]`` frame carrying ``messages`` (a sequence of str), as bytes."""
     out = _dumps(list(messages))
-    if not out.isascii():
-        out = _ESCAPABLE.sub(_escape_char, out)
-    return ("a" + out).encode("utf-8")
+    if out.isascii():
+        return b"a" + out.encode("ascii")
+    return b"a" + _escape(out).encode("utf-8")
 
 
 OPEN_FRAME = b"o"
