@@ -1,0 +1,118 @@
+"""HTTP request heads: txsockjs compiled and pure vs httptools (llhttp) and h11.
+
+Every implementation gets the full request bytes and must hand back the
+method, the target, the version and every header (name and value); txsockjs
+includes finding the end of the head.  The xhr_send request carries its
+9-byte body so that keep-alive parsers see complete messages.
+"""
+
+import pytest
+
+from conftest import load_compiled, record
+from txsockjs._speedups import httphead_py
+
+COMPILED = load_compiled()
+
+REQUESTS = {
+    "websocket upgrade (11 headers)": (
+        b"GET /echo/123/abcdefgh/websocket HTTP/1.1\r\n"
+        b"Host: localhost:8081\r\n"
+        b"Connection: Upgrade\r\n"
+        b"Pragma: no-cache\r\n"
+        b"Cache-Control: no-cache\r\n"
+        b"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        b"Chrome/120.0.0.0 Safari/537.36\r\n"
+        b"Upgrade: websocket\r\n"
+        b"Origin: http://localhost:8080\r\n"
+        b"Sec-WebSocket-Version: 13\r\n"
+        b"Accept-Encoding: gzip, deflate, br\r\n"
+        b"Accept-Language: en-US,en;q=0.9\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"\r\n"),
+    "xhr_send (4 headers)": (
+        b"POST /echo/123/abcdefgh/xhr_send HTTP/1.1\r\n"
+        b"Host: localhost:8081\r\n"
+        b"Content-Length: 9\r\n"
+        b"Content-Type: text/plain;charset=UTF-8\r\n"
+        b"Origin: http://localhost:8080\r\n"
+        b"\r\n"
+        b'["hello"]'),
+}
+
+
+def txsockjs(parse):
+    def run(data):
+        end = data.find(b"\r\n\r\n")
+        return parse(data[:end + 2])
+    return run
+
+
+def httptools_factory():
+    import httptools
+
+    class Protocol:
+        def __init__(self):
+            self.headers = []
+            self.url = None
+
+        def on_url(self, url):
+            self.url = url
+
+        def on_header(self, name, value):
+            self.headers.append((name, value))
+
+    protocol = Protocol()
+    state = [httptools.HttpRequestParser(protocol)]
+    upgrade = httptools.HttpParserUpgrade
+
+    def run(data):
+        """A keep-alive parser fed request after request; one that has seen
+        an upgrade is spent and replaced, as a server must."""
+        protocol.headers = []
+        parser = state[0]
+        try:
+            parser.feed_data(data)
+        except upgrade:
+            state[0] = httptools.HttpRequestParser(protocol)
+        return (parser.get_method(), protocol.url, parser.get_http_version(), protocol.headers)
+    return run
+
+
+def h11_factory():
+    import h11
+
+    def run(data):
+        connection = h11.Connection(h11.SERVER)
+        connection.receive_data(data)
+        return connection.next_event()
+    return run
+
+
+def impls():
+    out = {}
+    if COMPILED:
+        out["txsockjs-compiled"] = txsockjs(COMPILED[3].parse_request_head)
+    out["txsockjs-pure"] = txsockjs(httphead_py.parse_request_head)
+    for name, factory in (("httptools", httptools_factory), ("h11", h11_factory)):
+        try:
+            out[name] = factory()
+        except ImportError:
+            pass
+    return out
+
+
+IMPLS = impls()
+GOALS = {
+    "txsockjs-compiled": [("httptools", 1.0)],
+    "txsockjs-pure": [("h11", 1.0)],
+}
+
+
+@pytest.mark.parametrize("request_name", list(REQUESTS))
+@pytest.mark.parametrize("impl", list(IMPLS))
+def test_parse_head(benchmark, impl, request_name):
+    data = REQUESTS[request_name]
+    run = IMPLS[impl]
+    run(data)
+    record(benchmark, "http head: %s" % request_name, impl, 1, "req", GOALS.get(impl, ()))
+    benchmark(run, data)
