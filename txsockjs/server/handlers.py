@@ -123,10 +123,21 @@ def _info(service, request, response):
 
 def _iframe(service, request, response):
     etag = service.iframe_etag
-    if request.headers.get("if-none-match") == etag:
+    if _etag_matches(request.headers.get("if-none-match"), etag):
         return response.send(304, [("ETag", etag)] + cache_for_a_year())
     headers = [("Content-Type", "text/html;charset=UTF-8"), ("ETag", etag)] + cache_for_a_year()
     response.send(200, headers, service.iframe_body)
+
+
+def _etag_matches(if_none_match, etag):
+    """RFC 9110 13.1.2: a list of tags, weak comparison, or ``*``."""
+    if not if_none_match:
+        return False
+    for tag in if_none_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or (tag[2:] if tag.startswith("W/") else tag) == etag:
+            return True
+    return False
 
 
 def _session_request(service, channel, request, response, route):
