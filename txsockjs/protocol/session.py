@@ -160,12 +160,20 @@ class Session(object):
         elif self.state == OPEN_STATE and self._timer is None:
             self._start_timer(heartbeat=True)
 
-    def send_frame_bytes(self, frame):
+    def send_frame_bytes(self, frame, shared=None):
         """Send an already-encoded ``a[...]`` frame (broadcast); False if it
-        cannot go out right now as it is (queue not empty or no receiver)."""
-        if self.state != OPEN_STATE or self.receiver is None or self.queue:
+        cannot go out right now as it is (queue not empty or no receiver).
+
+        ``shared`` is a dict the caller keeps across sessions: a receiver
+        with ``send_shared(frame, shared)`` stores its wire encoding there,
+        so a frame is framed once per wire format, not once per session."""
+        receiver = self.receiver
+        if self.state != OPEN_STATE or receiver is None or self.queue:
             return False
-        if not self.receiver.send_frame(frame):
+        if shared is not None and hasattr(receiver, "send_shared"):
+            receiver.send_shared(frame, shared)
+            return True
+        if not receiver.send_frame(frame):
             self.receiver = None
             self._start_timer(heartbeat=False)
         return True

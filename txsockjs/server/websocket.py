@@ -226,6 +226,17 @@ class WebSocketHandler(object):
         self.channel.write(self.text_frame(frame))
         return True
 
+    def send_shared(self, frame, shared):
+        """send_frame for a broadcast: the wire bytes are built once for
+        every websocket of the same framing."""
+        if self.close_sent:
+            return
+        text_frame = self.text_frame
+        wire = shared.get(text_frame)
+        if wire is None:
+            wire = shared[text_frame] = text_frame(frame)
+        self.channel.write(wire)
+
     def finish(self):
         self.close(1000, "Normal closure")
 
