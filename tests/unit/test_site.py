@@ -408,3 +408,18 @@ def test_binary_frame_is_refused_with_1003_from_its_header():
     client.send(_client_frame(2, b"x" * 5000)[:10])
     data = client.take()
     assert data[2:4] == (1003).to_bytes(2, "big") and client.closed
+
+
+def test_a_peer_that_does_not_read_stops_being_served_until_it_drains():
+    site, app, clock = make_site()
+    client = Client(site)
+    client.transport.producer.pauseProducing()  # Twisted: our send buffer is full
+    client.send(request("GET", "/") + request("GET", "/info"))
+    assert client.take() == b""
+    assert client.transport.producerState == "paused"  # we stopped reading too
+    client.transport.producer.resumeProducing()
+    clock.advance(0)
+    clock.advance(0)
+    data = client.take()
+    assert data.count(b"HTTP/1.1 200") == 2
+    assert client.transport.producerState == "producing"

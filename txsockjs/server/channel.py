@@ -39,7 +39,10 @@ class HTTPChannel(Protocol):
         self.on_pause = None
         self._closing = False
         self._processing = False
-        self._reading_paused = False
+        # Why we stopped reading from the socket: "pipeline" (requests wait
+        # behind a long response) and/or "write" (the peer does not read
+        # what we send).  Reading resumes when no reason is left.
+        self._read_paused_for = set()
         self._request_timer = None
 
     def connectionMade(self):
@@ -83,7 +86,8 @@ class HTTPChannel(Protocol):
             return
         self._processing = True
         try:
-            while self.response is None and self.upgraded is None and not self._closing:
+            while self.response is None and self.upgraded is None and not self._closing \
+                    and "write" not in self._read_paused_for:
                 try:
                     request = self.reader.next_request()
                 except HTTPError as error:
@@ -96,9 +100,9 @@ class HTTPChannel(Protocol):
                     break
                 self._dispatch(request)
             if self.response is not None and self.reader.buffered > MAX_PIPELINED:
-                self._pause_reading()
-            elif self._reading_paused and self.response is None:
-                self._resume_reading()
+                self._pause_reading("pipeline")
+            elif self.response is None:
+                self._resume_reading("pipeline")
         finally:
             self._processing = False
 
@@ -145,8 +149,7 @@ class HTTPChannel(Protocol):
             self._closing = True
             self.transport.loseConnection()
             return
-        if self._reading_paused:
-            self._resume_reading()
+        self._resume_reading("pipeline")
         self._wait_for_request()
         if self.reader.buffered and not self._processing:
             # A pipelined request waits for the next turn: we may be deep
@@ -159,31 +162,40 @@ class HTTPChannel(Protocol):
         self._stop_waiting()
         self.response = None
         self.upgraded = handler
-        self._resume_reading()
+        self._resume_reading("pipeline")
         leftover = self.reader.take_buffered()
         if leftover:
             handler.data_received(leftover)
 
     # -- flow control ------------------------------------------------------
 
-    def _pause_reading(self):
-        if not self._reading_paused:
-            self._reading_paused = True
+    def _pause_reading(self, reason):
+        paused = self._read_paused_for
+        if not paused:
             self.transport.pauseProducing()
+        paused.add(reason)
 
-    def _resume_reading(self):
-        if self._reading_paused:
-            self._reading_paused = False
-            self.transport.resumeProducing()
+    def _resume_reading(self, reason):
+        paused = self._read_paused_for
+        if reason in paused:
+            paused.discard(reason)
+            if not paused and not self._closing:
+                self.transport.resumeProducing()
 
     def pauseProducing(self):
-        """The socket's send buffer is full."""
+        """The socket's send buffer is full: stop taking new work from this
+        peer (requests, websocket frames) and pause what feeds the current
+        response, until it drains."""
+        self._pause_reading("write")
         if self.on_pause is not None:
             self.on_pause(True)
 
     def resumeProducing(self):
+        self._resume_reading("write")
         if self.on_pause is not None:
             self.on_pause(False)
+        if self.reader.buffered and self.upgraded is None and not self._processing:
+            self.site.clock.callLater(0, self._process)
 
     def stopProducing(self):
         pass
