@@ -36,7 +36,13 @@ WARNING = (
     + "*" * 72 + "\n\n")
 
 
+_warned = []
+
+
 def warn(error):
+    if _warned:  # once is loud enough; the first failure says why
+        return
+    _warned.append(error)
     sys.stderr.write(WARNING % (error,))
     sys.stderr.flush()
 

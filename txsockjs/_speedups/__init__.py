@@ -11,6 +11,7 @@ This module alone chooses, once, at import time:
 why the pure path was taken, if it was.
 """
 
+import importlib
 import os
 import platform
 import warnings
@@ -27,8 +28,9 @@ def _load_pure():
 
 
 def _load_compiled():
-    from txsockjs._speedups import _mask, httphead_c, sockjsframes_c, wsframes_c
-    return _mask, wsframes_c, sockjsframes_c, httphead_c
+    # import_module gives a plain "No module named ..." when one is missing.
+    return tuple(importlib.import_module("txsockjs._speedups." + name)
+                 for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"))
 
 
 FALLBACK_REASON = None
@@ -80,6 +82,7 @@ parse_request_head = _http_mod.parse_request_head
 __all__ = [
     "IMPLEMENTATION", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
-    "OPEN_FRAME", "HEARTBEAT_FRAME", "quote", "encode_messages", "encode_close", "wrap_eventsource", "wrap_htmlfile",
-    "wrap_jsonp", "decode_messages", "parse_request_head",
+    "OPEN_FRAME", "HEARTBEAT_FRAME", "quote", "encode_messages", "encode_close",
+    "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
+    "parse_request_head",
 ]
