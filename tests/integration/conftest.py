@@ -4,7 +4,13 @@ The server runs as a subprocess listening on 127.0.0.1 with a random port, short
 heartbeat (1 s), disconnect delay (2 s) and a 4096-byte streaming limit. After every
 test we check that the process is still alive; if a test crashed it, that test fails
 and a fresh server is started so the rest of the suite still means something. At the
-end of the session the server must still be alive, and it is then stopped.
+end of the session the server must still be alive, and it is then stopped. A test also
+fails when the server logs a traceback while it runs.
+
+Environment: TXSOCKJS_NO_EXTENSIONS=1 runs the whole suite on the pure-Python kernels
+(it is passed to the server); TXSOCKJS_TEST_REPO=<dir> serves another copy of txsockjs
+(e.g. a ``git archive`` snapshot of a commit). A few tests (``any_addr``) always run on
+both kernel paths.
 """
 
 import collections
@@ -76,6 +82,14 @@ class Server:
         port = found["port"]
         self.addr = ("127.0.0.1", port)
         self.base = "http://127.0.0.1:%d" % port
+
+    def rss(self):
+        """Resident memory of the server process in bytes (Linux /proc)."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

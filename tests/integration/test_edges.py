@@ -346,3 +346,52 @@ def test_half_closed_client_xhr_send(addr):
         conn.sock.shutdown(socket.SHUT_WR)
         assert conn.read_response("POST").status == 204
     assert xhr(addr, u).body == b'a["half"]\n'
+
+
+def _flood(sock, data, seconds=2.0, limit=200 * 1024 * 1024):
+    sock.setblocking(False)
+    sent = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and sent < limit:
+        try:
+            sent += sock.send(data)
+        except BlockingIOError:
+            time.sleep(0.02)
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    return sent
+
+
+def test_pipelined_flood_without_reading(server):
+    """Requests pipelined by a client that never reads the responses: the server must
+    stop reading (backpressure) rather than queue responses without bound."""
+    addr = server.addr
+    before = server.rss()
+    conn = Conn(addr)
+    try:
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        batch = build_request("GET", "/echo/iframe.html", host=addr) * 200
+        sent = _flood(conn.sock, batch)
+        grown = server.rss() - before
+        assert sent < 200 * 1024 * 1024, "server read %d MB of requests we never read" % (sent >> 20)
+        assert grown < 150 * 1024 * 1024, "server grew by %d MB" % (grown >> 20)
+        assert_serving(addr)
+    finally:
+        conn.abort()
+    time.sleep(0.1)
+    assert_serving(addr)
+
+
+def test_websocket_flood_memory_bounded(server):
+    addr = server.addr
+    before = server.rss()
+    ws = WebSocket.connect(addr, "/echo/websocket")
+    try:
+        ws.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sent = _flood(ws.conn.sock, encode_frame(OP_TEXT, b"m" * 60000) * 4)
+        grown = server.rss() - before
+        assert grown < 150 * 1024 * 1024, "server grew by %d MB after %d MB sent" % (grown >> 20, sent >> 20)
+    finally:
+        ws.conn.abort()
+    time.sleep(0.1)
+    assert_serving(addr)
