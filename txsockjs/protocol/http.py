@@ -132,10 +132,16 @@ class RequestReader(object):
             del buf[:2 if buf[:1] == b"\r" else 1]
         found = _END_OF_HEAD.search(buf, max(0, self._searched - 3))
         if found is None:
-            self._searched = len(buf)
             line_end = buf.find(b"\n")
             if line_end < 0 and len(buf) > self.max_request_line:
                 raise HTTPError(414, "Request line too long")
+            if line_end >= 0 and self._searched <= line_end:
+                # The request line is complete: refuse garbage now rather
+                # than wait for a blank line that may never come.
+                if line_end > self.max_request_line:
+                    raise HTTPError(414, "Request line too long")
+                parse_request_head(bytes(buf[:line_end + 1]))
+            self._searched = len(buf)
             if len(buf) > self.max_head:
                 raise HTTPError(431, "Request head too large")
             return False
