@@ -16,6 +16,7 @@ import sys
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.sdist import sdist
 
 REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
 SKIP = os.environ.get("TXSOCKJS_NO_EXTENSIONS", "") not in ("", "0")
@@ -66,6 +67,17 @@ class OptionalBuildExt(build_ext):
         warn(error)
 
 
+class SdistWithSources(sdist):
+    """Ship the .pyx sources (cythonize() replaced them by the generated .c in
+    the extensions' source lists) and never the generated C."""
+
+    def make_release_tree(self, base_dir, files):
+        generated = {src[:-4] + ".c" for _, src in KERNELS}
+        files = [name for name in files if name.replace(os.sep, "/") not in generated]
+        files += [src for _, src in KERNELS if os.path.exists(src) and src not in files]
+        sdist.make_release_tree(self, base_dir, files)
+
+
 def extensions():
     if SKIP:
         return []
@@ -81,4 +93,5 @@ def extensions():
     return cythonize(exts, language_level=3, quiet=True)
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
+setup(ext_modules=extensions(),
+      cmdclass={"build_ext": OptionalBuildExt, "sdist": SdistWithSources})
