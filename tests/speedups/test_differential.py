@@ -100,14 +100,16 @@ def chunks(data, cuts):
     return out
 
 
-def run_parser(parser, pieces):
+def run_parser(parser, pieces, starts=(0,)):
     frames = []
     try:
         for piece in pieces:
             frames.extend(parser.feed(piece))
             frames.append(("buffered", parser.buffered))
+            for start in starts:
+                frames.append(("partial", start, parser.partial_payload(start)))
     except WebSocketError as error:
-        frames.append(("error", error.code, error.reason))
+        frames.append(("error", error.code, error.reason, error.frames))
     return frames
 
 
@@ -116,13 +118,18 @@ def run_parser(parser, pieces):
        cuts=st.lists(st.integers(0, 140000), max_size=8),
        kind=BUFFER_TYPES,
        max_payload=st.sampled_from([1 << 20, 1 << 20, 125, 65535, 65536, 0, 1 << 64]),
-       require_mask=st.sampled_from([True, True, True, False]))
-def test_parser(twins, frames, garbage, cuts, kind, max_payload, require_mask):
+       require_mask=st.sampled_from([True, True, True, False]),
+       allow_binary=st.sampled_from([True, True, False]),
+       starts=st.lists(st.integers(-1, 300), max_size=3))
+def test_parser(twins, frames, garbage, cuts, kind, max_payload, require_mask, allow_binary,
+                starts):
     pure, compiled = twins
     data = b"".join(frames) + garbage
     pieces = [kind(piece) for piece in chunks(data, cuts)]
-    expected = run_parser(pure.FrameParser(max_payload, require_mask), pieces)
-    assert run_parser(compiled.FrameParser(max_payload, require_mask), pieces) == expected
+    expected = run_parser(pure.FrameParser(max_payload, require_mask, allow_binary), pieces,
+                          starts)
+    assert run_parser(compiled.FrameParser(max_payload, require_mask, allow_binary), pieces,
+                      starts) == expected
 
 
 @given(data=st.binary(max_size=400), cuts=st.lists(st.integers(0, 400), max_size=6))

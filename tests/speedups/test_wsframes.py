@@ -161,9 +161,46 @@ def test_attributes_are_writable(kernels):
         parser.feed(frame(b"abcd", mask=None))
 
 
-def test_frames_before_the_error_are_not_returned(kernels):
-    with pytest.raises(WebSocketError):
+def test_frames_before_the_error_ride_on_the_exception(kernels):
+    with pytest.raises(WebSocketError) as info:
         kernels.FrameParser().feed(frame(b"ok") + frame(b"x", rsv=0x40))
+    assert info.value.frames == [(True, 1, b"ok")]
+    parser = kernels.FrameParser()
+    assert parser.feed(frame(b"ok")[:3]) == []
+    with pytest.raises(WebSocketError) as info:
+        parser.feed(frame(b"ok")[3:] + frame(b"x", opcode=3))
+    assert info.value.frames == [(True, 1, b"ok")]
+
+
+def test_binary_refused_from_its_header(kernels):
+    parser = kernels.FrameParser(allow_binary=False)
+    assert parser.allow_binary is False
+    assert parser.feed(frame(b"t")) == [(True, 1, b"t")]
+    with pytest.raises(WebSocketError) as info:
+        parser.feed(frame(b"b" * 1000, opcode=2)[:2])
+    assert (info.value.code, info.value.reason) == (1003, "binary messages are not supported")
+    assert kernels.FrameParser().feed(frame(b"b", opcode=2)) == [(True, 2, b"b")]
+
+
+@pytest.mark.parametrize("length", [10, 200, 70000])
+def test_partial_payload(kernels, length):
+    payload = bytes((i * 31 + 0x80) & 0xFF for i in range(length))
+    data = frame(payload)
+    parser = kernels.FrameParser()
+    assert parser.partial_payload() is None
+    assert parser.feed(data[:1]) == [] and parser.partial_payload() is None
+    cut = len(data) - 5
+    assert parser.feed(data[1:cut]) == []
+    head = len(data) - length
+    for start in (0, 1, 2, 3, 5, 7):
+        assert parser.partial_payload(start) == (1, payload[start:cut - head])
+    assert parser.partial_payload(cut) == (1, b"")
+    assert parser.partial_payload(-1) is None
+    assert parser.feed(data[cut:]) == [(True, 1, payload)]
+    assert parser.partial_payload() is None
+    # Control frames are not data frames.
+    parser.feed(frame(b"ping", opcode=9)[:4])
+    assert parser.partial_payload() is None
 
 
 def test_rejects_str(kernels):
