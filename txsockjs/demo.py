@@ -13,9 +13,10 @@ PAGE = """<!DOCTYPE html>
   <script src="%(sockjs_url)s"></script>
   <style>
     body { font-family: sans-serif; max-width: 40em; margin: 2em auto; }
-    #log { border: 1px solid #aaa; height: 20em; overflow-y: auto; padding: .5em; }
+    #log { border: 1px solid #aaa; height: 12em; overflow-y: auto; padding: .5em; }
+    #echo-log { border: 1px solid #aaa; height: 5em; overflow-y: auto; padding: .5em; }
     .msg { padding: .1em 0; } .sys { color: #777; font-style: italic; }
-    #text { width: 75%%; }
+    #text, #echo-text { width: 75%%; }
   </style>
 </head>
 <body>
@@ -24,29 +25,41 @@ PAGE = """<!DOCTYPE html>
   <div id="log"></div>
   <form id="form"><input id="text" autocomplete="off" placeholder="Say something">
   <button id="send" type="submit">Send</button></form>
+  <h2>Echo</h2>
+  <p>Status: <span id="echo-status">connecting</span>; the echo service sends back what you send.</p>
+  <form id="echo-form"><input id="echo-text" autocomplete="off" placeholder="Echo this">
+  <button id="echo-send" type="submit">Echo</button></form>
+  <div id="echo-log"></div>
   <script>
-    var log = document.getElementById('log');
-    var status = document.getElementById('status');
-    function show(text, cls) {
+  (function () {
+    // In a function: a top-level `var status` would be the window's legacy string property.
+    function show(logEl, text, cls) {
       var div = document.createElement('div');
       div.className = cls; div.textContent = text;
-      log.appendChild(div); log.scrollTop = log.scrollHeight;
+      logEl.appendChild(div); logEl.scrollTop = logEl.scrollHeight;
     }
-    var chat = new SockJS('/chat');
-    chat.onopen = function () {
-      status.textContent = 'connected (' + chat.transport + ')';
-      show('connected with ' + chat.transport, 'sys');
-    };
-    chat.onmessage = function (e) { show(e.data, 'msg'); };
-    chat.onclose = function (e) {
-      status.textContent = 'closed';
-      show('closed: ' + e.code + ' ' + e.reason, 'sys');
-    };
-    document.getElementById('form').onsubmit = function (e) {
-      e.preventDefault();
-      var input = document.getElementById('text');
-      if (input.value) { chat.send(input.value); input.value = ''; }
-    };
+    function connect(path, statusEl, logEl, formEl, inputEl) {
+      var sock = new SockJS(path);
+      sock.onopen = function () {
+        statusEl.textContent = 'connected (' + sock.transport + ')';
+        show(logEl, 'connected with ' + sock.transport, 'sys');
+      };
+      sock.onmessage = function (e) { show(logEl, e.data, 'msg'); };
+      sock.onclose = function (e) {
+        statusEl.textContent = 'closed';
+        show(logEl, 'closed: ' + e.code + ' ' + e.reason, 'sys');
+      };
+      formEl.onsubmit = function (e) {
+        e.preventDefault();
+        if (inputEl.value && sock.readyState === SockJS.OPEN) {
+          sock.send(inputEl.value); inputEl.value = '';
+        }
+      };
+    }
+    function $(id) { return document.getElementById(id); }
+    connect('/chat', $('status'), $('log'), $('form'), $('text'));
+    connect('/echo', $('echo-status'), $('echo-log'), $('echo-form'), $('echo-text'));
+  })();
   </script>
 </body>
 </html>

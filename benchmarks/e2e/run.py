@@ -385,8 +385,8 @@ def main():
     aio_py = setup_aiohttp(args.cache) if "aiohttp-sockjs" in servers else ""
     specs = server_specs(args.python, node_modules, aio_py)
     for s in servers:
-        if "+" in s:  # txsockjs with experiments.py patches, e.g. txsockjs+nodelay,eager
-            base, patches = s.split("+", 1)
+        if "+" in s:  # txsockjs with experiments.py patches, e.g. txsockjs+nodelay+eager
+            base, patches = s.split("+")[0], ",".join(s.split("+")[1:])
             cmd, env = specs[base]
             specs[s] = ([cmd[0], os.path.join(HERE, "experiments.py"), patches] + cmd[3:], env)
     impls = {}

@@ -1,7 +1,7 @@
 // Drive the demo page of `python -m txsockjs demo` in two tabs of headless Chromium: what one
 // types appears in both. Saves screenshots under the artifacts directory.
 //
-// Config on stdin: {chromium, demoUrl, artifacts, messages: [fromTabOne, fromTabTwo]}.
+// Config on stdin: {chromium, demoUrl, artifacts, messages: [fromTabOne, fromTabTwo], echo}.
 // Last stdout line: one JSON document with what each tab showed.
 
 import { chromium } from 'playwright-core';
@@ -61,6 +61,14 @@ try {
   await tabs[1].fill('#text', b);
   await tabs[1].click('#send');
   for (const tab of tabs) await waitForMessage(tab, b);
+  // The echo panel: what tab one echoes comes back to tab one only.
+  await tabs[0].waitForFunction(() => document.getElementById('echo-status').textContent.startsWith('connected'),
+    null, { timeout: 15000 });
+  await tabs[0].fill('#echo-text', config.echo);
+  await tabs[0].click('#echo-send');
+  await tabs[0].waitForFunction(
+    (t) => Array.from(document.querySelectorAll('#echo-log .msg')).some((e) => e.textContent === t),
+    config.echo, { timeout: 15000 });
   await new Promise((r) => setTimeout(r, 300)); // a duplicate would show up now
   for (let i = 0; i < tabs.length; i++) {
     const tab = tabs[i];
@@ -69,6 +77,8 @@ try {
       system: await tab.$$eval('#log .sys', (els) => els.map((e) => e.textContent)),
       messages: await messagesIn(tab),
       input: await tab.inputValue('#text'),
+      echoStatus: await tab.textContent('#echo-status'),
+      echoed: await tab.$$eval('#echo-log .msg', (els) => els.map((e) => e.textContent)),
       boldElementsInLog: await tab.$$eval('#log b', (els) => els.length),
       errors: errors[i],
     });

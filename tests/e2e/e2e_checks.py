@@ -21,7 +21,7 @@ def result_of(run, scenario_id):
 def describe(r):
     return json.dumps({k: r.get(k) for k in (
         "transport", "events", "sent", "received", "mismatchCount", "mismatches", "extra",
-        "close", "timedOut", "elapsedMs", "consoleErrors", "pageOrigin")}, indent=1)
+        "close", "transportCloses", "timedOut", "elapsedMs", "consoleErrors", "pageOrigin")}, indent=1)
 
 
 def assert_not_offered(r):

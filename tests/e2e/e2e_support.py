@@ -270,7 +270,8 @@ def run_node_script(script, config, timeout, cwd=E2E_DIR, log_name=None):
         finally:
             kill_process_group(proc)
     text = out.decode("utf-8", "replace").strip()
-    last = text.splitlines()[-1] if text else ""
+    # split on newlines only: str.splitlines() also splits on U+2028, which messages carry
+    last = text.rstrip("\n").split("\n")[-1] if text else ""
     try:
         return json.loads(last)
     except ValueError:

@@ -52,6 +52,15 @@ export async function runScenario(argJson) {
       finish();
       return;
     }
+    // Why each transport attempt ended (the client hides it behind 2000 "All transports failed").
+    result.transportCloses = [];
+    if (typeof sock._transportClose === 'function') {
+      const original = sock._transportClose;
+      sock._transportClose = function (code, reason) {
+        result.transportCloses.push([code, reason, this._transport ? this._transport.transportName : null]);
+        return original.call(this, code, reason);
+      };
+    }
     const timer = setTimeout(() => {
       result.timedOut = true;
       result.readyState = sock.readyState;

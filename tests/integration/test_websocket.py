@@ -230,14 +230,20 @@ def test_hixie76_key3_in_same_packet(addr):
         assert ws.recv_text() == "o"
 
 
+def _hixie76_open(addr, conn, url):
+    """The hixie-76 handshake on ``conn``, up to the ``o`` frame."""
+    head, key3, answer = Hixie76.request(addr, url)
+    conn.send(head + key3)
+    assert conn.read_head(1.5).status == 101
+    assert conn.read_exact(16, 1.5) == answer
+    ws = Hixie76(conn, None)
+    assert ws.recv_text() == "o"
+    return ws
+
+
 def test_hixie76_close_service(addr):
-    head, key3, answer = Hixie76.request(addr, ws_url("close"))
     with Conn(addr) as conn:
-        conn.send(head + key3)
-        assert conn.read_head(1.5).status == 101
-        assert conn.read_exact(16, 1.5) == answer
-        ws = Hixie76(conn, None)
-        assert ws.recv_text() == "o"
+        ws = _hixie76_open(addr, conn, ws_url("close"))
         assert ws.recv_text() == 'c[3000,"Go away!"]'
         assert conn.wait_closed(1.5)
 
@@ -549,3 +555,77 @@ def test_sockjs_echo_every_length(any_addr):
                 bad.append((n, got))
                 break  # a corrupted frame usually closes the session
     assert not bad, bad
+
+
+# -- more hixie-76 and fragmentation -------------------------------------------------------
+
+def _hixie_head(addr, path, key1, key2):
+    from .wire import build_request
+    return build_request("GET", path, [("Upgrade", "WebSocket"), ("Connection", "Upgrade"),
+                                       ("Origin", "http://example.com"),
+                                       ("Sec-WebSocket-Key1", key1), ("Sec-WebSocket-Key2", key2)],
+                         host=addr)
+
+
+@pytest.mark.parametrize("key1", ["12345", "1 2 3x", "abc def", " ", "4294967296 0 ", "7 7"],
+                         ids=["no_spaces", "not_divisible", "no_digits", "only_space", "too_big",
+                              "not_multiple"])
+def test_hixie76_bad_keys(addr, key1):
+    with Conn(addr) as conn:
+        conn.send(_hixie_head(addr, ws_url(), key1, "1 2") + b"12345678")
+        try:
+            resp = conn.read_head(1.5)
+        except (Closed, TimeoutError):
+            resp = None
+        assert resp is None or resp.status in (400, 101), resp
+        if resp is not None and resp.status == 101:
+            # draft-76 says a server aborts on a bad key: a 101 (sent before key3 is
+            # read) then a prompt close is fine; a hang is not
+            if key1 == "7 7":
+                assert len(conn.read_exact(16, 1.0)) == 16  # valid: 77 / 1
+            else:
+                assert conn.wait_closed(1.0), "connection left hanging after a bad key"
+                assert conn.buf == b"", "a challenge answer for a bad key: %r" % bytes(conn.buf)
+    assert_serving(addr)
+
+
+def test_hixie76_close_and_bad_frames(addr):
+    for bad in [b"\xff\x00", b"\x00[\"a\xff", b"\x00\xc3\x28\xff", b"\x80\x05hello"]:
+        with Conn(addr) as conn:
+            _hixie76_open(addr, conn, ws_url())
+            conn.send(bad)
+            assert conn.wait_closed(1.5), "hixie connection still open after %r" % bad
+    assert_serving(addr)
+
+
+def test_sockjs_fragmented_json(addr):
+    with SockJSWebSocket.connect(addr, ws_url()) as ws:
+        assert ws.recv_sockjs() == "o"
+        ws.send_frame(OP_TEXT, '["fr', fin=False)
+        ws.send_frame(OP_CONT, 'ag"', fin=False)
+        ws.send_frame(OP_CONT, "]", fin=True)
+        assert ws.recv_sockjs() == 'a["frag"]'
+
+
+def test_raw_fragments_over_limit_1009(addr):
+    with raw(addr) as ws:
+        ws.send_frame(OP_TEXT, b"a" * 600000, fin=False)
+        ws.send_frame(OP_CONT, b"b" * 600000, fin=True)
+        _expect_close_code(ws, {1009})
+    assert_serving(addr)
+
+
+def test_raw_message_at_limit_accepted(addr):
+    with raw(addr) as ws:
+        ws.send_frame(OP_TEXT, b"a" * 500000, fin=False)
+        ws.send_frame(OP_CONT, b"b" * (1024 * 1024 - 500000), fin=True)
+        f = ws.recv_message(3.0)
+        assert f.opcode == OP_TEXT and len(f.payload) == 1024 * 1024
+
+
+def test_sockjs_websocket_invalid_utf8_closes(addr):
+    with SockJSWebSocket.connect(addr, ws_url()) as ws:
+        assert ws.recv_sockjs() == "o"
+        ws.send_frame(OP_TEXT, b'["\xff"]')
+        f = ws.expect_close(1.5)
+        assert f is None or f.close_code()[0] in (1007, 1002), f

@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-pytest.importorskip("OpenSSL", reason="pyOpenSSL is a test dependency (./run-tests installs it)")
+pytest.importorskip("OpenSSL", reason="twisted[tls] is a test dependency (./run-tests installs it)")
+pytest.importorskip("service_identity", reason="twisted[tls] is a test dependency (./run-tests installs it)")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -23,11 +24,15 @@ def tls_server(tmp_path_factory):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
-    process = subprocess.Popen([sys.executable, "-m", "tests.tls.tls_server", cert, key],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    errors = folder / "server-stderr.txt"
+    with open(errors, "w") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "tests.tls.tls_server", cert, key],
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         line = process.stdout.readline()
-        port = int(re.search(r":(\d+)/", line).group(1))
+        found = re.search(r":(\d+)/", line)
+        assert found, "the TLS server did not start: %r\n%s" % (line, errors.read_text()[-3000:])
+        port = int(found.group(1))
         context = ssl.create_default_context(cafile=cert)
         yield port, context
     finally:

@@ -52,11 +52,14 @@ def hixie76_challenge(key1, key2, key3):
     """The 16-byte answer of the hixie-76 handshake; ValueError if keys are bad."""
     numbers = []
     for key in (key1, key2):
-        digits = int("".join(ch for ch in key if ch.isdigit()) or "x")
+        digits = "".join(ch for ch in key if ch in "0123456789")
         spaces = key.count(" ")
-        if spaces == 0 or digits % spaces:
+        if not digits or spaces == 0 or int(digits) % spaces:
             raise ValueError("bad hixie-76 key")
-        numbers.append(digits // spaces)
+        number = int(digits) // spaces
+        if number > 0xFFFFFFFF:  # the draft's keys are 32-bit numbers
+            raise ValueError("bad hixie-76 key")
+        numbers.append(number)
     return hashlib.md5(struct.pack(">II", numbers[0], numbers[1]) + key3).digest()
 
 
