@@ -17,8 +17,9 @@ def websocket_mask(mask, data):
     if type(mask) is not bytes:
         mask = bytes(mask)
     length = len(data)
-    value = (_from_bytes(data, "little")
-             ^ _from_bytes(mask * (length >> 2) + mask[:length & 3], "little"))
+    extra = length & 3
+    repeated = mask * (length >> 2) + mask[:extra] if extra else mask * (length >> 2)
+    value = _from_bytes(data, "little") ^ _from_bytes(repeated, "little")
     return value.to_bytes(length, "little")
 
 

@@ -98,11 +98,15 @@ class FrameParser(object):
                     break
                 if length:
                     # Unmask inline (see mask_py): one big-integer XOR.
-                    key = buf[start - 4:start]
+                    key = bytes(buf[start - 4:start])
                     count, extra = divmod(length, 4)
-                    payload = (from_bytes(buf[start:end], "little")
-                               ^ from_bytes(key * count + key[:extra], "little")
-                               ).to_bytes(length, "little")
+                    if length < 2048:
+                        value = from_bytes(buf[start:end], "little")
+                    else:  # read big payloads in place, without a slice copy
+                        with memoryview(buf) as view, view[start:end] as part:
+                            value = from_bytes(part, "little")
+                    repeated = key * count + key[:extra] if extra else key * count
+                    payload = (value ^ from_bytes(repeated, "little")).to_bytes(length, "little")
                 else:
                     payload = b""
             else:
