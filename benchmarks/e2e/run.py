@@ -40,6 +40,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 PY = sys.executable
 
 SERVERS = ["txsockjs", "txsockjs-pure", "sockjs-node", "aiohttp-sockjs"]
+# Not run unless named in --servers: the bare-Twisted floor (servers/twisted_floor.py:
+# websocket echo and broadcast only, no HTTP, no sessions), to see what Twisted costs.
+EXTRA_SERVERS = ["twisted-floor"]
 BASELINE = "sockjs-node"
 
 # name -> (loadgen mode, loadgen args, unit, has latency)
@@ -133,6 +136,8 @@ def server_specs(py, node_modules, aio_py):
                            "--port", "{port}", "--streaming-limit", "131072"], pure),
         "sockjs-node": (["node", os.path.join(HERE, "servers", "node_server.js"), "--port", "{port}"],
                         node_env),
+        "twisted-floor": ([py, os.path.join(HERE, "servers", "twisted_floor.py"),
+                           "--port", "{port}"], base),
         "aiohttp-sockjs": ([aio_py, os.path.join(HERE, "servers", "aiohttp_server.py"),
                             "--port", "{port}"], dict(os.environ)),
     }
@@ -372,7 +377,7 @@ def main():
     servers = [s for s in args.servers.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
     for s in servers:
-        if s.split("+")[0] not in SERVERS:
+        if s.split("+")[0] not in SERVERS + EXTRA_SERVERS:
             ap.error("unknown server %s" % s)
     for s in scenarios:
         if s not in SCENARIOS:

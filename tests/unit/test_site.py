@@ -423,3 +423,26 @@ def test_a_peer_that_does_not_read_stops_being_served_until_it_drains():
     data = client.take()
     assert data.count(b"HTTP/1.1 200") == 2
     assert client.transport.producerState == "producing"
+
+
+def test_tcp_connections_turn_off_nagle():
+    """Small frames must not wait for the client's delayed ACK (Nagle)."""
+    from zope.interface import implementer
+    from twisted.internet.interfaces import ITCPTransport
+    from twisted.internet.testing import StringTransport
+
+    @implementer(ITCPTransport)
+    class TCPStringTransport(StringTransport):
+        nodelay = None
+
+        def setTcpNoDelay(self, enabled):
+            self.nodelay = enabled
+
+    site, _, _ = make_site()
+    transport = TCPStringTransport()
+    site.buildProtocol(transport.getPeer()).makeConnection(transport)
+    assert transport.nodelay is True
+    # a transport that is not TCP (here a plain StringTransport) is left alone
+    plain = Client(site)
+    plain.send(request("GET", "/"))
+    assert plain.take().startswith(b"HTTP/1.1 200 ")
