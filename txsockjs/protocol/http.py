@@ -110,7 +110,7 @@ class RequestReader(object):
     def next_request(self):
         """A complete Request, or None when more bytes are needed."""
         if self._state == _HEAD:
-            if not self._read_head():
+            if not self._buf or not self._read_head():
                 return None
         if self._state == _BODY:
             if len(self._buf) < self._remaining:
@@ -128,8 +128,8 @@ class RequestReader(object):
     def _read_head(self):
         buf = self._buf
         # Tolerate the empty lines some clients send between requests.
-        while buf[:2] == b"\r\n" or buf[:1] == b"\n":
-            del buf[:2 if buf[:1] == b"\r" else 1]
+        while buf and (buf[0] == 10 or (buf[0] == 13 and buf[:2] == b"\r\n")):
+            del buf[:1 if buf[0] == 10 else 2]
         found = _END_OF_HEAD.search(buf, max(0, self._searched - 3))
         if found is None:
             line_end = buf.find(b"\n")
