@@ -377,13 +377,106 @@ cdef inline Py_ssize_t _skip_ws(const uint8_t *d, Py_ssize_t i, Py_ssize_t n) no
     return i
 
 
+cdef inline int _hex_digit(uint8_t c) noexcept:
+    if 0x30 <= c <= 0x39:  # 0-9
+        return c - 0x30
+    if 0x61 <= c <= 0x66:  # a-f
+        return c - 0x61 + 10
+    if 0x41 <= c <= 0x46:  # A-F
+        return c - 0x41 + 10
+    return -1
+
+
+cdef object _decode_escaped(const uint8_t *d, Py_ssize_t start, Py_ssize_t n,
+                            Py_ssize_t *end):
+    """The JSON string whose body starts at d[start] and holds a backslash:
+    unescaped into UTF-8, then decoded strictly.  None for anything but the
+    plain escapes (\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX outside the surrogate
+    range), so that surrogates and errors stay the JSON library's to judge.
+    ``end[0]`` is set to the index of the closing quote."""
+    cdef Py_ssize_t i = start, o = 0, k
+    cdef uint8_t c
+    cdef int digit
+    cdef uint32_t code
+    # Escapes only ever shrink: the output fits in the input's length.
+    cdef uint8_t *out = <uint8_t *>PyMem_Malloc(n - start + 1)
+    cdef object text = None
+    if out == NULL:
+        raise MemoryError()
+    try:
+        while i < n:
+            c = d[i]
+            if c == b'"':
+                end[0] = i
+                try:
+                    text = PyUnicode_DecodeUTF8(<const char *>out, o, NULL)
+                except UnicodeDecodeError:
+                    return None
+                return text
+            if c < 0x20:
+                return None
+            if c != b'\\':
+                out[o] = c
+                o += 1
+                i += 1
+                continue
+            if i + 1 >= n:
+                return None
+            c = d[i + 1]
+            if c == b'"' or c == b'\\' or c == b'/':
+                out[o] = c
+            elif c == b'b':
+                out[o] = 0x08
+            elif c == b'f':
+                out[o] = 0x0C
+            elif c == b'n':
+                out[o] = 0x0A
+            elif c == b'r':
+                out[o] = 0x0D
+            elif c == b't':
+                out[o] = 0x09
+            elif c == b'u':
+                if i + 6 > n:
+                    return None
+                code = 0
+                for k in range(2, 6):
+                    digit = _hex_digit(d[i + k])
+                    if digit < 0:
+                        return None
+                    code = (code << 4) | <uint32_t>digit
+                if 0xD800 <= code <= 0xDFFF:
+                    return None
+                if code < 0x80:
+                    out[o] = <uint8_t>code
+                elif code < 0x800:
+                    out[o] = <uint8_t>(0xC0 | (code >> 6))
+                    out[o + 1] = <uint8_t>(0x80 | (code & 0x3F))
+                    o += 1
+                else:
+                    out[o] = <uint8_t>(0xE0 | (code >> 12))
+                    out[o + 1] = <uint8_t>(0x80 | ((code >> 6) & 0x3F))
+                    out[o + 2] = <uint8_t>(0x80 | (code & 0x3F))
+                    o += 2
+                o += 1
+                i += 6
+                continue
+            else:
+                return None
+            o += 1
+            i += 2
+        return None
+    finally:
+        PyMem_Free(out)
+
+
 cdef object _decode_simple(const uint8_t *d, Py_ssize_t n):
-    """The list for a body of plain JSON strings (no backslash escapes);
-    None when the body is anything else, for the JSON library to judge.
+    """The list for a body of JSON strings; None when the body is anything
+    else, for the JSON library to judge.
 
     Only bodies that are certainly valid JSON with one obvious reading take
     this path: the strings' bytes must be valid UTF-8 without control
-    characters, exactly what the library would turn into the same str."""
+    characters, and escapes must be the plain ones (no surrogates): exactly
+    what the library would turn into the same str."""
     cdef Py_ssize_t i, start, k
     cdef uint8_t c, high
     cdef list result = []
@@ -402,15 +495,19 @@ cdef object _decode_simple(const uint8_t *d, Py_ssize_t n):
         high = 0
         while i < n:
             c = d[i]
-            if c == b'"':
+            if c == b'"' or c == b'\\':
                 break
-            if c < 0x20 or c == b'\\':
+            if c < 0x20:
                 return None
             high |= c
             i += 1
         if i >= n:
             return None
-        if high < 0x80:
+        if c == b'\\':
+            text = _decode_escaped(d, start, n, &i)
+            if text is None:
+                return None
+        elif high < 0x80:
             text = PyUnicode_New(i - start, 127)
             memcpy(PyUnicode_DATA(text), d + start, <size_t>(i - start))
         else:
