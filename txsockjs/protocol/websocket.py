@@ -54,10 +54,10 @@ def hixie76_challenge(key1, key2, key3):
     for key in (key1, key2):
         digits = "".join(ch for ch in key if ch in "0123456789")
         spaces = key.count(" ")
-        if not digits or spaces == 0 or int(digits) % spaces:
+        if not digits or spaces == 0:
             raise ValueError("bad hixie-76 key")
-        number = int(digits) // spaces
-        if number > 0xFFFFFFFF:  # the draft's keys are 32-bit numbers
+        number, rest = divmod(int(digits), spaces)
+        if rest or number > 0xFFFFFFFF:  # the draft's keys are 32-bit numbers
             raise ValueError("bad hixie-76 key")
         numbers.append(number)
     return hashlib.md5(struct.pack(">II", numbers[0], numbers[1]) + key3).digest()
