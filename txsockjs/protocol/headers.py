@@ -1,0 +1,85 @@
+"""Reading a request's cookies, query string and headers for the application.
+
+All of it is lenient and never raises: these values come straight from the
+client, and a malformed cookie or query must not cost anyone a session.
+"""
+
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+_OWS = " \t"
+
+
+def parse_cookies(value):
+    """The Cookie header as a dict of name -> value (RFC 6265 section 5.4, server side).
+
+    Pairs are separated by ";" only: a "," may be part of a value (dates, JSON)
+    in cookies real sites set, so repeated Cookie fields must be joined with
+    "; " before this.  The first occurrence of a name wins, because browsers
+    send the most specific cookie (longest path) first.  A value wrapped in
+    double quotes is unwrapped; nothing is percent-decoded.
+    """
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("latin-1")
+    if not isinstance(value, str):
+        return {}
+    cookies = {}
+    for pair in value.split(";"):
+        name, equals, text = pair.partition("=")
+        name = name.strip(_OWS)
+        if not equals or not name or name in cookies:
+            continue
+        text = text.strip(_OWS)
+        if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+            text = text[1:-1]
+        cookies[name] = text
+    return cookies
+
+
+def parse_query(query):
+    """The raw query string (after '?') as a dict of name -> tuple of values.
+
+    Percent-decoded as UTF-8 with bad sequences replaced, '+' as space, blank
+    values kept, values in the order they appear.
+    """
+    if isinstance(query, (bytes, bytearray)):
+        query = bytes(query).decode("utf-8", "replace")
+    if not isinstance(query, str):
+        return {}
+    collected = {}
+    for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
+        collected.setdefault(name, []).append(value)
+    return {name: tuple(values) for name, values in collected.items()}
+
+
+class HeaderView(Mapping):
+    """A read-only, case-insensitive view of request headers.
+
+    Built from a dict of lower-case name -> str (repeated fields already
+    joined), which it copies, so later changes to that dict do not show.
+    Iteration yields the lower-case names.
+    """
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers):
+        self._headers = {name.lower(): value for name, value in dict(headers).items()}
+
+    def __getitem__(self, name):
+        if isinstance(name, str):
+            headers = self._headers
+            if name in headers:  # the common case: asked in lower case already
+                return headers[name]
+            lowered = name.lower()
+            if lowered in headers:
+                return headers[lowered]
+        raise KeyError(name)
+
+    def __iter__(self):
+        return iter(self._headers)
+
+    def __len__(self):
+        return len(self._headers)
+
+    def __repr__(self):
+        return "HeaderView(%r)" % (self._headers,)
