@@ -8,3 +8,7 @@ SockJS HTTP fallbacks::
 """
 
 __version__ = "2.0.0.dev0"
+
+from txsockjs.handshake import Handshake, Rejected  # noqa: E402
+
+__all__ = ["Handshake", "Rejected", "__version__"]

@@ -1,6 +1,12 @@
 """The per-service options: one frozen object, built from the documented dict."""
 
 import dataclasses
+import math
+from typing import Any, Callable, Optional, Tuple
+
+# A request waits for ``authorize`` at most this long (the option may only lower it).
+MAX_AUTHORIZE_TIMEOUT = 30
+SESSION_BINDINGS = ("client", "none")
 
 DEFAULT_SOCKJS_URL = "https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js"
 
@@ -16,6 +22,19 @@ class Options:
     streaming_limit  bytes a streaming response carries before it ends
     sockjs_url       the client script the iframe page loads
     max_message_size largest client body or websocket message, in bytes
+
+    Who may connect (see README "Know who connects"):
+
+    authorize        None, or a callable taking the Handshake and returning the
+                     principal (``True`` if there is nothing better), or a
+                     Deferred / coroutine of one; False or ``Rejected`` refuses
+    authorize_timeout seconds an authorize may take before the request gets 503
+                     (at most 30)
+    allowed_origins  None (any origin) or a list of origin patterns
+    trusted_proxies  addresses / CIDR networks whose forwarding headers are read
+    session_binding  "client" (a session belongs to who created it) or "none"
+    max_sessions     open sessions of this service at most (None: no limit)
+    max_sessions_per_client  open sessions per client_ip at most (None: no limit)
     """
 
     websocket: bool = True
@@ -25,12 +44,19 @@ class Options:
     streaming_limit: int = 128 * 1024
     sockjs_url: str = DEFAULT_SOCKJS_URL
     max_message_size: int = 1 << 20
+    authorize: Optional[Callable[..., Any]] = None
+    authorize_timeout: float = 10.0
+    allowed_origins: Optional[Tuple[str, ...]] = None
+    trusted_proxies: Tuple[str, ...] = ()
+    session_binding: str = "client"
+    max_sessions: Optional[int] = None
+    max_sessions_per_client: Optional[int] = None
 
     def __post_init__(self):
         for name in ("websocket", "cookie_needed"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError("option %r must be True or False, not %r" % (name, getattr(self, name)))
-        for name in ("heartbeat", "timeout"):
+        for name in ("heartbeat", "timeout", "authorize_timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ValueError("option %r must be a number of seconds > 0, not %r" % (name, value))
@@ -40,11 +66,42 @@ class Options:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError("option %r must be a whole number of bytes >= 1, not %r" % (name, value))
+        if self.authorize_timeout > MAX_AUTHORIZE_TIMEOUT:
+            raise ValueError("option 'authorize_timeout' must be at most %d seconds, not %r"
+                             % (MAX_AUTHORIZE_TIMEOUT, self.authorize_timeout))
+        self._check_who_may_connect()
         url = self.sockjs_url
         if not isinstance(url, str) or not (url.startswith("/") or url.startswith("http")):
             raise ValueError("option 'sockjs_url' must start with '/' or 'http', not %r" % (url,))
         if any(ch in url for ch in '"<>\\') or not url.isprintable():
             raise ValueError("option 'sockjs_url' has characters that cannot go in an HTML attribute: %r" % (url,))
+
+    def _check_who_may_connect(self):
+        # Imported here: the policies live in the pure core, options must not
+        # import the server.
+        from txsockjs.protocol.forwarded import ProxyPolicy
+        from txsockjs.protocol.origins import OriginPolicy
+
+        if self.authorize is not None and not callable(self.authorize):
+            raise ValueError("option 'authorize' must be callable, not %r" % (self.authorize,))
+        if self.allowed_origins is not None:
+            object.__setattr__(self, "allowed_origins", _str_tuple("allowed_origins", self.allowed_origins))
+        object.__setattr__(self, "trusted_proxies", _str_tuple("trusted_proxies", self.trusted_proxies))
+        OriginPolicy(self.allowed_origins)
+        ProxyPolicy(self.trusted_proxies)
+        if self.session_binding not in SESSION_BINDINGS:
+            raise ValueError("option 'session_binding' must be one of %s, not %r"
+                             % (", ".join(map(repr, SESSION_BINDINGS)), self.session_binding))
+        for name in ("max_sessions", "max_sessions_per_client"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError("option %r must be None or a whole number >= 1, not %r" % (name, value))
+
+    @property
+    def retry_after(self):
+        """Seconds a refused client should wait (the Retry-After of a 503):
+        by then a session that was closing has been forgotten."""
+        return max(1, int(math.ceil(self.timeout)))
 
     @classmethod
     def from_dict(cls, options=None):
@@ -60,3 +117,17 @@ class Options:
             if key not in known:
                 raise ValueError("unknown option %r (known: %s)" % (key, ", ".join(sorted(known))))
         return cls(**options)
+
+
+def _str_tuple(name, value):
+    if isinstance(value, (str, bytes)):
+        raise ValueError("option %r must be a list of str, not a single %s: %r"
+                         % (name, type(value).__name__, value))
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise ValueError("option %r must be a list of str, not %r" % (name, value))
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueError("option %r must hold only str, not %r" % (name, item))
+    return items

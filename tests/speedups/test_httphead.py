@@ -33,6 +33,8 @@ def test_typical(kernels, kind):
     (b"POST /x HTTP/1.1\r\nX-Y: \t a  b \t\r\n", ("POST", "/x", 1, {"x-y": "a  b"})),
     (b"GET / HTTP/1.1\r\nX: \xe9\xff\x80\r\n", ("GET", "/", 1, {"x": "\xe9\xff\x80"})),
     (b"GET / HTTP/1.1\r\nA: 1\r\na: 2\r\nA: 3\r\n", ("GET", "/", 1, {"a": "1, 2, 3"})),
+    # several Cookie fields are one cookie-string (RFC 6265 5.4), ';'-separated
+    (b"GET / HTTP/1.1\r\nCookie: a=1, b\r\ncookie: c=2\r\n", ("GET", "/", 1, {"cookie": "a=1, b; c=2"})),
     (b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n", ("GET", "/", 1, {"host": "a"})),
     (b"GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n",
      ("GET", "/", 1, {"content-length": "5"})),

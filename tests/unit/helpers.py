@@ -42,10 +42,10 @@ class RecorderFactory(Factory):
 class Client(object):
     """One fake TCP connection to the site."""
 
-    def __init__(self, site, port=40000):
+    def __init__(self, site, port=40000, host="127.0.0.1"):
         self.transport = StringTransport(
             hostAddress=IPv4Address("TCP", "127.0.0.1", 8080),
-            peerAddress=IPv4Address("TCP", "127.0.0.1", port))
+            peerAddress=IPv4Address("TCP", host, port))
         self.protocol = site.buildProtocol(self.transport.getPeer())
         self.protocol.makeConnection(self.transport)
 

@@ -111,15 +111,6 @@ def test_app_exception_is_logged_and_session_closed(logged):
     assert any(f.check(RuntimeError) for f in failures)
 
 
-@pytest.fixture
-def logged():
-    from twisted.logger import globalLogPublisher
-    events = []
-    globalLogPublisher.addObserver(events.append)
-    yield events
-    globalLogPublisher.removeObserver(events.append)
-
-
 def test_keep_alive_and_pipelining_in_order():
     site, app, clock = make_site()
     client = Client(site)

@@ -156,7 +156,8 @@ cdef tuple _parse(const unsigned char *p, Py_ssize_t n, Py_ssize_t max_headers):
             if key in ("content-length", "host", "transfer-encoding") and old != text:
                 raise HTTPError(400, "Conflicting %s headers" % key)
             if key != "content-length" and key != "host":
-                PyDict_SetItem(headers, key, old + ", " + text)
+                # Cookie fields are ';'-separated pairs (RFC 6265 5.4)
+                PyDict_SetItem(headers, key, old + ("; " if key == "cookie" else ", ") + text)
         if last:
             break
         pos = line_end + 1
@@ -169,7 +170,7 @@ def parse_request_head(head, max_headers=MAX_HEADERS):
     Returns ``(method, target, minor_version, headers)``: ``method`` and
     ``target`` as str, ``minor_version`` 0 or 1, ``headers`` a dict of
     lower-case name to value (str, latin-1); repeated headers are joined with
-    ", ".  Raises :class:`HTTPError` with the status to answer.
+    ", " (``Cookie`` fields with "; ").  Raises :class:`HTTPError` with the status to answer.
     """
     cdef Py_buffer view
     cdef Py_ssize_t limit = max_headers

@@ -26,7 +26,7 @@ def parse_request_head(head, max_headers=MAX_HEADERS):
     Returns ``(method, target, minor_version, headers)``: ``method`` and
     ``target`` as str, ``minor_version`` 0 or 1, ``headers`` a dict of
     lower-case name to value (str, latin-1); repeated headers are joined with
-    ", ".  Raises :class:`HTTPError` with the status to answer.
+    ", " (``Cookie`` fields with "; ").  Raises :class:`HTTPError` with the status to answer.
     """
     head = bytes(head)
     lines = head.split(b"\n")
@@ -76,7 +76,8 @@ def parse_request_head(head, max_headers=MAX_HEADERS):
             if key in ("content-length", "host", "transfer-encoding") and headers[key] != text:
                 raise HTTPError(400, "Conflicting %s headers" % key)
             if key not in ("content-length", "host"):
-                headers[key] = headers[key] + ", " + text
+                # Cookie fields are ';'-separated pairs (RFC 6265 5.4)
+                headers[key] = headers[key] + ("; " if key == "cookie" else ", ") + text
         else:
             headers[key] = text
     return method.decode("ascii"), target.decode("ascii"), minor, headers

@@ -10,3 +10,4 @@ HEARTBEAT = b"h"
 CLOSE_GO_AWAY = encode_close(3000, "Go away!")
 CLOSE_ANOTHER_CONNECTION = encode_close(2010, "Another connection still open")
 CLOSE_INTERRUPTED = encode_close(1002, "Connection interrupted")
+CLOSE_SHUTDOWN = encode_close(1001, "Server shutting down")

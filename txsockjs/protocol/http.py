@@ -244,13 +244,25 @@ class RequestReader(object):
         return request
 
 
+# On every response: no browser may guess a type for our bodies (a jsonp
+# callback or an echoed message must never run as a script or page).
+NOSNIFF = "X-Content-Type-Options: nosniff"
+
+
 def response_head(status, headers):
     """The bytes of a response head; ``headers`` is a list of (name, value)."""
-    lines = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, "Unknown"))]
+    lines = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, "Unknown")), NOSNIFF]
     for name, value in headers:
         lines.append("%s: %s" % (name, value))
     lines.append("\r\n")
     return "\r\n".join(lines).encode("latin-1")
+
+
+def error_head(status, length):
+    """The head of a plain-text error response that closes the connection."""
+    return response_head(status, [
+        ("Content-Type", "text/plain;charset=UTF-8"), ("Cache-Control", "no-store"),
+        ("Content-Length", str(length)), ("Connection", "close")])
 
 
 def chunk(data):

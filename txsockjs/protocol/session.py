@@ -26,7 +26,7 @@ A receiver is any object with:
 """
 
 from txsockjs.protocol.frames import (
-    CLOSE_ANOTHER_CONNECTION, CLOSE_INTERRUPTED, HEARTBEAT, OPEN, encode_close,
+    CLOSE_ANOTHER_CONNECTION, CLOSE_INTERRUPTED, CLOSE_SHUTDOWN, HEARTBEAT, OPEN, encode_close,
     encode_messages,
 )
 
@@ -243,13 +243,18 @@ class Session(object):
             on_gone(self)
 
     def shutdown(self):
-        """The server is stopping: stop the timer; the application hears of
+        """The server is stopping: the attached receiver gets
+        ``c[1001,"Server shutting down"]`` and ends; the application hears of
         it as a lost connection."""
         self._cancel_timer()
         self._on_gone = None
         if self.state != CLOSED:
             self.state = CLOSED
-            self.close_frame = CLOSE_INTERRUPTED
+            self.close_frame = CLOSE_SHUTDOWN
+            receiver = self.receiver
             self.receiver = None
             self.queue = []
+            if receiver is not None:
+                receiver.send_frame(CLOSE_SHUTDOWN)
+                receiver.finish()
             self.delegate.closed(False)

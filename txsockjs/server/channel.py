@@ -1,12 +1,14 @@
 """One TCP connection speaking HTTP/1.x, until it may become a WebSocket."""
 
-from twisted.internet.interfaces import IPushProducer, ITCPTransport
+import ipaddress
+
+from twisted.internet.interfaces import IPushProducer, ISSLTransport, ITCPTransport
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from txsockjs._speedups import HTTPError
-from txsockjs.protocol.http import REASONS, RequestReader
+from txsockjs.protocol.http import RequestReader, error_head
 from txsockjs.server.response import Response
 
 # Pipelined bytes we hold while a response is in progress before we stop
@@ -27,6 +29,11 @@ class HTTPChannel(Protocol):
     the ``upgraded`` handler instead.  The channel registers itself as the
     transport's producer so that a full socket buffer pauses whatever feeds
     the current response (the session's application, for one).
+
+    What the session door needs to know of the connection is read once:
+    ``peer`` and ``host`` (IAddress), ``tls``, ``peer_host`` (the peer's IP as
+    str, None on a UNIX socket) and ``client_host`` (``peer_host``
+    normalised: what ``client_ip`` is when no proxy is trusted).
     """
 
     log = Logger()
@@ -44,8 +51,19 @@ class HTTPChannel(Protocol):
         # what we send).  Reading resumes when no reason is left.
         self._read_paused_for = set()
         self._request_timer = None
+        self._handshake_pending = False
+        self.peer = self.host = self.peer_host = None
+        self.client_host = "unix"
+        self.tls = False
 
     def connectionMade(self):
+        transport = self.transport
+        self.peer = transport.getPeer()
+        self.host = transport.getHost()
+        self.tls = ISSLTransport.providedBy(transport)
+        self.peer_host = getattr(self.peer, "host", None)
+        if self.peer_host is not None:
+            self.client_host = _normalise_ip(self.peer_host)
         if ITCPTransport.providedBy(self.transport):
             # SockJS frames are small and latency-bound: without this, Nagle's
             # algorithm and the client's delayed ACK stall streaming responses
@@ -67,6 +85,12 @@ class HTTPChannel(Protocol):
 
     def _request_timed_out(self):
         self._request_timer = None
+        if self._handshake_pending:
+            # An upgrade whose handshake never completed (a hixie-76 key
+            # that never came) is a held connection like any other.
+            self._closing = True
+            self.transport.abortConnection()
+            return
         if self.response is not None or self.upgraded is not None or self._closing:
             return
         if self.reader.buffered:
@@ -132,12 +156,9 @@ class HTTPChannel(Protocol):
         self.log.info("Bad request from {peer}: {status} {reason}",
                       peer=getattr(peer, "host", peer), status=error.status, reason=error.reason)
         body = (error.reason + "\n").encode("utf-8")
-        head = "HTTP/1.1 %d %s\r\nContent-Type: text/plain;charset=UTF-8\r\n" \
-               "Content-Length: %d\r\nConnection: close\r\n\r\n" % (
-                   error.status, REASONS.get(error.status, "Error"), len(body))
         self._closing = True
         if self.response is None:
-            self.transport.write(head.encode("ascii") + body)
+            self.transport.write(error_head(error.status, len(body)) + body)
         self.transport.loseConnection()
 
     # -- output ------------------------------------------------------------
@@ -162,15 +183,24 @@ class HTTPChannel(Protocol):
             # finished this response.
             self.site.clock.callLater(0, self._process)
 
-    def upgrade(self, handler):
-        """Hand the connection to a WebSocket handler (after the 101 head)."""
+    def upgrade(self, handler, handshake_complete=True):
+        """Hand the connection to a WebSocket handler (after the 101 head).
+        With ``handshake_complete=False`` the request timeout keeps running
+        until :meth:`handshake_completed`."""
         self._stop_waiting()
+        if not handshake_complete:
+            self._handshake_pending = True
+            self._wait_for_request()
         self.response = None
         self.upgraded = handler
         self._resume_reading("pipeline")
         leftover = self.reader.take_buffered()
         if leftover:
             handler.data_received(leftover)
+
+    def handshake_completed(self):
+        self._handshake_pending = False
+        self._stop_waiting()
 
     # -- flow control ------------------------------------------------------
 
@@ -219,3 +249,15 @@ class HTTPChannel(Protocol):
         if upgraded is not None:
             upgraded.connection_lost(reason)
         self.on_pause = None
+
+
+def _normalise_ip(host):
+    """An IPv4-mapped IPv6 peer is its IPv4 address (dual-stack sockets)."""
+    if ":" in host:
+        try:
+            mapped = ipaddress.IPv6Address(host.split("%", 1)[0]).ipv4_mapped
+        except ValueError:
+            return host
+        if mapped is not None:
+            return str(mapped)
+    return host

@@ -10,6 +10,7 @@ from urllib.parse import unquote_to_bytes
 from twisted.logger import Logger
 
 from txsockjs.protocol import routing
+from txsockjs.protocol.headers import parse_cookies
 from txsockjs.protocol.frames import PayloadError, decode_messages, wrap_jsonp
 from txsockjs.protocol.transports import PLAIN, TRANSPORTS, htmlfile_prelude
 from txsockjs.server.receivers import HTTPReceiver
@@ -28,28 +29,54 @@ def cache_for_a_year():
             ("Expires", formatdate(time.time() + ONE_YEAR, usegmt=True))]
 
 
-def cors(request):
+# Transports whose requests a browser makes without CORS (script tags and
+# the iframe page): their origin cannot be checked, so they are not offered
+# when origins are restricted (sockjs-client then falls back on the others).
+UNCHECKABLE = frozenset(["htmlfile", "jsonp", "jsonp_send"])
+
+
+def cors(service, request):
+    """CORS headers: the request's origin echoed (with credentials) when it is
+    allowed; nothing for a disallowed one, so the browser keeps the answer
+    from the page."""
     origin = request.headers.get("origin")
+    origins = service.origins
     if origin:
+        if origins.restricted and not origins.allows(origin):
+            return [("Vary", "Origin")]
         return [("Access-Control-Allow-Origin", origin),
                 ("Access-Control-Allow-Credentials", "true"), ("Vary", "Origin")]
+    if origins.restricted:
+        return [("Vary", "Origin")]
     return [("Access-Control-Allow-Origin", "*")]
+
+
+def origin_refused(service, request):
+    """True when origins are restricted and the request carries one that is
+    not allowed (a request without Origin did not come from a cross-origin page)."""
+    origins = service.origins
+    if not origins.restricted:
+        return False
+    origin = request.headers.get("origin")
+    return origin is not None and not origins.allows(origin)
+
+
+def forbidden_origin(response, request):
+    log.info("Refused a request from origin {origin!r}", origin=request.headers.get("origin"))
+    response.error(403, "Origin not allowed.")
 
 
 def jsessionid(request, options):
     """Set-Cookie for sticky load balancers, when the service asks for it."""
     if not options.cookie_needed:
         return []
-    value = "dummy"
-    for part in request.headers.get("cookie", "").split(";"):
-        name, _, cookie = part.strip().partition("=")
-        if name == "JSESSIONID" and _COOKIE_VALUE.match(cookie):
-            value = cookie
-            break
+    value = parse_cookies(request.headers.get("cookie", "")).get("JSESSIONID")
+    if value is None or not _COOKIE_VALUE.match(value):
+        value = "dummy"
     return [("Set-Cookie", "JSESSIONID=%s; path=/" % value)]
 
 
-def preflight(request, response, methods, extra=()):
+def preflight(service, request, response, methods, extra=()):
     headers = cache_for_a_year() + [
         ("Access-Control-Max-Age", str(ONE_YEAR)),
         ("Access-Control-Allow-Methods", methods),
@@ -57,7 +84,7 @@ def preflight(request, response, methods, extra=()):
     wanted = request.headers.get("access-control-request-headers")
     if wanted:
         headers.append(("Access-Control-Allow-Headers", wanted))
-    response.send(204, headers + cors(request) + list(extra))
+    response.send(204, headers + cors(service, request) + list(extra))
 
 
 def form_field(body, name):
@@ -93,11 +120,13 @@ def handle(service, channel, request, response, subpath):
         return response.send(200, [("Content-Type", PLAIN)], b"Welcome to SockJS!\n")
     if kind == routing.INFO:
         if method == "OPTIONS":
-            return preflight(request, response, "OPTIONS, GET")
+            return preflight(service, request, response, "OPTIONS, GET")
         if method not in ("GET", "HEAD"):
             return method_not_allowed(response, ("GET", "HEAD", "OPTIONS"))
         return _info(service, request, response)
     if kind == routing.IFRAME:
+        if service.origins.restricted:
+            return not_found(response)
         if method not in ("GET", "HEAD"):
             return method_not_allowed(response, ("GET", "HEAD"))
         return _iframe(service, request, response)
@@ -106,7 +135,7 @@ def handle(service, channel, request, response, subpath):
         return not_found(response)
     if method != "GET":
         return method_not_allowed(response, ("GET",))
-    return websocket.upgrade(service, channel, request, response, raw=True)
+    return websocket.upgrade(service, channel, request, response, None)
 
 
 def _info(service, request, response):
@@ -117,7 +146,7 @@ def _info(service, request, response):
         "origins": ["*:*"],
         "entropy": secrets.randbits(32),
     }).encode("ascii")
-    headers = [("Content-Type", "application/json;charset=UTF-8"), NO_CACHE] + cors(request)
+    headers = [("Content-Type", "application/json;charset=UTF-8"), NO_CACHE] + cors(service, request)
     response.send(200, headers, body)
 
 
@@ -144,19 +173,33 @@ def _session_request(service, channel, request, response, route):
     transport = TRANSPORTS.get(route.transport)
     if transport is None:
         return not_found(response)
-    if transport.name == "websocket" and not service.options.websocket:
+    name = transport.name
+    if name == "websocket" and not service.options.websocket:
+        return not_found(response)
+    if name in UNCHECKABLE and service.origins.restricted:
         return not_found(response)
     method = request.method
     if method not in transport.methods:
         return method_not_allowed(response, transport.methods)
+    if origin_refused(service, request):
+        return forbidden_origin(response, request)
     if method == "OPTIONS":
-        return preflight(request, response, ", ".join(transport.methods),
+        return preflight(service, request, response, ", ".join(transport.methods),
                          jsessionid(request, service.options))
-    if transport.name == "websocket":
-        return websocket.upgrade(service, channel, request, response, raw=False)
+    if name == "websocket":
+        return websocket.upgrade(service, channel, request, response, route.session_id)
+    session_id = route.session_id
+    registry = service.registry
+    if registry.opening(session_id):
+        # Another request is opening this very session (authorize is still
+        # running): take this one up again once that has settled.
+        def again():
+            if not response.finished:
+                _session_request(service, channel, request, response, route)
+        return registry.wait_for_opening(session_id, again)
     if transport.receiving:
-        return _receive(service, channel, request, response, route.session_id, transport)
-    return _send(service, request, response, route.session_id, transport)
+        return _receive(service, channel, request, response, session_id, transport)
+    return _send(service, channel, request, response, session_id, transport)
 
 
 def _callback(request, response):
@@ -172,7 +215,7 @@ def _callback(request, response):
 
 
 def _receive(service, channel, request, response, session_id, transport):
-    """A receiving request: attach it to the session (creating it if new)."""
+    """A receiving request: attach it to the session (opening it if new)."""
     options = service.options
     wrap = transport.wrap
     prelude = transport.prelude
@@ -184,46 +227,59 @@ def _receive(service, channel, request, response, session_id, transport):
             prelude = htmlfile_prelude(callback.decode("ascii"))
         else:
             wrap = lambda frame: wrap_jsonp(callback, frame)  # noqa: E731
+
+    def attach(session):
+        headers = [("Content-Type", transport.content_type), NO_CACHE]
+        if transport.cors:
+            headers += cors(service, request)
+        headers += jsessionid(request, options)
+        if transport.streaming:
+            receiver = HTTPReceiver(response, session, wrap, options.streaming_limit)
+            response.start_streaming(200, headers, prelude)
+        else:
+            # A polling response is complete, with a Content-Length, once its
+            # one frame is known.
+            receiver = HTTPReceiver(response, session, wrap, 0, headers)
+        channel.on_pause = session.delegate.write_paused
+        session.attach(receiver)
+
     session = service.sessions.get(session_id)
-    if session is None:
-        session = service.new_session(session_id, channel)
-        if session is None:
-            return response.error(503, "Service refused the connection.")
-    headers = [("Content-Type", transport.content_type), NO_CACHE]
-    if transport.cors:
-        headers += cors(request)
-    headers += jsessionid(request, options)
-    if transport.streaming:
-        receiver = HTTPReceiver(response, session, wrap, options.streaming_limit)
-        response.start_streaming(200, headers, prelude)
-    else:
-        # A polling response is complete, with a Content-Length, once its
-        # one frame is known.
-        receiver = HTTPReceiver(response, session, wrap, 0, headers)
-    channel.on_pause = session.delegate.write_paused
-    session.attach(receiver)
+    if session is not None:
+        return service.door.admit(session, channel, request, response, transport.name,
+                                  lambda: attach(session))
+
+    def opened(delegate):
+        attach(service.new_session(delegate))
+
+    service.door.open(channel, request, response, transport.name, session_id, opened)
 
 
-def _send(service, request, response, session_id, transport):
+def _send(service, channel, request, response, session_id, transport):
     """xhr_send / jsonp_send: deliver the client's messages to the session."""
     session = service.sessions.get(session_id)
     if session is None:
         return not_found(response)
-    body = request.body
-    if transport.name == "jsonp_send":
-        content_type = request.headers.get("content-type", "").lower()
-        if content_type.startswith("application/x-www-form-urlencoded"):
-            body = form_field(body, b"d")
-    try:
-        messages = decode_messages(body)
-    except PayloadError as error:
-        log.info("Bad {transport} body for session {sid}: {error}",
-                 transport=transport.name, sid=session_id, error=str(error))
-        return response.error(500, str(error))
-    session.messages_received(messages)
-    headers = [("Content-Type", PLAIN), NO_CACHE] + cors(request) + \
-        jsessionid(request, service.options)
-    if transport.name == "xhr_send":
-        response.send(204, headers)
-    else:
-        response.send(200, headers, b"ok")
+
+    def deliver():
+        body = request.body
+        if transport.name == "jsonp_send":
+            content_type = request.headers.get("content-type", "").lower()
+            if content_type.startswith("application/x-www-form-urlencoded"):
+                body = form_field(body, b"d")
+        try:
+            messages = decode_messages(body)
+        except PayloadError as error:
+            log.info("Bad {transport} body for session {sid}: {error}",
+                     transport=transport.name, sid=session_id, error=str(error))
+            return response.error(500, str(error))
+        session.messages_received(messages)
+        headers = [("Content-Type", PLAIN), NO_CACHE] + cors(service, request) + \
+            jsessionid(request, service.options)
+        if transport.name == "xhr_send":
+            response.send(204, headers)
+        else:
+            response.send(200, headers, b"ok")
+
+    # Re-authorized as the transport that opened the session.
+    service.door.admit(session, channel, request, response,
+                       session.delegate.handshake.transport, deliver)

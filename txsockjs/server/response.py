@@ -84,6 +84,7 @@ class Response(object):
             self._close_after = True
         body = text.encode("utf-8") + b"\n" if text else b""
         headers = list(headers)
+        headers.append(("Cache-Control", "no-store"))
         if body:
             headers.append(("Content-Type", "text/plain;charset=UTF-8"))
         self.send(status, headers, body)

@@ -4,8 +4,11 @@ import hashlib
 
 from twisted.logger import Logger
 
+from txsockjs.protocol.forwarded import ProxyPolicy
+from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.session import Session
-from txsockjs.server.sessiontransport import SessionTransport
+from txsockjs.server.door import SessionDoor
+from txsockjs.server.registry import SessionRegistry
 
 IFRAME_PAGE = """<!DOCTYPE html>
 <html>
@@ -61,39 +64,39 @@ class Service(object):
         self.prefix = prefix
         self.clock = clock
         self.flusher = flusher
-        self.sessions = {}
+        self.registry = SessionRegistry()
+        self.origins = OriginPolicy(options.allowed_origins)
+        self.proxies = ProxyPolicy(options.trusted_proxies)
+        self.door = SessionDoor(self)
         self.iframe_body = (IFRAME_PAGE % options.sockjs_url).encode("utf-8")
         self.iframe_etag = '"%s"' % hashlib.md5(self.iframe_body).hexdigest()
 
-    def new_session(self, session_id, channel, register=True):
-        """A session with a fresh application protocol, or None if the
-        wrapped factory refuses the connection (buildProtocol gave None)."""
-        delegate = self.new_delegate(channel)
-        if delegate is None:
-            return None
+    @property
+    def sessions(self):
+        """The sessions reachable by id (every HTTP transport)."""
+        return self.registry.by_id
+
+    def new_session(self, delegate, addressable=True):
+        """A registered, not yet started session for ``delegate`` (a
+        SessionTransport the door made)."""
         options = self.options
+        handshake = delegate.handshake
         session = Session(
-            session_id, self.clock, options.heartbeat, options.timeout, delegate,
+            handshake.session_id, self.clock, options.heartbeat, options.timeout, delegate,
             schedule_flush=self.flusher.schedule,
-            on_gone=self._forget if register else None)
-        if register:
-            self.sessions[session_id] = session
+            on_gone=self.registry.forget if addressable else None)
+        self.register(session, delegate, addressable)
         return session
 
-    def new_delegate(self, channel):
-        """A new application protocol on its SessionTransport, or None."""
-        transport = channel.transport
-        peer, host = transport.getPeer(), transport.getHost()
-        protocol = self.factory.buildProtocol(peer)
-        if protocol is None:
-            return None
-        return SessionTransport(protocol, peer, host)
-
-    def _forget(self, session):
-        if self.sessions.get(session.session_id) is session:
-            del self.sessions[session.session_id]
+    def register(self, session, delegate, addressable=False):
+        client_ip = delegate.handshake.client_ip
+        registry = self.registry
+        registry.add(session, client_ip, addressable)
+        delegate.on_close = lambda: registry.closed(session, client_ip)
 
     def shutdown(self):
-        for session in list(self.sessions.values()):
+        for session in list(self.registry.live):
             session.shutdown()
-        self.sessions.clear()
+        for session in list(self.registry.by_id.values()):
+            session.shutdown()
+        self.registry.by_id.clear()

@@ -48,14 +48,18 @@ class SessionTransport(object):
 
     log = Logger()
 
-    __slots__ = ("session", "protocol", "peer", "host", "producer", "_lost", "_paused", "_held",
-                 "_producer_paused_for")
+    __slots__ = ("session", "protocol", "handshake", "host", "service", "on_close", "producer",
+                 "_lost", "_paused", "_held", "_producer_paused_for")
 
-    def __init__(self, protocol, peer, host):
+    def __init__(self, protocol, handshake, host, service=None):
         self.session = None
         self.protocol = protocol
-        self.peer = peer
+        # The request that created the session (txsockjs.Handshake).
+        self.handshake = handshake
         self.host = host
+        self.service = service
+        # Called once when the session closes (the service's registry counts it).
+        self.on_close = None
         self.producer = None
         self._lost = False
         self._paused = False
@@ -93,7 +97,7 @@ class SessionTransport(object):
     def closed(self, clean):
         if self._lost:
             return
-        self._lost = True
+        self._release()
         producer = self.producer
         self.producer = None
         if producer is not None:
@@ -107,6 +111,18 @@ class SessionTransport(object):
             self.protocol.connectionLost(Failure(reason))
         except Exception:
             self.log.failure("Application error in connectionLost")
+
+    def abandoned(self):
+        """The session never opened (its handshake did not complete): give
+        its place back; the application was never connected."""
+        self._release()
+
+    def _release(self):
+        self._lost = True
+        on_close = self.on_close
+        self.on_close = None
+        if on_close is not None:
+            on_close()
 
     def write_paused(self, paused):
         """The socket carrying our frames is full (True) or drained (False)."""
@@ -157,7 +173,9 @@ class SessionTransport(object):
         self.loseConnection()
 
     def getPeer(self):
-        return self.peer
+        """The TCP peer (for HTTP transports, of the request that opened the
+        session); behind a proxy, ``handshake.client_ip`` is the client."""
+        return self.handshake.peer
 
     def getHost(self):
         return self.host

@@ -1,7 +1,6 @@
 """WebSocket connections: the SockJS ``websocket`` transport and the raw
 ``/websocket`` endpoint, over RFC 6455 or the old hixie-76 framing."""
 
-from twisted.internet.interfaces import ISSLTransport
 from twisted.logger import Logger
 
 from txsockjs._speedups import WebSocketError, build_frame
@@ -13,10 +12,13 @@ log = Logger()
 
 # How long we wait for the client's close frame after sending ours.
 CLOSE_TIMEOUT = 5.0
+# The close code and reason when the server stops.
+SHUTDOWN = (1001, "Server shutting down")
 
 
-def upgrade(service, channel, request, response, raw):
-    """Answer a WebSocket handshake and switch the channel over."""
+def upgrade(service, channel, request, response, session_id):
+    """Answer a WebSocket handshake and switch the channel over: a SockJS
+    ``websocket`` session, or the raw endpoint when ``session_id`` is None."""
     headers = request.headers
     if request.minor < 1:
         return response.error(400, "WebSocket needs HTTP/1.1.")
@@ -24,14 +26,19 @@ def upgrade(service, channel, request, response, raw):
         return response.error(400, 'Can "Upgrade" only to "WebSocket".')
     if not ws.is_upgrade(request):
         return response.error(400, '"Connection" must be "Upgrade".')
+    origins = service.origins
+    if origins.restricted and not origins.allows(headers.get("origin")):
+        # Browsers always send Origin on a WebSocket handshake: none means a
+        # client we cannot check, so it is refused like a disallowed one.
+        log.info("Refused a WebSocket handshake from origin {origin!r}", origin=headers.get("origin"))
+        return response.error(403, "Origin not allowed.")
     options = service.options
     if "sec-websocket-key1" in headers and "sec-websocket-key2" in headers:
         stream = ws.Hixie76Stream(options.max_message_size)
         handler = WebSocketHandler(service, channel, stream, ws.Hixie76Stream.text_frame,
                                    ws.Hixie76Stream.close_frame, hixie76=True)
-        location = "%s://%s%s" % (
-            "wss" if ISSLTransport.providedBy(channel.transport) else "ws",
-            headers.get("host", ""), request.target)
+        location = "%s://%s%s" % ("wss" if channel.tls else "ws", headers.get("host", ""),
+                                  request.target)
         head = [("Upgrade", "WebSocket"), ("Connection", "Upgrade"),
                 ("Sec-WebSocket-Location", location)]
         if "origin" in headers:
@@ -48,22 +55,25 @@ def upgrade(service, channel, request, response, raw):
         handler = WebSocketHandler(service, channel, stream, ws.text_frame, ws.close_frame)
         head = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
                 ("Sec-WebSocket-Accept", ws.accept_key(key))]
-    if raw:
-        delegate = service.new_delegate(channel)
-        target = RawWebSocketSession(handler, delegate) if delegate is not None else None
-    else:
-        # Websocket sessions are not registered: two websockets may use the
-        # same session id at once, each its own session.
-        session_id = request.path.rsplit("/", 2)[-2]
-        target = service.new_session(session_id, channel, register=False)
-    if target is None:
-        return response.error(503, "Service refused the connection.")
-    response.finished = True
-    response.started = True
-    channel.write(response_head(101, head))
-    # Start before the channel hands over bytes that came with the handshake.
-    handler.start(target, raw)
-    channel.upgrade(handler)
+    raw = session_id is None
+
+    def opened(delegate):
+        if raw:
+            target = RawWebSocketSession(handler, delegate)
+            service.register(target, delegate)
+        else:
+            # Not reachable by id: two websockets may use the same session
+            # id at once, each its own session.
+            target = service.new_session(delegate, addressable=False)
+        response.finished = True
+        response.started = True
+        channel.write(response_head(101, head))
+        # Start before the channel hands over bytes that came with the handshake.
+        handler.start(target, raw)
+        channel.upgrade(handler, handshake_complete=handler.hixie76_keys is None)
+
+    service.door.open(channel, request, response, "raw_websocket" if raw else "websocket",
+                      session_id, opened)
 
 
 class RawWebSocketSession(object):
@@ -86,6 +96,11 @@ class RawWebSocketSession(object):
         if not self.closed:
             self.handler.close(code, reason)
             self.ended(True)
+
+    def shutdown(self):
+        if not self.closed:
+            self.handler.close(*SHUTDOWN)
+            self.ended(False)
 
     def ended(self, clean):
         if not self.closed:
@@ -124,6 +139,7 @@ class WebSocketHandler(object):
             self.data_received(b"")  # key3 may have come with the head
 
     def _open(self):
+        self.channel.handshake_completed()
         if self.raw:
             self.target.delegate.opened(self.target)
         else:
@@ -208,6 +224,10 @@ class WebSocketHandler(object):
         clean = self.close_received
         target = self.target
         if target is None:
+            return
+        if self.hixie76_keys is not None:
+            # The handshake never completed: the session never opened.
+            target.delegate.abandoned()
             return
         if self.raw:
             target.ended(clean)

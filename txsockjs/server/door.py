@@ -1,0 +1,242 @@
+"""The session door: the one place where sessions of a service are opened,
+on every transport, and where later requests of a session are let in.
+
+Opening a session (:meth:`SessionDoor.open`):
+
+1. limits: ``max_sessions`` and ``max_sessions_per_client`` (503 + Retry-After);
+2. the :class:`~txsockjs.handshake.Handshake` is built (client_ip through
+   ``trusted_proxies``);
+3. ``authorize`` is awaited (refusal: its status; a crash: 500; no answer
+   within ``authorize_timeout``: 503); the request waits meanwhile, and a
+   client that goes away cancels it;
+4. the wrapped factory's ``buildProtocol`` (None: 503);
+5. the caller's ``proceed(delegate)`` makes the session, which the service
+   registers before it starts.
+
+Origins are checked by the handlers before they come here (they differ per
+transport: a WebSocket without Origin is refused when origins are
+restricted, an HTTP request without one is not).
+
+Later requests of a session (:meth:`SessionDoor.admit`), with
+``session_binding="client"``: a session whose ``authorize`` returned a
+principal (not just True) admits a request when ``authorize`` gives an equal
+principal for it, from any address; any other session admits requests from
+the client_ip that opened it.  Anyone else gets 403 and the owner's session
+is not touched.
+"""
+
+import inspect
+
+from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
+from twisted.logger import Logger
+
+from txsockjs.handshake import Handshake, Rejected
+from txsockjs.protocol.headers import HeaderView, parse_cookies, parse_query
+from txsockjs.server.sessiontransport import SessionTransport
+
+log = Logger(namespace="txsockjs.door")
+
+
+class SessionDoor(object):
+
+    def __init__(self, service):
+        self.service = service
+        self.options = service.options
+        # None when no proxy is trusted: client_ip is then the peer's host,
+        # read once per connection.
+        self.proxies = service.proxies if service.options.trusted_proxies else None
+
+    # -- who is asking ----------------------------------------------------------
+
+    def client_ip(self, conn, request):
+        if self.proxies is None:
+            return conn.client_host
+        return self.proxies.client(conn.peer_host, request.headers, conn.tls)[0]
+
+    def handshake(self, conn, request, transport, session_id):
+        headers = request.headers
+        if self.proxies is not None:
+            client_ip, secure = self.proxies.client(conn.peer_host, headers, conn.tls)
+        else:
+            client_ip, secure = conn.client_host, conn.tls
+        return Handshake(
+            transport=transport, method=request.method, path=request.path,
+            query=parse_query(request.query), headers=HeaderView(headers),
+            cookies=parse_cookies(headers.get("cookie", "")), origin=headers.get("origin"),
+            peer=conn.peer, client_ip=client_ip, secure=secure, session_id=session_id)
+
+    # -- opening ------------------------------------------------------------------
+
+    def open(self, conn, request, response, transport, session_id, proceed):
+        """Open a session for this request; ``proceed(delegate)`` makes it
+        once it is admitted (at once when nothing needs waiting for)."""
+        service = self.service
+        handshake = self.handshake(conn, request, transport, session_id)
+        client_ip = handshake.client_ip
+        refusal = self._over_limit(client_ip)
+        if refusal is not None:
+            log.info("Refused a {transport} session for {client}: {why}",
+                     transport=transport, client=client_ip, why=refusal)
+            return self.unavailable(response, refusal)
+        registry = service.registry
+        registry.reserve(client_ip)
+        addressable = session_id is not None and transport != "websocket"
+        if addressable:
+            registry.start_opening(session_id)
+
+        def settle():
+            registry.release(client_ip)
+            if addressable:
+                registry.finish_opening(session_id)
+
+        def admitted(handshake):
+            protocol = service.factory.buildProtocol(handshake.peer)
+            if protocol is None:
+                settle()
+                log.info("The application refused a {transport} session (buildProtocol "
+                         "returned None)", transport=transport)
+                return response.error(503, "Service refused the connection.")
+            try:
+                proceed(SessionTransport(protocol, handshake, conn.host, service))
+            finally:
+                # Only now: requests waiting for this id must find the session.
+                settle()
+
+        self._authorize(handshake, response, admitted, settle)
+
+    def _over_limit(self, client_ip):
+        options = self.options
+        registry = self.service.registry
+        if options.max_sessions is not None and registry.count() >= options.max_sessions:
+            return "max_sessions (%d) reached" % options.max_sessions
+        if options.max_sessions_per_client is not None and \
+                registry.count_for(client_ip) >= options.max_sessions_per_client:
+            return "max_sessions_per_client (%d) reached" % options.max_sessions_per_client
+        return None
+
+    def unavailable(self, response, text):
+        response.error(503, "Service unavailable: %s." % text,
+                       [("Retry-After", str(self.options.retry_after))])
+
+    # -- later requests of a session ------------------------------------------
+
+    def admit(self, session, conn, request, response, transport, proceed):
+        """Let a later request of ``session`` in (``proceed()``), or refuse it."""
+        if self.options.session_binding == "none":
+            return proceed()
+        owner = session.delegate.handshake
+        principal = owner.principal
+        if principal is None or principal is True:
+            client_ip = self.client_ip(conn, request)
+            if client_ip == owner.client_ip:
+                return proceed()
+            return self._hijack(response, session, "request from %s" % client_ip)
+        handshake = self.handshake(conn, request, transport, session.session_id)
+
+        def admitted(handshake):
+            if handshake.principal == principal:
+                proceed()
+            else:
+                self._hijack(response, session, "another principal, from %s" % handshake.client_ip)
+
+        self._authorize(handshake, response, admitted, _nothing)
+
+    def _hijack(self, response, session, who):
+        log.info("Refused a request for session {sid}: it belongs to another client ({who})",
+                 sid=_short(session.session_id), who=who)
+        response.error(403, "This session belongs to another client.")
+
+    # -- authorize --------------------------------------------------------------
+
+    def _authorize(self, handshake, response, admitted, settle):
+        """Run ``authorize``; ``admitted(handshake with principal)`` if it
+        accepts, otherwise answer the request after ``settle()``."""
+        authorize = self.options.authorize
+        if authorize is None:
+            return admitted(handshake)
+        try:
+            result = authorize(handshake)
+        except Exception as error:
+            settle()
+            return self._refused(response, handshake, error)
+        if inspect.isawaitable(result) and not isinstance(result, Deferred):
+            result = ensureDeferred(result)
+        if not isinstance(result, Deferred):
+            return self._decided(handshake, response, admitted, settle, result)
+
+        state = {"done": False}
+        clock = self.service.clock
+
+        def finish():
+            if state["done"]:
+                return False
+            state["done"] = True
+            if timer.active():
+                timer.cancel()
+            response.on_lost = None
+            return True
+
+        def on_result(principal):
+            if finish():
+                self._decided(handshake, response, admitted, settle, principal)
+
+        def on_error(failure):
+            if finish():
+                settle()
+                self._refused(response, handshake, failure.value, failure)
+
+        def timed_out():
+            if finish():
+                settle()
+                log.warn("authorize did not answer within {seconds} s for a {transport} "
+                         "request from {client}", seconds=self.options.authorize_timeout,
+                         transport=handshake.transport, client=handshake.client_ip)
+                self.unavailable(response, "authorization timed out")
+                result.cancel()
+
+        def client_left():
+            # The request is gone: nothing to answer, nothing to open.
+            if finish():
+                settle()
+                result.cancel()
+
+        timer = clock.callLater(self.options.authorize_timeout, timed_out)
+        response.on_lost = client_left
+        result.addCallbacks(on_result, on_error)
+        # A cancelled or late authorize must not log "Unhandled error in Deferred".
+        result.addErrback(lambda failure: None)
+
+    def _decided(self, handshake, response, admitted, settle, principal):
+        if principal is False or principal is None:
+            settle()
+            log.info("authorize refused a {transport} request from {client}",
+                     transport=handshake.transport, client=handshake.client_ip)
+            return response.error(403, "Forbidden.")
+        admitted(handshake.with_principal(principal))
+
+    def _refused(self, response, handshake, error, failure=None):
+        if isinstance(error, Rejected):
+            log.info("authorize refused a {transport} request from {client}: {status} {reason}",
+                     transport=handshake.transport, client=handshake.client_ip,
+                     status=error.status, reason=error.reason)
+            return response.error(error.status, error.reason)
+        if isinstance(error, CancelledError):
+            return None
+        if failure is None:
+            log.failure("authorize raised for a {transport} request from {client}",
+                        transport=handshake.transport, client=handshake.client_ip)
+        else:
+            log.failure("authorize failed for a {transport} request from {client}", failure,
+                        transport=handshake.transport, client=handshake.client_ip)
+        response.error(500, "Internal server error.")
+
+
+def _nothing():
+    pass
+
+
+def _short(session_id):
+    """Enough of a session id to follow it in logs, not enough to hijack it."""
+    if session_id is None:
+        return "-"
+    return session_id[:6] + "..." if len(session_id) > 8 else session_id
