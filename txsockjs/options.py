@@ -4,6 +4,8 @@ import dataclasses
 import math
 from typing import Any, Callable, Optional, Tuple
 
+from txsockjs.protocol.sendbuffer import POLICIES
+
 # A request waits for ``authorize`` at most this long (the option may only lower it).
 MAX_AUTHORIZE_TIMEOUT = 30
 SESSION_BINDINGS = ("client", "none")
@@ -35,6 +37,11 @@ class Options:
     session_binding  "client" (a session belongs to who created it) or "none"
     max_sessions     open sessions of this service at most (None: no limit)
     max_sessions_per_client  open sessions per client_ip at most (None: no limit)
+
+    Bounded memory (see txsockjs.protocol.sendbuffer):
+
+    send_buffer_limit bytes held for one session at most (default 1 MiB)
+    send_overflow    "close" (default), "drop_oldest" or "drop_newest"
     """
 
     websocket: bool = True
@@ -51,6 +58,8 @@ class Options:
     session_binding: str = "client"
     max_sessions: Optional[int] = None
     max_sessions_per_client: Optional[int] = None
+    send_buffer_limit: int = 1 << 20
+    send_overflow: str = "close"
 
     def __post_init__(self):
         for name in ("websocket", "cookie_needed"):
@@ -62,7 +71,10 @@ class Options:
                 raise ValueError("option %r must be a number of seconds > 0, not %r" % (name, value))
             if value != value or value == float("inf"):
                 raise ValueError("option %r must be finite, not %r" % (name, value))
-        for name in ("streaming_limit", "max_message_size"):
+        if self.send_overflow not in POLICIES:
+            raise ValueError("option 'send_overflow' must be one of %s, not %r"
+                             % (", ".join(map(repr, POLICIES)), self.send_overflow))
+        for name in ("streaming_limit", "max_message_size", "send_buffer_limit"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError("option %r must be a whole number of bytes >= 1, not %r" % (name, value))

@@ -36,8 +36,8 @@ class Delegate(SessionDelegate):
     def messages_received(self, messages):
         self.events.append(("messages", list(messages)))
 
-    def closed(self, clean):
-        self.events.append(("closed", clean))
+    def closed(self, why):
+        self.events.append(("closed", why))
 
 
 def make(heartbeat=25, timeout=5, batching=False):
@@ -141,7 +141,7 @@ def test_heartbeat_ends_a_polling_receiver_and_starts_the_disconnect_delay():
     assert gone == []
     clock.advance(0.2)
     assert gone == [session]
-    assert delegate.events[-1] == ("closed", False)
+    assert delegate.events[-1] == ("closed", "timeout")
 
 
 def test_disconnect_delay_expires_session_as_lost():
@@ -149,7 +149,7 @@ def test_disconnect_delay_expires_session_as_lost():
     session.attach(polling())
     clock.advance(5.1)
     assert gone == [session]
-    assert delegate.events == ["opened", ("closed", False)]
+    assert delegate.events == ["opened", ("closed", "timeout")]
 
 
 def test_reattaching_cancels_the_disconnect_delay():
@@ -169,7 +169,7 @@ def test_application_close_sends_queued_then_close_frame():
     session.close()
     assert receiver.frames == [b"o", b'a["last words"]', b'c[3000,"Go away!"]']
     assert receiver.finished
-    assert delegate.events[-1] == ("closed", True)
+    assert delegate.events[-1] == ("closed", "app")
     later = polling()
     session.attach(later)
     assert later.frames == [b'c[3000,"Go away!"]']
@@ -183,7 +183,7 @@ def test_close_is_idempotent_and_send_after_close_is_dropped():
     session.close()
     session.close()
     assert session.send("late") is False
-    assert [e for e in delegate.events if e[0] == "closed"] == [("closed", True)]
+    assert [e for e in delegate.events if e[0] == "closed"] == [("closed", "app")]
 
 
 def test_receiver_lost_closes_with_1002():
@@ -191,7 +191,7 @@ def test_receiver_lost_closes_with_1002():
     receiver = FakeReceiver()
     session.attach(receiver)
     session.receiver_lost(receiver)
-    assert delegate.events[-1] == ("closed", False)
+    assert delegate.events[-1] == ("closed", "interrupted")
     later = polling()
     session.attach(later)
     assert later.frames == [b'c[1002,"Connection interrupted"]']
@@ -202,7 +202,7 @@ def test_lost_of_a_stale_receiver_is_ignored():
     first = polling()
     session.attach(first)
     session.receiver_lost(first)  # already detached after its one frame
-    assert ("closed", False) not in delegate.events
+    assert ("closed", "interrupted") not in delegate.events
 
 
 def test_messages_from_client_reach_app_only_while_open():
@@ -244,5 +244,5 @@ def test_shutdown_tells_the_application():
     session, clock, delegate, gone, _ = make()
     session.attach(FakeReceiver())
     session.shutdown()
-    assert delegate.events[-1] == ("closed", False)
+    assert delegate.events[-1] == ("closed", "shutdown")
     assert not clock.getDelayedCalls()

@@ -310,19 +310,22 @@ class CountingProducer(object):
         self.calls.append("stop")
 
 
-def test_producer_paused_while_messages_pile_up_and_resumed_when_delivered():
-    from txsockjs.server.sessiontransport import QUEUE_HIGH_WATER
-    site, app, clock = make_site(echo=False)
+def test_producer_paused_at_half_the_send_limit_and_resumed_when_delivered():
+    site, app, clock = make_site({"send_buffer_limit": 1000}, echo=False)
     poll(site, "s1")
     transport = app.instances[0].transport
     producer = CountingProducer()
     transport.registerProducer(producer, True)
-    for n in range(QUEUE_HIGH_WATER + 5):
-        transport.write(b"%d" % n)
+    for n in range(49):
+        transport.write(b"%010d" % n)
+    assert producer.calls == []
+    transport.write(b"%010d" % 49)   # 500 bytes: the high-water mark
     assert producer.calls == ["pause"]
+    for n in range(50, 60):
+        transport.write(b"%010d" % n)
     receiver = poll(site, "s1")
     body = split_response(receiver.take())[2]
-    assert json.loads(body[1:]) == [str(n) for n in range(QUEUE_HIGH_WATER + 5)]
+    assert json.loads(body[1:]) == ["%010d" % n for n in range(60)]
     assert producer.calls == ["pause", "resume"]
     transport.loseConnection()
     assert producer.calls == ["pause", "resume", "stop"]

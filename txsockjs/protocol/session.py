@@ -23,14 +23,33 @@ A receiver is any object with:
     receiver is detached.
 ``finish()``
     end the response (after a close frame).
+
+What the application writes waits in a :class:`SendBuffer` (with a byte
+limit and an overflow policy) until a receiver can take it: between polls,
+and while the socket carrying the receiver is full (``write_paused``).
+Messages written before a close reach the client before the close frame,
+whether or not a receiver is attached when the application closes.
 """
 
 from txsockjs.protocol.frames import (
     CLOSE_ANOTHER_CONNECTION, CLOSE_INTERRUPTED, CLOSE_SHUTDOWN, HEARTBEAT, OPEN, encode_close,
     encode_messages,
 )
+from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, SendBuffer, utf8_size
 
 NEW, OPEN_STATE, CLOSED = "new", "open", "closed"
+
+# Why a session closed, as told to the delegate.
+CLOSED_BY_APP = "app"            # the application closed it (clean)
+CLOSED_BY_CLIENT = "client"      # a websocket close handshake (clean)
+INTERRUPTED = "interrupted"      # the network dropped a receiver
+TIMED_OUT = "timeout"            # nobody came back within the disconnect delay
+APP_FAILED = "app_error"         # the application raised (closed with 1011)
+OVERFLOW = "overflow"            # the send buffer overflowed under the "close" policy
+SHUTDOWN = "shutdown"            # the server stops
+CLEAN = frozenset([CLOSED_BY_APP, CLOSED_BY_CLIENT])
+
+DEFAULT_SEND_LIMIT = 1 << 20
 
 
 class SessionDelegate(object):
@@ -42,28 +61,38 @@ class SessionDelegate(object):
     def messages_received(self, messages):
         pass
 
-    def closed(self, clean):
-        pass
+    def closed(self, why):
+        """The session closed; ``why`` is one of the reasons above."""
 
-    def drained(self):
-        """The queue was just emptied into a receiver."""
+    def pressure(self, high):
+        """The send buffer went past its high-water mark (True), or was
+        handed on below it again (False)."""
+
+    def write_paused(self, paused):
+        """The socket carrying the session is full (True) or drained (False)."""
+
+    def dropped(self, count):
+        """The overflow policy dropped ``count`` more messages."""
 
 
 class Session(object):
     __slots__ = (
-        "session_id", "state", "receiver", "delegate", "queue", "close_frame",
+        "session_id", "state", "receiver", "delegate", "buffer", "close_frame", "close_delivered",
         "_clock", "_heartbeat", "_timeout", "_timer", "_timer_is_heartbeat",
-        "_schedule_flush", "_flush_pending", "_on_gone",
+        "_schedule_flush", "_flush_pending", "_on_gone", "_write_paused",
     )
 
     def __init__(self, session_id, clock, heartbeat, timeout, delegate=None,
-                 schedule_flush=None, on_gone=None):
+                 schedule_flush=None, on_gone=None, send_limit=DEFAULT_SEND_LIMIT,
+                 overflow="close"):
         self.session_id = session_id
         self.state = NEW
         self.receiver = None
         self.delegate = delegate if delegate is not None else SessionDelegate()
-        self.queue = []
+        self.buffer = SendBuffer(send_limit, overflow)
         self.close_frame = None
+        # True once a receiver was given the close frame (or nobody can be).
+        self.close_delivered = False
         self._clock = clock
         self._heartbeat = heartbeat
         self._timeout = timeout
@@ -72,14 +101,25 @@ class Session(object):
         self._schedule_flush = schedule_flush
         self._flush_pending = False
         self._on_gone = on_gone
+        self._write_paused = False
+
+    @property
+    def queue(self):
+        """The messages waiting for a receiver (oldest first)."""
+        return self.buffer.messages
 
     # -- receivers ---------------------------------------------------------
 
     def attach(self, receiver):
         """A receiving request arrived: attach it, or answer it and end it."""
         if self.state == CLOSED:
+            # What was written before the close goes first; a polling
+            # receiver takes one frame, so the close frame waits for the next.
+            if self.buffer and not self._send_queued(receiver):
+                return
             receiver.send_frame(self.close_frame)
             receiver.finish()
+            self.close_delivered = True
             return
         if self.receiver is not None:
             receiver.send_frame(CLOSE_ANOTHER_CONNECTION)
@@ -89,15 +129,11 @@ class Session(object):
         self._cancel_timer()
         if self.state == NEW:
             self.state = OPEN_STATE
-            if not receiver.send_frame(OPEN):
-                self.receiver = None
+            self._send(OPEN)
             self.delegate.opened(self)
-            if self.state == CLOSED:
+            if self.state == CLOSED or self.receiver is None:
                 return
-            if self.receiver is None:
-                self._start_timer(heartbeat=False)
-                return
-        if self.queue:
+        if self.buffer:
             self.flush()
         elif self.receiver is receiver:
             self._start_timer(heartbeat=True)
@@ -105,9 +141,7 @@ class Session(object):
     def detach(self, receiver):
         """The receiver ended by itself (client went away cleanly)."""
         if receiver is self.receiver:
-            self.receiver = None
-            if self.state == OPEN_STATE:
-                self._start_timer(heartbeat=False)
+            self._receiver_done()
 
     def receiver_lost(self, receiver, clean=False):
         """The receiver's connection went away while attached.
@@ -119,9 +153,20 @@ class Session(object):
         if receiver is not self.receiver:
             return
         self.receiver = None
+        self._unpause()
         if self.state == CLOSED:
             return
-        self._close(CLOSE_INTERRUPTED, clean)
+        self._close(CLOSE_INTERRUPTED, CLOSED_BY_CLIENT if clean else INTERRUPTED, keep_queue=False)
+
+    def write_paused(self, paused):
+        """The socket carrying the attached receiver is full (True): frames
+        wait in the buffer, where the limit holds, until it drains (False)."""
+        if paused == self._write_paused:
+            return
+        self._write_paused = paused
+        self.delegate.write_paused(paused)
+        if not paused and self.buffer:
+            self.flush()
 
     # -- from the client ---------------------------------------------------
 
@@ -131,12 +176,26 @@ class Session(object):
 
     # -- from the application ----------------------------------------------
 
-    def send(self, message):
-        """Queue one message (str); it leaves in the next flush."""
+    def send(self, message, size=None):
+        """Queue one message (str, ``size`` bytes of UTF-8); it leaves in the
+        next flush.  False if it was not queued (closed, or dropped by the
+        overflow policy)."""
         if self.state == CLOSED:
             return False
-        self.queue.append(message)
-        if self.receiver is not None and not self._flush_pending:
+        if size is None:
+            size = utf8_size(message)
+        buffer = self.buffer
+        total = buffer.size + size
+        if total > buffer.limit:
+            if not self._overflow(message, size):
+                return False
+        else:
+            buffer.messages.append(message)
+            buffer.size = total
+        if not buffer.pressured and total >= buffer.high_water:
+            buffer.pressured = True
+            self.delegate.pressure(True)
+        if self.receiver is not None and not self._flush_pending and not self._write_paused:
             if self._schedule_flush is None:
                 self.flush()
             else:
@@ -144,63 +203,116 @@ class Session(object):
                 self._schedule_flush(self)
         return True
 
+    def _overflow(self, message, size):
+        buffer = self.buffer
+        dropped = buffer.dropped
+        if buffer.add(message, size):
+            self.delegate.dropped(buffer.dropped - dropped)
+            return True
+        if buffer.policy == "close":
+            self._close(encode_close(*OVERFLOW_CLOSE), OVERFLOW, keep_queue=False)
+        else:
+            self.delegate.dropped(buffer.dropped - dropped)
+        return False
+
     def flush(self):
-        """Send every queued message in one frame, if a receiver is attached."""
+        """Send every queued message in one frame, if a receiver can take it."""
         self._flush_pending = False
-        receiver = self.receiver
-        if receiver is None or not self.queue:
+        if self.receiver is None or not self.buffer or self._write_paused:
             return
-        frame = encode_messages(self.queue)
-        self.queue = []
-        self.delegate.drained()
-        if not receiver.send_frame(frame):
-            self.receiver = None
-            if self.state == OPEN_STATE:
-                self._start_timer(heartbeat=False)
-        elif self.state == OPEN_STATE and self._timer is None:
+        self._send_queued(self.receiver)
+        if self.state == OPEN_STATE and self.receiver is not None and self._timer is None:
             self._start_timer(heartbeat=True)
+
+    def _send_queued(self, receiver):
+        """Hand every queued message to ``receiver`` as one frame; False if
+        that completed the receiver."""
+        buffer = self.buffer
+        frame = encode_messages(buffer.take())
+        if buffer.pressured:
+            buffer.pressured = False
+            self.delegate.pressure(False)
+        if receiver is self.receiver:
+            return self._send(frame)
+        return receiver.send_frame(frame)
 
     def send_frame_bytes(self, frame, shared=None):
         """Send an already-encoded ``a[...]`` frame (broadcast); False if it
-        cannot go out right now as it is (queue not empty or no receiver).
+        cannot go out right now as it is (queue not empty, no receiver, or
+        its socket full): the caller then queues the message with ``send``.
 
         ``shared`` is a dict the caller keeps across sessions: a receiver
         with ``send_shared(frame, shared)`` stores its wire encoding there,
         so a frame is framed once per wire format, not once per session."""
         receiver = self.receiver
-        if self.state != OPEN_STATE or receiver is None or self.queue:
+        if self.state != OPEN_STATE or receiver is None or self.buffer or self._write_paused:
             return False
         if shared is not None and hasattr(receiver, "send_shared"):
             receiver.send_shared(frame, shared)
-            return True
-        if not receiver.send_frame(frame):
-            self.receiver = None
-            self._start_timer(heartbeat=False)
+        else:
+            self._send(frame)
         return True
 
-    def close(self, code=3000, reason="Go away!"):
-        """The application closes the session (flushing what it queued)."""
+    def close(self, code=3000, reason="Go away!", why=CLOSED_BY_APP):
+        """Close the session (the application, or a draining server); what
+        was written before goes first, now or at the next poll."""
         if self.state == CLOSED:
             return
         if self.state == NEW:
             self.state = OPEN_STATE
         self.flush()
-        self._close(encode_close(code, reason), True)
+        frame = CLOSE_SHUTDOWN if why == SHUTDOWN else encode_close(code, reason)
+        self._close(frame, why, keep_queue=True)
+
+    def shutdown(self):
+        """The server stops now: the attached receiver gets what is queued
+        and ``c[1001,"Server shutting down"]``; nothing waits for a poll."""
+        self._cancel_timer()
+        self._on_gone = None
+        if self.state != CLOSED:
+            self.flush()
+            self._close(CLOSE_SHUTDOWN, SHUTDOWN, keep_queue=True)
 
     # -- internals ---------------------------------------------------------
 
-    def _close(self, close_frame, clean):
+    def _send(self, frame):
+        """Send a frame to the attached receiver; when that completes it,
+        the session waits for the next one."""
+        if self.receiver.send_frame(frame):
+            return True
+        self._receiver_done()
+        return False
+
+    def _receiver_done(self):
+        self.receiver = None
+        self._unpause()
+        if self.state == OPEN_STATE:
+            self._start_timer(heartbeat=False)
+
+    def _unpause(self):
+        # The next receiver comes on a socket of its own.
+        if self._write_paused:
+            self._write_paused = False
+            self.delegate.write_paused(False)
+
+    def _close(self, close_frame, why, keep_queue):
         self.state = CLOSED
         self.close_frame = close_frame
-        self.queue = []
+        if not keep_queue:
+            self.buffer.clear()
         receiver = self.receiver
         self.receiver = None
-        if receiver is not None:
+        if receiver is not None and not self.buffer:
             receiver.send_frame(close_frame)
             receiver.finish()
-        # Keep answering with the close frame for one disconnect delay.
-        self._start_timer(heartbeat=False)
-        self.delegate.closed(clean)
+            self.close_delivered = True
+        elif receiver is not None:
+            # Its socket is full: what is queued still goes first.
+            self.attach(receiver)
+        if self._on_gone is not None:
+            # Keep answering with the close frame for one disconnect delay.
+            self._start_timer(heartbeat=False)
+        self.delegate.closed(why)
 
     def _start_timer(self, heartbeat):
         self._cancel_timer()
@@ -218,43 +330,25 @@ class Session(object):
     def _on_timer(self):
         self._timer = None
         if self.state == CLOSED:
+            self.buffer.clear()
+            self.close_delivered = True
             self._gone()
         elif self._timer_is_heartbeat:
-            receiver = self.receiver
-            if receiver is None:
+            if self.receiver is None:
                 self._start_timer(heartbeat=False)
-            elif receiver.send_frame(HEARTBEAT):
+            elif self._send(HEARTBEAT):
                 self._start_timer(heartbeat=True)
-            else:
-                self.receiver = None
-                self._start_timer(heartbeat=False)
         else:
             # Nobody came back within the disconnect delay.
             self.state = CLOSED
             self.close_frame = CLOSE_INTERRUPTED
-            self.queue = []
+            self.close_delivered = True
+            self.buffer.clear()
             self._gone()
-            self.delegate.closed(False)
+            self.delegate.closed(TIMED_OUT)
 
     def _gone(self):
         on_gone = self._on_gone
         self._on_gone = None
         if on_gone is not None:
             on_gone(self)
-
-    def shutdown(self):
-        """The server is stopping: the attached receiver gets
-        ``c[1001,"Server shutting down"]`` and ends; the application hears of
-        it as a lost connection."""
-        self._cancel_timer()
-        self._on_gone = None
-        if self.state != CLOSED:
-            self.state = CLOSED
-            self.close_frame = CLOSE_SHUTDOWN
-            receiver = self.receiver
-            self.receiver = None
-            self.queue = []
-            if receiver is not None:
-                receiver.send_frame(CLOSE_SHUTDOWN)
-                receiver.finish()
-            self.delegate.closed(False)

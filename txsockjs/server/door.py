@@ -32,7 +32,7 @@ from twisted.logger import Logger
 
 from txsockjs.handshake import Handshake, Rejected
 from txsockjs.protocol.headers import HeaderView, parse_cookies, parse_query
-from txsockjs.server.sessiontransport import SessionTransport
+from txsockjs.server.sessiontransport import SessionTransport, short_id
 
 log = Logger(namespace="txsockjs.door")
 
@@ -143,7 +143,7 @@ class SessionDoor(object):
 
     def _hijack(self, response, session, who):
         log.info("Refused a request for session {sid}: it belongs to another client ({who})",
-                 sid=_short(session.session_id), who=who)
+                 sid=short_id(session.session_id), who=who)
         response.error(403, "This session belongs to another client.")
 
     # -- authorize --------------------------------------------------------------
@@ -233,10 +233,3 @@ class SessionDoor(object):
 
 def _nothing():
     pass
-
-
-def _short(session_id):
-    """Enough of a session id to follow it in logs, not enough to hijack it."""
-    if session_id is None:
-        return "-"
-    return session_id[:6] + "..." if len(session_id) > 8 else session_id

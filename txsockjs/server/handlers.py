@@ -240,7 +240,7 @@ def _receive(service, channel, request, response, session_id, transport):
             # A polling response is complete, with a Content-Length, once its
             # one frame is known.
             receiver = HTTPReceiver(response, session, wrap, 0, headers)
-        channel.on_pause = session.delegate.write_paused
+        channel.on_pause = session.write_paused
         session.attach(receiver)
 
     session = service.sessions.get(session_id)

@@ -9,6 +9,7 @@ from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.session import Session
 from txsockjs.server.door import SessionDoor
 from txsockjs.server.registry import SessionRegistry
+from txsockjs.server.sessiontransport import short_id
 
 IFRAME_PAGE = """<!DOCTYPE html>
 <html>
@@ -35,6 +36,8 @@ class Flusher(object):
 
     __slots__ = ("_clock", "_pending", "_call")
 
+    log = Logger(namespace="txsockjs.flush")
+
     def __init__(self, clock):
         self._clock = clock
         self._pending = []
@@ -50,7 +53,12 @@ class Flusher(object):
         pending = self._pending
         self._pending = []
         for session in pending:
-            session.flush()
+            try:
+                session.flush()
+            except Exception:
+                # One session's failure must not stop the others' output.
+                self.log.failure("Error while flushing session {sid}",
+                                 sid=short_id(session.session_id))
 
 
 class Service(object):
@@ -84,7 +92,8 @@ class Service(object):
         session = Session(
             handshake.session_id, self.clock, options.heartbeat, options.timeout, delegate,
             schedule_flush=self.flusher.schedule,
-            on_gone=self.registry.forget if addressable else None)
+            on_gone=self.registry.forget if addressable else None,
+            send_limit=options.send_buffer_limit, overflow=options.send_overflow)
         self.register(session, delegate, addressable)
         return session
 

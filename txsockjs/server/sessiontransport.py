@@ -17,13 +17,12 @@ import codecs
 
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-
-# Messages waiting for a receiver before a registered producer is paused.
-QUEUE_HIGH_WATER = 1000
+from txsockjs.errors import APP_ERROR, ApplicationError, SendBufferOverflow, ServerShuttingDown
+from txsockjs.protocol import session as states
 
 
 def _replace_surrogates(error):
@@ -42,14 +41,39 @@ def encode_message(message):
         return message.encode("utf-8", "txsockjs.replace-surrogates")
 
 
+# Why the application's producer is paused (bits of one int: a set per
+# session would cost more memory than an idle session does).
+SOCKET_FULL = 1      # the socket carrying our frames is full
+BUFFER_HIGH = 2      # the send buffer is past its high-water mark
+
+# What connectionLost is told, by why the session closed.
+_REASONS = {
+    states.CLOSED_BY_APP: lambda: ConnectionDone("SockJS session closed"),
+    states.CLOSED_BY_CLIENT: lambda: ConnectionDone("SockJS session closed by the client"),
+    states.APP_FAILED: lambda: ApplicationError("The application raised; session closed with 1011"),
+    states.OVERFLOW: lambda: SendBufferOverflow(
+        "The client read too slowly: send_buffer_limit exceeded"),
+    states.SHUTDOWN: lambda: ServerShuttingDown("The server is shutting down"),
+    states.TIMED_OUT: lambda: ConnectionLost("SockJS session timed out"),
+    states.INTERRUPTED: lambda: ConnectionLost("SockJS session interrupted by the network"),
+}
+
+
+def short_id(session_id):
+    """Enough of a session id to follow it in logs, not enough to hijack it."""
+    if session_id is None:
+        return "-"
+    return session_id[:6] + "..." if len(session_id) > 8 else session_id
+
+
 @implementer(ITransport, IConsumer, IPushProducer)
 class SessionTransport(object):
     """Carries one application protocol over one SockJS session."""
 
-    log = Logger()
+    log = Logger(namespace="txsockjs.session")
 
     __slots__ = ("session", "protocol", "handshake", "host", "service", "on_close", "producer",
-                 "_lost", "_paused", "_held", "_producer_paused_for")
+                 "_lost", "_paused", "_held", "_producer_paused_for", "_dropped")
 
     def __init__(self, protocol, handshake, host, service=None):
         self.session = None
@@ -64,20 +88,21 @@ class SessionTransport(object):
         self._lost = False
         self._paused = False
         self._held = None
-        # Why the application's producer is paused: "socket" (the socket
-        # carrying our frames is full) and/or "queue" (too many messages
-        # wait for a receiver).  It resumes when no reason is left.
-        self._producer_paused_for = set()
+        self._producer_paused_for = 0
+        self._dropped = 0
 
     # -- session delegate ----------------------------------------------------
 
     def opened(self, session):
         self.session = session
+        handshake = self.handshake
+        self.log.debug("Session {sid} opened ({transport}) for {client}",
+                       sid=short_id(handshake.session_id), transport=handshake.transport,
+                       client=handshake.client_ip)
         try:
             self.protocol.makeConnection(self)
         except Exception:
-            self.log.failure("Application error in connectionMade")
-            self.loseConnection()
+            self._application_failed("connectionMade")
 
     def messages_received(self, messages):
         protocol = self.protocol
@@ -90,27 +115,34 @@ class SessionTransport(object):
             try:
                 protocol.dataReceived(encode_message(message))
             except Exception:
-                self.log.failure("Application error in dataReceived; closing the session")
-                self.loseConnection()
+                self._application_failed("dataReceived")
                 return
 
-    def closed(self, clean):
+    def _application_failed(self, where):
+        self.log.failure("Application error in {where} of session {sid}; closing it with 1011",
+                         level=LogLevel.error, where=where,
+                         sid=short_id(self.handshake.session_id))
+        if self.session is not None and not self._lost:
+            code, reason = APP_ERROR
+            self.session.close(code, reason, why=states.APP_FAILED)
+
+    def closed(self, why):
         if self._lost:
             return
         self._release()
+        self.log.debug("Session {sid} closed ({why})", sid=short_id(self.handshake.session_id),
+                       why=why)
         producer = self.producer
         self.producer = None
         if producer is not None:
             try:
                 producer.stopProducing()
             except Exception:
-                self.log.failure("Application error in stopProducing")
-        reason = ConnectionDone("SockJS session closed") if clean else \
-            ConnectionLost("SockJS session timed out or was interrupted")
+                self.log.failure("Application error in stopProducing", level=LogLevel.error)
         try:
-            self.protocol.connectionLost(Failure(reason))
+            self.protocol.connectionLost(Failure(_REASONS[why]()))
         except Exception:
-            self.log.failure("Application error in connectionLost")
+            self.log.failure("Application error in connectionLost", level=LogLevel.error)
 
     def abandoned(self):
         """The session never opened (its handshake did not complete): give
@@ -125,49 +157,71 @@ class SessionTransport(object):
             on_close()
 
     def write_paused(self, paused):
-        """The socket carrying our frames is full (True) or drained (False)."""
-        self._pause_producer("socket", paused)
+        self._pause_producer(SOCKET_FULL, paused)
 
-    def drained(self):
-        if "queue" in self._producer_paused_for:
-            self._pause_producer("queue", False)
+    def pressure(self, high):
+        self._pause_producer(BUFFER_HIGH, high)
+
+    def dropped(self, count):
+        if not self._dropped:
+            self.log.warn("Session {sid}: the client reads too slowly; send_overflow={policy} "
+                          "dropped a message (logged once per session)",
+                          sid=short_id(self.handshake.session_id),
+                          policy=self.session.buffer.policy if self.session else "?")
+        self._dropped += count
 
     def _pause_producer(self, reason, paused):
-        reasons = self._producer_paused_for
-        was_paused = bool(reasons)
+        was_paused = self._producer_paused_for
         if paused:
-            reasons.add(reason)
+            now = was_paused | reason
         else:
-            reasons.discard(reason)
+            now = was_paused & ~reason
+        self._producer_paused_for = now
         producer = self.producer
-        if producer is None or was_paused == bool(reasons):
+        if producer is None or bool(was_paused) == bool(now):
             return
-        if reasons:
-            producer.pauseProducing()
-        else:
-            producer.resumeProducing()
+        try:
+            if now:
+                producer.pauseProducing()
+            else:
+                producer.resumeProducing()
+        except Exception:
+            # Never let it escape into a flush that serves other sessions.
+            self.log.failure("Application error in the producer of session {sid}",
+                             level=LogLevel.error, sid=short_id(self.handshake.session_id))
 
     # -- ITransport ------------------------------------------------------------
 
     def write(self, data):
         if isinstance(data, str):
             raise TypeError("SockJS transports take bytes (UTF-8), not str: encode it first")
+        data = bytes(data)
         try:
-            text = bytes(data).decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as error:
             raise ValueError("SockJS messages are text: %s" % (error,))
         session = self.session
         if session is not None and not self._lost:
-            session.send(text)
-            if self.producer is not None and len(getattr(session, "queue", ())) >= QUEUE_HIGH_WATER:
-                self._pause_producer("queue", True)
+            session.send(text, len(data))
 
     def writeSequence(self, data):
         self.write(b"".join(data))
 
     def loseConnection(self):
+        """Close the session with ``c[3000,"Go away!"]``, after every message
+        written before."""
         if self.session is not None and not self._lost:
             self.session.close()
+
+    def close(self, code=3000, reason="Go away!"):
+        """Close the session with the application's own code (3000-4999) and
+        reason (at most 123 bytes of UTF-8), after every message written before."""
+        if isinstance(code, bool) or not isinstance(code, int) or not 3000 <= code <= 4999:
+            raise ValueError("close codes for applications are 3000-4999, not %r" % (code,))
+        if not isinstance(reason, str) or len(reason.encode("utf-8")) > 123:
+            raise ValueError("the close reason must be a str of at most 123 bytes of UTF-8")
+        if self.session is not None and not self._lost:
+            self.session.close(code, reason)
 
     def abortConnection(self):
         self.loseConnection()
@@ -188,10 +242,11 @@ class SessionTransport(object):
         self.producer = producer
         if not streaming:
             producer.resumeProducing()
+        elif self._producer_paused_for:
+            producer.pauseProducing()
 
     def unregisterProducer(self):
         self.producer = None
-        self._producer_paused_for.clear()
 
     # -- IPushProducer: the application pauses delivery of client messages ------
 

@@ -7,13 +7,12 @@ from txsockjs._speedups import WebSocketError, build_frame
 from txsockjs.protocol import websocket as ws
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
+from txsockjs.protocol.rawsession import RawWebSocketSession
 
 log = Logger()
 
 # How long we wait for the client's close frame after sending ours.
 CLOSE_TIMEOUT = 5.0
-# The close code and reason when the server stops.
-SHUTDOWN = (1001, "Server shutting down")
 
 
 def upgrade(service, channel, request, response, session_id):
@@ -59,7 +58,8 @@ def upgrade(service, channel, request, response, session_id):
 
     def opened(delegate):
         if raw:
-            target = RawWebSocketSession(handler, delegate)
+            target = RawWebSocketSession(handler, delegate, options.send_buffer_limit,
+                                         options.send_overflow)
             service.register(target, delegate)
         else:
             # Not reachable by id: two websockets may use the same session
@@ -74,38 +74,6 @@ def upgrade(service, channel, request, response, session_id):
 
     service.door.open(channel, request, response, "raw_websocket" if raw else "websocket",
                       session_id, opened)
-
-
-class RawWebSocketSession(object):
-    """The raw endpoint's stand-in for a Session: no SockJS framing."""
-
-    __slots__ = ("handler", "delegate", "closed")
-
-    def __init__(self, handler, delegate):
-        self.handler = handler
-        self.delegate = delegate
-        self.closed = False
-
-    def send(self, message):
-        if self.closed:
-            return False
-        self.handler.send_payload(message.encode("utf-8"))
-        return True
-
-    def close(self, code=3000, reason="Go away!"):
-        if not self.closed:
-            self.handler.close(code, reason)
-            self.ended(True)
-
-    def shutdown(self):
-        if not self.closed:
-            self.handler.close(*SHUTDOWN)
-            self.ended(False)
-
-    def ended(self, clean):
-        if not self.closed:
-            self.closed = True
-            self.delegate.closed(clean)
 
 
 class WebSocketHandler(object):
@@ -140,10 +108,10 @@ class WebSocketHandler(object):
 
     def _open(self):
         self.channel.handshake_completed()
+        self.channel.on_pause = self.target.write_paused
         if self.raw:
             self.target.delegate.opened(self.target)
         else:
-            self.channel.on_pause = self.target.delegate.write_paused
             self.target.attach(self)
 
     # -- from the network ------------------------------------------------------

@@ -1,0 +1,91 @@
+"""The raw ``/websocket`` endpoint's session: each message is one WebSocket
+text frame, no SockJS framing, no heartbeats; the same send limits as a
+SockJS session (see :mod:`txsockjs.protocol.sendbuffer`).
+
+Its ``handler`` (the WebSocket connection) has ``send_payload(bytes)`` and
+``close(code, reason)``.  Messages go straight to it while its socket takes
+them, and wait in the send buffer while it is full (``write_paused``).
+"""
+
+from txsockjs.protocol import session as states
+from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, SendBuffer, utf8_size
+
+SHUTDOWN_CLOSE = (1001, "Server shutting down")
+
+
+class RawWebSocketSession(object):
+
+    __slots__ = ("handler", "delegate", "closed", "buffer", "_write_paused")
+
+    session_id = None
+
+    def __init__(self, handler, delegate, send_limit=states.DEFAULT_SEND_LIMIT, overflow="close"):
+        self.handler = handler
+        self.delegate = delegate
+        self.closed = False
+        self.buffer = SendBuffer(send_limit, overflow)
+        self._write_paused = False
+
+    def send(self, message, size=None):
+        if self.closed:
+            return False
+        buffer = self.buffer
+        if not self._write_paused and not buffer:
+            self.handler.send_payload(message.encode("utf-8"))
+            return True
+        if size is None:
+            size = utf8_size(message)
+        dropped = buffer.dropped
+        queued = buffer.add(message, size)
+        if buffer.dropped != dropped:
+            self.delegate.dropped(buffer.dropped - dropped)
+        if not queued:
+            if buffer.policy == "close":
+                buffer.clear()
+                self._end(OVERFLOW_CLOSE, states.OVERFLOW)
+            return False
+        if not buffer.pressured and buffer.above_high_water():
+            buffer.pressured = True
+            self.delegate.pressure(True)
+        return True
+
+    def write_paused(self, paused):
+        if paused == self._write_paused:
+            return
+        self._write_paused = paused
+        self.delegate.write_paused(paused)
+        if not paused:
+            self._flush()
+
+    def _flush(self):
+        buffer = self.buffer
+        if not buffer:
+            return
+        send_payload = self.handler.send_payload
+        for message in buffer.take():
+            send_payload(message.encode("utf-8"))
+        if buffer.pressured:
+            buffer.pressured = False
+            self.delegate.pressure(False)
+
+    def close(self, code=3000, reason="Go away!", why=states.CLOSED_BY_APP):
+        """Close after every message written before (the close handshake
+        waits behind them in the socket)."""
+        if not self.closed:
+            self._flush()
+            self._end((code, reason), why)
+
+    def shutdown(self):
+        self.close(*SHUTDOWN_CLOSE, why=states.SHUTDOWN)
+
+    def _end(self, close, why):
+        self.closed = True
+        self.handler.close(*close)
+        self.delegate.closed(why)
+
+    def ended(self, clean):
+        """The connection ended (the client closed, or the network dropped it)."""
+        if not self.closed:
+            self.closed = True
+            self.buffer.clear()
+            self.delegate.closed(states.CLOSED_BY_CLIENT if clean else states.INTERRUPTED)

@@ -1,0 +1,82 @@
+"""What one session holds for its client, in bytes, with a limit.
+
+Messages wait here between polls, and while the socket carrying the session
+is full (the session stops handing frames to a full socket, so what the
+kernel and Twisted hold stays small and what we hold stays countable and
+droppable message by message).
+
+* ``limit`` bytes (UTF-8 payload) at most.  A message that would go past it
+  meets the overflow policy: ``"close"`` (the session ends, see
+  :data:`OVERFLOW_CLOSE`), ``"drop_newest"`` (that message is dropped) or
+  ``"drop_oldest"`` (whole messages are dropped from the front until it
+  fits).  Drops are counted.
+* Half the limit is the high-water mark: ``pressure(True)`` is reported (the
+  application's producer is paused) once it is reached, ``pressure(False)``
+  once the buffer has been handed on.
+"""
+
+POLICIES = ("close", "drop_oldest", "drop_newest")
+
+# (code, reason) of the close frame when a session's buffer overflows under
+# the "close" policy: 1013 is WebSocket's "try again later".
+OVERFLOW_CLOSE = (1013, "Send buffer limit exceeded")
+
+
+def utf8_size(message):
+    return len(message.encode("utf-8"))
+
+
+class SendBuffer(object):
+
+    __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured")
+
+    def __init__(self, limit, policy="close"):
+        self.messages = []
+        self.size = 0
+        self.limit = limit
+        self.high_water = limit // 2
+        self.policy = policy
+        self.dropped = 0
+        self.pressured = False
+
+    def __len__(self):
+        return len(self.messages)
+
+    def __bool__(self):
+        return bool(self.messages)
+
+    def add(self, message, size):
+        """Queue ``message`` (``size`` bytes).  True if it was queued; False
+        if the policy dropped it or the session must close (``policy ==
+        "close"``: the caller closes)."""
+        total = self.size + size
+        if total > self.limit:
+            if self.policy == "close":
+                return False
+            if self.policy == "drop_newest" or size > self.limit:
+                self.dropped += 1
+                return False
+            messages = self.messages
+            count = 0
+            while total > self.limit:
+                total -= utf8_size(messages[count])
+                count += 1
+            del messages[:count]
+            self.dropped += count
+        self.messages.append(message)
+        self.size = total
+        return True
+
+    def take(self):
+        """Everything queued, oldest first; the buffer is empty after."""
+        messages = self.messages
+        self.messages = []
+        self.size = 0
+        return messages
+
+    def clear(self):
+        self.messages = []
+        self.size = 0
+
+    def above_high_water(self):
+        return self.size >= self.high_water
