@@ -41,6 +41,18 @@ def option_types():
     return {field.name: hints.get(field.name, str) for field in dataclasses.fields(Options)}
 
 
+def option_help():
+    """{option name: one line of help}, from the Options docstring's
+    ``name   description`` lines (empty where it says nothing)."""
+    names = option_types()
+    found = dict.fromkeys(names, "")
+    for line in (Options.__doc__ or "").splitlines():
+        name, _, text = line.strip().partition(" ")
+        if name in found and text.strip():
+            found[name] = text.strip()
+    return found
+
+
 def import_name(dotted):
     """The object named ``package.module.name`` (also ``package.module:name``)."""
     dotted = dotted.strip()
