@@ -53,3 +53,57 @@ def main(descriptions):
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+# -- multiplexed channels (tests/integration/test_multiplex.py) ----------------------
+
+LOST = {}  # channel protocol id -> how many times connectionLost was called
+_ids = iter(range(1, 1 << 30))
+
+
+class Channel(Protocol):
+    """Echoes; ``id?`` answers its id, ``close`` closes the channel from the
+    server, ``pause`` holds its incoming messages for 0.3 s, ``lost?`` answers
+    the connectionLost counts of every channel so far (JSON)."""
+
+    def connectionMade(self):
+        self.id = next(_ids)
+        LOST[self.id] = 0
+
+    def dataReceived(self, data):
+        import json
+        from twisted.internet import reactor
+        if data == b"id?":
+            self.transport.write(b"id:%d" % self.id)
+        elif data == b"close":
+            self.transport.loseConnection()
+        elif data == b"pause":
+            self.transport.pauseProducing()
+            reactor.callLater(0.3, self.transport.resumeProducing)
+        elif data == b"lost?":
+            self.transport.write(json.dumps(LOST).encode("ascii"))
+        else:
+            self.transport.write(data)
+
+    def connectionLost(self, reason):
+        LOST[self.id] += 1
+
+
+class Refusing(Factory):
+    def buildProtocol(self, addr):
+        return None
+
+
+def _authorize(handshake, name):
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+    # asynchronous, as a real check against a store would be
+    return deferLater(reactor, 0.01, lambda: name != "secret")
+
+
+def make_multiplex_factory():
+    from txsockjs.multiplex import MultiplexFactory
+    channel = Factory.forProtocol(Channel)
+    return MultiplexFactory({"a": channel, "b": channel, "c": channel, "d": channel,
+                             "secret": channel, "none": Refusing()},
+                            max_channels=3, authorize=_authorize)

@@ -9,42 +9,10 @@ from twisted.internet.testing import StringTransport
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from tests.unit.helpers import FakeSessionTransport
 from txsockjs.proxy import (
     CLOSE_BAD_BASE64, CLOSE_PENDING_FULL, CLOSE_UNREACHABLE, ProxyFactory,
 )
-
-
-class FakeSession(object):
-    """What a SessionTransport offers the proxy, recorded."""
-
-    def __init__(self):
-        self.messages = []
-        self.closed = None
-        self.producer = None
-        self.paused = False
-
-    def write(self, data):
-        assert isinstance(data, bytes)
-        self.messages.append(data.decode("utf-8"))
-
-    def close(self, code, reason):
-        self.closed = (code, reason)
-
-    def loseConnection(self):
-        self.closed = (3000, "Go away!")
-
-    def registerProducer(self, producer, streaming):
-        assert streaming and self.producer is None
-        self.producer = producer
-
-    def unregisterProducer(self):
-        self.producer = None
-
-    def pauseProducing(self):
-        self.paused = True
-
-    def resumeProducing(self):
-        self.paused = False
 
 
 class FakeEndpoint(object):
@@ -70,7 +38,7 @@ def bridge(encoding="text", pending_limit=1 << 20):
     endpoint = FakeEndpoint()
     factory = ProxyFactory(endpoint, encoding, pending_limit)
     proxy = factory.buildProtocol(None)
-    session = FakeSession()
+    session = FakeSessionTransport()
     proxy.makeConnection(session)
     return proxy, session, endpoint
 
