@@ -2,7 +2,6 @@
 ``--factory`` and ``--proxy`` against TCP services started by the test."""
 
 import base64
-import os
 import signal
 import socket
 import time
