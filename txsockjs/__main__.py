@@ -1,4 +1,4 @@
-"""``python -m txsockjs demo`` and ``python -m txsockjs conformance``."""
+"""``python -m txsockjs demo``, ``conformance`` and ``serve``."""
 
 import argparse
 import sys
@@ -60,8 +60,16 @@ def conformance_site(args):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        # the same options and code as `twistd sockjs`
+        from txsockjs.tap import serve
+        return serve(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m txsockjs")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", add_help=False,
+                        help="serve a factory (--factory) or bridge to a TCP service (--proxy); "
+                             "see serve --help")
     demo = commands.add_parser("demo", help="a chat page with /echo and /chat services")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--sockjs-client", metavar="FILE",

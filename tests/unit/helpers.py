@@ -97,3 +97,58 @@ def make_site(options=None, echo=True, on_made=None, multi=False):
     else:
         site = SockJSFactory(app, options, reactor=clock)
     return site, app, clock
+
+
+class FakeSessionTransport(object):
+    """What a SessionTransport offers an application, recorded; ``messages``
+    are the written messages as text."""
+
+    def __init__(self, peer=None, host=None):
+        self.peer, self.host = peer, host
+        self.messages = []
+        self.closed = None
+        self.producer = None
+        self.paused = False
+
+    def write(self, data):
+        assert isinstance(data, bytes)
+        self.messages.append(data.decode("utf-8"))
+
+    def close(self, code, reason):
+        self.closed = (code, reason)
+
+    def loseConnection(self):
+        self.closed = (3000, "Go away!")
+
+    def registerProducer(self, producer, streaming):
+        assert streaming and self.producer is None
+        self.producer = producer
+
+    def unregisterProducer(self):
+        self.producer = None
+
+    def pauseProducing(self):
+        self.paused = True
+
+    def resumeProducing(self):
+        self.paused = False
+
+    def getPeer(self):
+        return self.peer
+
+    def getHost(self):
+        return self.host
+
+
+class CountingProducer(object):
+    def __init__(self):
+        self.calls = []
+
+    def pauseProducing(self):
+        self.calls.append("pause")
+
+    def resumeProducing(self):
+        self.calls.append("resume")
+
+    def stopProducing(self):
+        self.calls.append("stop")

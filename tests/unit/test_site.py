@@ -5,7 +5,7 @@ import json
 import pytest
 from twisted.internet.error import ConnectionDone, ConnectionLost
 
-from tests.unit.helpers import Client, make_site, request, split_response
+from tests.unit.helpers import Client, CountingProducer, make_site, request, split_response
 
 
 def poll(site, sid, body=None, path="xhr"):
@@ -294,20 +294,6 @@ def test_expect_100_continue_with_a_too_large_body_gets_413_at_once():
     client.send(b"POST /000/s1/xhr_send HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n"
                 b"Expect: 100-continue\r\n\r\n")
     assert split_response(client.take())[0] == 413
-
-
-class CountingProducer(object):
-    def __init__(self):
-        self.calls = []
-
-    def pauseProducing(self):
-        self.calls.append("pause")
-
-    def resumeProducing(self):
-        self.calls.append("resume")
-
-    def stopProducing(self):
-        self.calls.append("stop")
 
 
 def test_producer_paused_at_half_the_send_limit_and_resumed_when_delivered():

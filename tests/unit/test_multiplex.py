@@ -1,0 +1,193 @@
+"""Multiplexed channels, driven in memory."""
+
+import pytest
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.protocol import Factory, Protocol
+from twisted.python.failure import Failure
+
+from tests.unit.helpers import CountingProducer, FakeSessionTransport
+from txsockjs.multiplex import MultiplexFactory
+
+
+class Recorder(Protocol):
+    def __init__(self):
+        self.received = []
+        self.lost = []
+
+    def connectionMade(self):
+        self.factory.built.append(self)
+
+    def dataReceived(self, data):
+        if data == b"boom":
+            raise RuntimeError("application bug")
+        self.received.append(data)
+
+    def connectionLost(self, reason):
+        self.lost.append(reason)
+
+
+class RecorderFactory(Factory):
+    protocol = Recorder
+
+    def __init__(self):
+        self.built = []
+
+
+def session(**kw):
+    channels = {"a": RecorderFactory(), "b": RecorderFactory()}
+    factory = MultiplexFactory(channels, **kw)
+    transport = FakeSessionTransport(peer="peer", host="host")
+    transport.handshake = "the handshake"
+    protocol = factory.buildProtocol("peer")
+    protocol.makeConnection(transport)
+    return protocol, transport, channels
+
+
+def test_frames_reach_their_channel_and_writes_are_framed():
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(b"msg,a,x,y")
+    [a] = channels["a"].built
+    assert a.received == [b"x,y"]
+    a.transport.write("\u20ac".encode("utf-8"))
+    assert transport.messages == ["msg,a,\u20ac"]
+    assert a.transport.getPeer() == "peer" and a.transport.getHost() == "host"
+    assert a.transport.handshake == "the handshake"
+    with pytest.raises(TypeError):
+        a.transport.write("text")
+
+
+def test_authorize_sees_the_handshake_and_can_answer_later():
+    asked, answers = [], {}
+
+    def authorize(handshake, name):
+        asked.append((handshake, name))
+        answers[name] = Deferred()
+        return answers[name]
+
+    protocol, transport, channels = session(authorize=authorize)
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(b"sub,b")
+    protocol.dataReceived(b"msg,a,early")
+    assert asked == [("the handshake", "a"), ("the handshake", "b")]
+    assert channels["a"].built == []
+    answers["a"].callback(True)
+    assert channels["a"].built[0].received == [b"early"]
+    answers["b"].callback(False)
+    assert channels["b"].built == [] and transport.messages == ["uns,b"]
+
+
+def test_authorize_that_raises_refuses():
+    def authorize(handshake, name):
+        raise KeyError(name)
+
+    protocol, transport, channels = session(authorize=authorize)
+    protocol.dataReceived(b"sub,a")
+    assert transport.messages == ["uns,a"] and channels["a"].built == []
+
+
+def test_unknown_channel_and_cap_answer_uns():
+    protocol, transport, channels = session(max_channels=1)
+    protocol.dataReceived(b"sub,nosuch")
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(b"sub,b")
+    assert transport.messages == ["uns,nosuch", "uns,b"]
+
+
+def test_server_close_sends_uns_and_loses_once():
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    [a] = channels["a"].built
+    a.transport.loseConnection()
+    a.transport.loseConnection()
+    assert transport.messages == ["uns,a"]
+    assert len(a.lost) == 1 and a.lost[0].check(ConnectionDone)
+    protocol.connectionLost(Failure(ConnectionDone()))
+    assert len(a.lost) == 1
+
+
+def test_client_uns_closes_without_an_answer():
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(b"uns,a")
+    [a] = channels["a"].built
+    assert len(a.lost) == 1 and transport.messages == []
+    protocol.dataReceived(b"sub,a")
+    assert len(channels["a"].built) == 2
+
+
+def test_session_end_loses_every_channel_once():
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(b"sub,b")
+    producer = CountingProducer()
+    channels["a"].built[0].transport.registerProducer(producer, True)
+    protocol.connectionLost(Failure(ConnectionLost()))
+    for name in "ab":
+        [channel] = channels[name].built
+        assert len(channel.lost) == 1 and channel.lost[0].check(ConnectionLost)
+    assert producer.calls == ["stop"]
+    channels["a"].built[0].transport.write(b"after the end")
+    assert transport.messages == []
+
+
+def test_session_pause_reaches_every_channel_producer():
+    protocol, transport, channels = session()
+    assert transport.producer is protocol
+    protocol.dataReceived(b"sub,a")
+    first = CountingProducer()
+    channels["a"].built[0].transport.registerProducer(first, True)
+    transport.producer.pauseProducing()
+    protocol.dataReceived(b"sub,b")
+    second = CountingProducer()
+    channels["b"].built[0].transport.registerProducer(second, True)
+    assert first.calls == ["pause"] and second.calls == ["pause"]
+    transport.producer.resumeProducing()
+    assert first.calls == ["pause", "resume"] and second.calls == ["pause", "resume"]
+
+
+def test_a_paused_channel_holds_only_its_messages():
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(b"sub,b")
+    a, b = channels["a"].built[0], channels["b"].built[0]
+    a.transport.pauseProducing()
+    protocol.dataReceived(b"msg,a,1")
+    protocol.dataReceived(b"msg,b,2")
+    protocol.dataReceived(b"msg,a,3")
+    assert a.received == [] and b.received == [b"2"]
+    a.transport.resumeProducing()
+    assert a.received == [b"1", b"3"]
+
+
+def test_application_error_closes_only_that_channel():
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(b"sub,b")
+    protocol.dataReceived(b"msg,a,boom")
+    assert transport.messages == ["uns,a"]
+    protocol.dataReceived(b"msg,b,fine")
+    assert channels["b"].built[0].received == [b"fine"]
+
+
+@pytest.mark.parametrize("frame", [
+    b"", b"garbage", b"msg", b"msg,a", b"sub,", b",,", b"msg,nosuch,x", b"uns,b", b"xyz,a,1",
+    b"sub,a",  # already open
+])
+def test_malformed_frames_are_ignored(frame):
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(frame)
+    protocol.dataReceived(b"msg,a,ok")
+    assert channels["a"].built[0].received == [b"ok"]
+    assert len(channels["a"].built) == 1 and transport.messages == []
+
+
+@pytest.mark.parametrize("channels, kw", [
+    ({"a,b": Factory()}, {}), ({"": Factory()}, {}), ({"a": object()}, {}),
+    ({"a": Factory()}, {"max_channels": 0}), ({"a": Factory()}, {"authorize": 3}),
+])
+def test_bad_construction(channels, kw):
+    with pytest.raises(ValueError):
+        MultiplexFactory(channels, **kw)

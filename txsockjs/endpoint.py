@@ -1,0 +1,55 @@
+"""The ``sockjs:`` server endpoint: any endpoint string gains a SockJS face.
+
+::
+
+    endpoint = serverFromString(reactor, r"sockjs:tcp\\:8080\\:interface\\=127.0.0.1")
+    endpoint.listen(factory)   # factory served over SockJS at the root of port 8080
+
+The first argument is the wrapped server endpoint description (tcp, ssl,
+unix, ...) with its own ``:`` and ``=`` escaped by a backslash; every
+``key=value`` after it is a SockJS option, read by :mod:`txsockjs.optiontext`
+and validated like the options dict, so a bad option fails in
+``serverFromString``::
+
+    sockjs:tcp\\:8080:heartbeat=10:websocket=false
+    sockjs:ssl\\:8443\\:privateKey\\=key.pem\\:certKey\\=cert.pem
+    sockjs:unix\\:/run/app.sock
+
+The parser is registered as a Twisted plugin (``twisted/plugins/txsockjs_plugins.py``).
+"""
+
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IStreamServerEndpoint, IStreamServerEndpointStringParser
+from twisted.plugin import IPlugin
+from zope.interface import implementer
+
+from txsockjs.factory import SockJSFactory
+from txsockjs.optiontext import validated_options
+
+
+@implementer(IStreamServerEndpoint)
+class SockJSServerEndpoint(object):
+    """Serves a factory over SockJS on another server endpoint."""
+
+    def __init__(self, wrapped, options=None, reactor=None):
+        self.wrapped = wrapped
+        self.options = options
+        self.reactor = reactor
+
+    def listen(self, protocolFactory):
+        """The wrapped endpoint's ``listen`` Deferred (firing with its port)."""
+        return self.wrapped.listen(SockJSFactory(protocolFactory, self.options, self.reactor))
+
+
+@implementer(IPlugin, IStreamServerEndpointStringParser)
+class SockJSServerParser(object):
+    prefix = "sockjs"
+
+    def parseStreamServer(self, reactor, *args, **kwargs):
+        if len(args) != 1:
+            raise ValueError(
+                "sockjs: takes one endpoint description with its ':' and '=' escaped, "
+                r"e.g. sockjs:tcp\:8080\:interface\=127.0.0.1 (got %d parts: %r)"
+                % (len(args), list(args)))
+        options = validated_options(kwargs)
+        return SockJSServerEndpoint(serverFromString(reactor, args[0]), options, reactor)

@@ -1,0 +1,349 @@
+"""Many logical channels over one SockJS session.
+
+::
+
+    channels = MultiplexFactory({"chat": ChatFactory(), "feed": FeedFactory()},
+                                max_channels=16, authorize=may_join)
+    reactor.listenTCP(8080, SockJSFactory(channels))
+
+Each channel is an ordinary Twisted protocol, built by its channel's factory,
+on a transport of its own.
+
+The wire format
+---------------
+It is the one the SockJS family's multiplexing client (websocket-multiplex)
+speaks.  Every SockJS message is one frame: a type, a topic, and for ``msg``
+a payload, separated by the first two commas (so a topic has no comma, and a
+payload may contain any)::
+
+    client -> server   sub,<topic>             open a channel to <topic>
+                       msg,<topic>,<payload>   a message on that channel
+                       uns,<topic>             close that channel
+    server -> client   msg,<topic>,<payload>   a message on that channel
+                       uns,<topic>             the server closed that channel,
+                                               or refused to open it
+
+The server answers a ``sub`` with nothing when the channel opens, and with
+``uns`` when it will not: no channel by that name, the per-session cap
+(``max_channels``) reached, ``authorize`` refused, or the channel's factory
+returned None.  A client's ``uns`` closes the channel without an answer.
+``msg`` for a topic that is not open, ``sub`` for one already open, and any
+frame that is none of these are logged (the first per session) and ignored.
+
+What a channel protocol sees
+----------------------------
+``dataReceived(payload)`` with the payload's UTF-8 bytes;
+``transport.write(data)`` sends ``msg,<topic>,<data>`` (bytes, valid UTF-8, as
+on the session transport); ``transport.loseConnection()`` sends ``uns,<topic>``
+and calls ``connectionLost``.  ``getPeer``, ``getHost`` and ``handshake`` are
+the session's.  When the session ends, every open channel gets
+``connectionLost`` once.
+
+``authorize(handshake, channel_name)`` returns a bool or a Deferred of one;
+messages for the channel wait until it answers.  ``handshake`` is the
+session transport's ``handshake`` (None where the transport has none).
+
+Flow control: a channel transport is an IConsumer (``registerProducer``) and
+an IPushProducer.  When the session's socket is full every channel's
+producer is paused, and resumed with it.  A channel protocol that calls
+``self.transport.pauseProducing()`` holds back only its own incoming
+messages (they are kept in order and delivered on ``resumeProducing``).
+"""
+
+from twisted.internet.defer import maybeDeferred
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+DEFAULT_MAX_CHANNELS = 32
+
+AUTHORIZING, OPEN, CLOSED = "authorizing", "open", "closed"
+
+
+@implementer(ITransport, IConsumer, IPushProducer)
+class ChannelTransport(object):
+    """One channel's transport, inside a session."""
+
+    log = Logger()
+
+    def __init__(self, session, topic):
+        self.session = session
+        self.topic = topic
+        self.prefix = b"msg," + topic.encode("utf-8") + b","
+        self.state = AUTHORIZING
+        self.protocol = None
+        self.producer = None
+        self.paused = False
+        self.held = []
+
+    # -- from the multiplexer -----------------------------------------------------
+
+    def open(self, protocol):
+        self.state = OPEN
+        self.protocol = protocol
+        try:
+            protocol.makeConnection(self)
+        except Exception:
+            self.log.failure("Channel {topic!r}: error in connectionMade", topic=self.topic)
+            self.loseConnection()
+            return
+        held, self.held = self.held, []
+        self.deliver_all(held)
+
+    def deliver(self, payload):
+        if self.state != OPEN or self.paused:
+            self.held.append(payload)
+            return
+        try:
+            self.protocol.dataReceived(payload)
+        except Exception:
+            self.log.failure("Channel {topic!r}: error in dataReceived; closing the channel",
+                             topic=self.topic)
+            self.loseConnection()
+
+    def deliver_all(self, payloads):
+        for index, payload in enumerate(payloads):
+            if self.state != OPEN:
+                return
+            if self.paused:
+                self.held.extend(payloads[index:])
+                return
+            self.deliver(payload)
+
+    def lost(self, reason):
+        """The channel ends (client ``uns``, server close or session end)."""
+        if self.state == CLOSED:
+            return
+        was_open = self.state == OPEN
+        self.state = CLOSED
+        self.held = []
+        producer, self.producer = self.producer, None
+        if not was_open:
+            return
+        if producer is not None:
+            try:
+                producer.stopProducing()
+            except Exception:
+                self.log.failure("Channel {topic!r}: error in stopProducing", topic=self.topic)
+        try:
+            self.protocol.connectionLost(reason)
+        except Exception:
+            self.log.failure("Channel {topic!r}: error in connectionLost", topic=self.topic)
+
+    def session_paused(self, paused):
+        producer = self.producer
+        if producer is not None:
+            if paused:
+                producer.pauseProducing()
+            else:
+                producer.resumeProducing()
+
+    # -- ITransport ------------------------------------------------------------------
+
+    def write(self, data):
+        if isinstance(data, str):
+            raise TypeError("channel transports take bytes (UTF-8), not str: encode it first")
+        if self.state == OPEN:
+            self.session.transport.write(self.prefix + bytes(data))
+
+    def writeSequence(self, data):
+        self.write(b"".join(data))
+
+    def loseConnection(self):
+        if self.state == OPEN:
+            self.session.server_closed(self)
+
+    def abortConnection(self):
+        self.loseConnection()
+
+    def getPeer(self):
+        return self.session.transport.getPeer()
+
+    def getHost(self):
+        return self.session.transport.getHost()
+
+    @property
+    def handshake(self):
+        return getattr(self.session.transport, "handshake", None)
+
+    # -- IConsumer ----------------------------------------------------------------------
+
+    def registerProducer(self, producer, streaming):
+        if self.producer is not None:
+            raise RuntimeError("a producer is already registered")
+        self.producer = producer
+        if not streaming:
+            producer.resumeProducing()
+        elif self.session.paused:
+            producer.pauseProducing()
+
+    def unregisterProducer(self):
+        self.producer = None
+
+    # -- IPushProducer: the channel protocol pauses its incoming messages ---------------
+
+    def pauseProducing(self):
+        self.paused = True
+
+    def resumeProducing(self):
+        if self.paused:
+            self.paused = False
+            held, self.held = self.held, []
+            self.deliver_all(held)
+
+    def stopProducing(self):
+        self.loseConnection()
+
+
+@implementer(IPushProducer)
+class MultiplexProtocol(Protocol):
+    """One SockJS session carrying many channels.  It is the producer
+    registered with the session transport, so a full socket pauses every
+    channel's producer."""
+
+    log = Logger()
+
+    def __init__(self, factory):
+        self.factory = factory
+        self.channels = {}
+        self.paused = False
+        self.ended = False
+        self.malformed = 0
+
+    def connectionMade(self):
+        self.transport.registerProducer(self, True)
+
+    def dataReceived(self, message):
+        kind, _, rest = message.partition(b",")
+        topic_bytes, comma, payload = rest.partition(b",")
+        topic = topic_bytes.decode("utf-8", "replace")
+        if not topic:
+            return self._malformed(message)
+        if kind == b"msg" and comma:
+            channel = self.channels.get(topic)
+            if channel is None:
+                return self._malformed(message)
+            return channel.deliver(payload)
+        if kind == b"sub":
+            return self._subscribe(topic)
+        if kind == b"uns":
+            channel = self.channels.pop(topic, None)
+            if channel is None:
+                return self._malformed(message)
+            return channel.lost(Failure(ConnectionDone("the client closed the channel")))
+        self._malformed(message)
+
+    def connectionLost(self, reason):
+        self.ended = True
+        channels = list(self.channels.values())
+        self.channels.clear()
+        for channel in channels:
+            channel.lost(Failure(ConnectionLost("the SockJS session ended")))
+
+    # -- channels --------------------------------------------------------------------------
+
+    def _subscribe(self, topic):
+        if topic in self.channels:
+            return self._malformed(b"sub," + topic.encode("utf-8"))
+        factory = self.factory
+        if topic not in factory.channels:
+            self.log.info("Refused channel {topic!r}: no such channel", topic=topic)
+            return self._refuse(topic)
+        if len(self.channels) >= factory.max_channels:
+            self.log.info("Refused channel {topic!r}: {count} channels open already",
+                          topic=topic, count=len(self.channels))
+            return self._refuse(topic)
+        channel = ChannelTransport(self, topic)
+        self.channels[topic] = channel
+        if factory.authorize is None:
+            return self._authorized(True, channel)
+        handshake = getattr(self.transport, "handshake", None)
+        decision = maybeDeferred(factory.authorize, handshake, topic)
+        decision.addErrback(self._authorize_failed, topic)
+        decision.addCallback(self._authorized, channel)
+
+    def _authorize_failed(self, failure, topic):
+        self.log.failure("authorize failed for channel {topic!r}; refusing it", failure, topic=topic)
+        return False
+
+    def _authorized(self, allowed, channel):
+        topic = channel.topic
+        if self.ended or self.channels.get(topic) is not channel:
+            return  # the session or the channel ended meanwhile
+        if not allowed:
+            self.log.info("Refused channel {topic!r}: not authorized", topic=topic)
+            del self.channels[topic]
+            return self._refuse(topic)
+        protocol = self.factory.channels[topic].buildProtocol(self.transport.getPeer())
+        if protocol is None:
+            del self.channels[topic]
+            return self._refuse(topic)
+        channel.open(protocol)
+
+    def _refuse(self, topic):
+        self.transport.write(b"uns," + topic.encode("utf-8"))
+
+    def server_closed(self, channel):
+        if self.channels.get(channel.topic) is channel:
+            del self.channels[channel.topic]
+        if not self.ended:
+            self._refuse(channel.topic)
+        channel.lost(Failure(ConnectionDone("the server closed the channel")))
+
+    def _malformed(self, message):
+        self.malformed += 1
+        if self.malformed == 1:
+            self.log.info("Ignored a multiplex frame that fits no open channel or type: {frame!r} "
+                          "(logged once per session)", frame=message[:80])
+
+    # -- IPushProducer: the session's socket is full, or drained -------------------------------
+
+    def pauseProducing(self):
+        if not self.paused:
+            self.paused = True
+            for channel in list(self.channels.values()):
+                channel.session_paused(True)
+
+    def resumeProducing(self):
+        if self.paused:
+            self.paused = False
+            for channel in list(self.channels.values()):
+                channel.session_paused(False)
+
+    def stopProducing(self):
+        pass  # the session is ending: connectionLost follows
+
+
+class MultiplexFactory(Factory):
+    """A protocol factory to give to SockJSFactory or addFactory.
+
+    ``channels`` maps each channel name to an ordinary protocol factory.
+    """
+
+    def __init__(self, channels, max_channels=DEFAULT_MAX_CHANNELS, authorize=None):
+        for name, factory in channels.items():
+            if not isinstance(name, str) or not name or "," in name:
+                raise ValueError("channel names are non-empty str without ',': %r" % (name,))
+            if not hasattr(factory, "buildProtocol"):
+                raise ValueError("channel %r: %r is not a protocol factory" % (name, factory))
+        if isinstance(max_channels, bool) or not isinstance(max_channels, int) or max_channels < 1:
+            raise ValueError("max_channels must be a whole number >= 1, not %r" % (max_channels,))
+        if authorize is not None and not callable(authorize):
+            raise ValueError("authorize must be callable, not %r" % (authorize,))
+        self.channels = dict(channels)
+        self.max_channels = max_channels
+        self.authorize = authorize
+
+    def buildProtocol(self, addr):
+        return MultiplexProtocol(self)
+
+    def startFactory(self):
+        for factory in self.channels.values():
+            factory.doStart()
+
+    def stopFactory(self):
+        for factory in self.channels.values():
+            factory.doStop()

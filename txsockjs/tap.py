@@ -1,0 +1,214 @@
+"""``twistd sockjs`` and ``python -m txsockjs serve``: one command line, one service.
+
+::
+
+    twistd -n sockjs --factory myapp.chat.ChatFactory --heartbeat 10
+    twistd -n sockjs --listen tcp:8080 --proxy tcp:127.0.0.1:6667
+    python -m txsockjs serve --proxy tcp:127.0.0.1:4000 --proxy-encoding base64
+
+Every SockJS option is a flag named after it (``--cookie-needed true``,
+``--max-message-size 65536``), read by :mod:`txsockjs.optiontext`.
+"""
+
+import sys
+
+from twisted.application.service import Service
+from twisted.internet.defer import inlineCallbacks
+from twisted.internet.endpoints import serverFromString
+from twisted.python import usage
+from twisted.logger import Logger
+
+from txsockjs.optiontext import import_name, option_from_text, option_help, option_types
+from txsockjs.options import Options
+
+DEFAULT_LISTEN = "tcp:8080:interface=127.0.0.1"
+
+
+def _flag(name):
+    return name.replace("_", "-")
+
+
+class ServeOptions(usage.Options):
+    synopsis = "[options] (--factory package.module.name | --proxy CLIENT_ENDPOINT)"
+    longdesc = ("Serve a Twisted protocol factory, or bridge to a TCP service, over SockJS. "
+                "SockJS options are flags named after them, e.g. --heartbeat 10 --websocket false.")
+
+    optParameters = [
+        ["listen", "l", DEFAULT_LISTEN, "server endpoint to listen on"],
+        ["prefix", None, "", "URL path of the service (default: the root)"],
+        ["factory", "f", None,
+         "package.module.name of a protocol factory, or of a callable returning one"],
+        ["proxy", "p", None,
+         "client endpoint each session connects to, e.g. tcp:127.0.0.1:6667"],
+        ["proxy-encoding", None, "text",
+         "text (UTF-8 messages) or base64 (binary protocols), with --proxy"],
+    ] + [[_flag(name), None, None, "SockJS option: %s" % (text or name,)]
+         for name, text in option_help().items()]
+
+    def postOptions(self):
+        if (self["factory"] is None) == (self["proxy"] is None):
+            raise usage.UsageError("give exactly one of --factory and --proxy")
+        if self["factory"] is None and self["proxy-encoding"] not in ("text", "base64"):
+            raise usage.UsageError("--proxy-encoding must be text or base64, not %r"
+                                   % (self["proxy-encoding"],))
+        try:
+            sockjs = dict(option_from_text(name, self[_flag(name)])
+                          for name in option_types() if self[_flag(name)] is not None)
+            Options.from_dict(sockjs)
+        except ValueError as error:
+            raise usage.UsageError(str(error))
+        self["sockjs-options"] = sockjs
+        if self["factory"] is not None:
+            self["app"] = load_factory(self["factory"])
+
+
+def load_factory(dotted):
+    """The protocol factory named by ``dotted``: the object, or what calling it gives."""
+    try:
+        obj = import_name(dotted)
+    except ValueError as error:
+        raise usage.UsageError("--factory: %s" % (error,))
+    if not hasattr(obj, "buildProtocol") and callable(obj):
+        try:
+            obj = obj()
+        except Exception as error:
+            raise usage.UsageError("--factory: calling %s failed: %s" % (dotted, error))
+    if not hasattr(obj, "buildProtocol"):
+        raise usage.UsageError("--factory: %s is not a protocol factory (no buildProtocol)"
+                               % (dotted,))
+    return obj
+
+
+class SockJSServerService(Service):
+    """Listens on an endpoint with a SockJS site; drains it when stopped, if it can.
+
+    Made for the command line: when the endpoint cannot listen at start (the
+    port is in use) it writes one line to stderr and exits with status 2.
+    """
+
+    log = Logger()
+
+    def __init__(self, endpoint, site, description="", what=""):
+        self.endpoint = endpoint
+        self.site = site
+        self.description = description
+        self.what = what
+        self.port = None
+        self.failure = None
+        self.starting = False
+
+    def privilegedStartService(self):
+        # Listen before twistd drops privileges (port 80) and so that a port
+        # in use is known while the command can still exit with a status.
+        Service.privilegedStartService(self)
+        self.starting = True
+        listening = self.endpoint.listen(self.site)
+        listening.addCallbacks(self._listening, self._failed)
+        self.starting = False
+        if self.failure is not None:
+            fail("txsockjs", "cannot listen on %s: %s"
+                 % (self.description, self.failure.getErrorMessage()))
+
+    def _listening(self, port):
+        self.port = port
+        self.log.info("txsockjs serving {what} on {address}", what=self.what,
+                      address=_address(port.getHost()))
+
+    def _failed(self, failure):
+        self.failure = failure
+        if not self.starting:
+            # a late failure (an endpoint that listens asynchronously): logged,
+            # the process keeps running as twistd would
+            self.log.error("txsockjs cannot listen on {endpoint}: {error}",
+                           endpoint=self.description, error=failure.getErrorMessage())
+
+    @inlineCallbacks
+    def stopService(self):
+        Service.stopService(self)
+        port, self.port = self.port, None
+        if port is not None:
+            yield port.stopListening()
+        drain = getattr(self.site, "drain", None)
+        if drain is not None:
+            yield drain()
+
+
+def _address(address):
+    host, port = getattr(address, "host", None), getattr(address, "port", None)
+    if host is not None and port is not None:
+        return "http://%s:%d/" % ("[%s]" % host if ":" in host else host, port)
+    return str(address)
+
+
+def makeService(config, reactor=None):
+    """The service for parsed ServeOptions."""
+    if reactor is None:
+        from twisted.internet import reactor
+    from txsockjs.factory import SockJSMultiFactory
+    if config["proxy"] is not None:
+        from txsockjs.proxy import ProxyFactory
+        try:
+            app = ProxyFactory(config["proxy"], config["proxy-encoding"], reactor=reactor)
+        except ValueError as error:
+            raise usage.UsageError("--proxy: %s" % (error,))
+        what = "a proxy to %s" % (config["proxy"],)
+    else:
+        app, what = config["app"], config["factory"]
+    site = SockJSMultiFactory(reactor)
+    try:
+        site.addFactory(app, config["prefix"], config["sockjs-options"])
+        endpoint = serverFromString(reactor, config["listen"])
+    except ValueError as error:
+        raise usage.UsageError(str(error))
+    return SockJSServerService(endpoint, site, config["listen"], what)
+
+
+class TwistdOptions(ServeOptions):
+    """``twistd sockjs``: a bad option is one line on stderr and exit status 2
+    (twistd itself would print the whole usage and exit with 1)."""
+
+    def parseOptions(self, options=None):
+        try:
+            ServeOptions.parseOptions(self, options)
+        except usage.UsageError as error:
+            fail("twistd sockjs", error)
+
+
+def make_service_or_exit(command, config, reactor=None):
+    try:
+        return makeService(config, reactor)
+    except usage.UsageError as error:
+        fail(command, error)
+
+
+class ServeCommandOptions(ServeOptions):
+    synopsis = "Usage: python -m txsockjs serve " + ServeOptions.synopsis
+
+
+def serve(argv, reactor=None):
+    """``python -m txsockjs serve``: the twistd plugin's service, run in the
+    foreground with logs on stderr; SIGTERM and SIGINT stop it cleanly."""
+    command = "python -m txsockjs serve"
+    config = ServeCommandOptions()
+    try:
+        config.parseOptions(argv)
+    except usage.UsageError as error:
+        fail(command, error)
+    if reactor is None:
+        from twisted.internet import reactor
+    from twisted.logger import globalLogBeginner, textFileLogObserver
+    service = make_service_or_exit(command, config, reactor)
+    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
+    service.privilegedStartService()
+    service.startService()
+    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    reactor.run()
+
+
+def fail(command, error):
+    """One line on the process's real stderr (twistd may have redirected
+    sys.stderr into its log by now), then exit status 2."""
+    stderr = sys.__stderr__ or sys.stderr
+    stderr.write("%s: %s\n" % (command, error))
+    stderr.flush()
+    raise SystemExit(2)
