@@ -2,6 +2,7 @@
 ``--factory`` and ``--proxy`` against TCP services started by the test."""
 
 import base64
+import re
 import signal
 import socket
 import time
@@ -173,7 +174,8 @@ def test_unreachable_service_closes_the_session():
         with WebSocketSession(proc.addr()) as session:
             code, _ = session.wait_closed()
             assert 3000 <= code <= 4999
-        assert "cannot reach tcp:127.0.0.1:%d" % port in proc.output()
+        # the client may see the close before our reader thread has read the log line
+        proc.wait_for(re.escape("cannot reach tcp:127.0.0.1:%d" % port))
         _stopped_cleanly(proc)
 
 
