@@ -1,8 +1,10 @@
 """Drive a txsockjs site in memory: StringTransport sockets, a fake clock."""
 
 from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from zope.interface import implementer
 
 from txsockjs.factory import SockJSFactory, SockJSMultiFactory
 
@@ -39,11 +41,34 @@ class RecorderFactory(Factory):
         self.on_made = on_made
 
 
+@implementer(ITCPTransport)
+class TCPStringTransport(StringTransport):
+    """A StringTransport that is a TCP connection: Nagle and half-close."""
+
+    nodelay = None
+    write_closed = False
+
+    def setTcpNoDelay(self, enabled):
+        self.nodelay = enabled
+
+    def getTcpNoDelay(self):
+        return self.nodelay
+
+    def setTcpKeepAlive(self, enabled):
+        pass
+
+    def getTcpKeepAlive(self):
+        return False
+
+    def loseWriteConnection(self):
+        self.write_closed = True
+
+
 class Client(object):
     """One fake TCP connection to the site."""
 
     def __init__(self, site, port=40000, host="127.0.0.1"):
-        self.transport = StringTransport(
+        self.transport = TCPStringTransport(
             hostAddress=IPv4Address("TCP", "127.0.0.1", 8080),
             peerAddress=IPv4Address("TCP", host, port))
         self.protocol = site.buildProtocol(self.transport.getPeer())
@@ -64,7 +89,8 @@ class Client(object):
 
     @property
     def closed(self):
-        return self.transport.disconnecting
+        """We closed the connection, or at least our side of it."""
+        return self.transport.disconnecting or self.transport.write_closed
 
 
 def request(method, path, body=None, headers=(), version="1.1"):

@@ -5,7 +5,9 @@ import json
 import pytest
 from twisted.internet.error import ConnectionDone, ConnectionLost
 
-from tests.unit.helpers import Client, CountingProducer, make_site, request, split_response
+from twisted.internet.testing import StringTransport
+
+from tests.unit.helpers import Client, CountingProducer, TCPStringTransport, make_site, request, split_response
 
 
 def poll(site, sid, body=None, path="xhr"):
@@ -390,6 +392,28 @@ def test_binary_frame_is_refused_with_1003_from_its_header():
     assert data[2:4] == (1003).to_bytes(2, "big") and client.closed
 
 
+def test_after_failing_we_keep_reading_until_the_peer_closes():
+    """Closing with unread input makes the kernel reset the connection, and
+    the peer may never see our close frame: we half-close and read on."""
+    from txsockjs.server.websocket import CLOSE_TIMEOUT
+    site, app, clock = make_site()
+    client = raw_websocket(site)
+    client.send(_client_frame(2, b"x" * 5000)[:10])
+    assert client.take()[2:4] == (1003).to_bytes(2, "big")
+    assert client.transport.write_closed and not client.transport.disconnecting
+    client.send(b"x" * 4990 + _client_frame(8, b"\x03\xe8"))   # the rest, then its close
+    assert client.take() == b""
+    client.drop()   # the peer's FIN ends it
+    assert app.instances[0].lost and not clock.getDelayedCalls()
+    # a peer that never closes is cut off
+    client = raw_websocket(site)
+    client.send(_client_frame(2, b"x" * 5000)[:10])
+    clock.advance(CLOSE_TIMEOUT - 0.1)
+    assert not client.transport.disconnecting
+    clock.advance(0.2)
+    assert client.transport.disconnecting
+
+
 def test_a_peer_that_does_not_read_stops_being_served_until_it_drains():
     site, app, clock = make_site()
     client = Client(site)
@@ -407,22 +431,13 @@ def test_a_peer_that_does_not_read_stops_being_served_until_it_drains():
 
 def test_tcp_connections_turn_off_nagle():
     """Small frames must not wait for the client's delayed ACK (Nagle)."""
-    from zope.interface import implementer
-    from twisted.internet.interfaces import ITCPTransport
-    from twisted.internet.testing import StringTransport
-
-    @implementer(ITCPTransport)
-    class TCPStringTransport(StringTransport):
-        nodelay = None
-
-        def setTcpNoDelay(self, enabled):
-            self.nodelay = enabled
-
     site, _, _ = make_site()
     transport = TCPStringTransport()
     site.buildProtocol(transport.getPeer()).makeConnection(transport)
     assert transport.nodelay is True
-    # a transport that is not TCP (here a plain StringTransport) is left alone
-    plain = Client(site)
-    plain.send(request("GET", "/"))
-    assert plain.take().startswith(b"HTTP/1.1 200 ")
+    # a transport that is not TCP (a plain StringTransport) is left alone
+    plain = StringTransport()
+    protocol = site.buildProtocol(plain.getPeer())
+    protocol.makeConnection(plain)
+    protocol.dataReceived(request("GET", "/"))
+    assert plain.value().startswith(b"HTTP/1.1 200 ")

@@ -1,6 +1,7 @@
 """WebSocket connections: the SockJS ``websocket`` transport and the raw
 ``/websocket`` endpoint, over RFC 6455 or the old hixie-76 framing."""
 
+from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
 
 from txsockjs._speedups import WebSocketError, build_frame
@@ -80,7 +81,7 @@ class WebSocketHandler(object):
     """One upgraded connection; it is also the session's receiver."""
 
     __slots__ = ("service", "channel", "stream", "text_frame", "close_frame", "hixie76",
-                 "hixie76_keys", "target", "raw", "close_sent", "close_received",
+                 "hixie76_keys", "target", "raw", "close_sent", "close_received", "failed",
                  "_close_timer", "_pending")
 
     def __init__(self, service, channel, stream, text_frame, close_frame, hixie76=False):
@@ -95,6 +96,8 @@ class WebSocketHandler(object):
         self.raw = False
         self.close_sent = False
         self.close_received = False
+        # We failed the connection: input is read and dropped from then on.
+        self.failed = False
         self._close_timer = None
         self._pending = b""
 
@@ -136,8 +139,8 @@ class WebSocketHandler(object):
             self.channel.write(answer)
             data = data[8:]
             self._open()
-        if self.close_received:
-            return
+        if self.close_received or self.failed:
+            return  # read and dropped: see _wait_for_peer_close
         try:
             events = self.stream.receive(data)
         except WebSocketError as error:  # hixie-76 framing raises
@@ -145,11 +148,14 @@ class WebSocketHandler(object):
         for event in events:
             kind = event[0]
             if kind == ws.TEXT:
-                self._message(event[1])
-                if self.close_sent:
-                    return
+                # After our close frame only the peer's close matters.
+                if not self.close_sent:
+                    self._message(event[1])
+                    if self.failed:
+                        return
             elif kind == ws.PING:
-                self.channel.write(build_frame(ws.OP_PONG, event[1]))
+                if not self.close_sent:
+                    self.channel.write(build_frame(ws.OP_PONG, event[1]))
             elif kind == ws.ERROR:
                 error = event[1]
                 log.info("WebSocket protocol error: {error}", error=str(error))
@@ -173,16 +179,36 @@ class WebSocketHandler(object):
             messages = decode_messages(text.encode("utf-8"))
         except PayloadError:
             log.info("Broken JSON on a SockJS websocket; closing it")
-            self.channel.transport.loseConnection()
             self.close_sent = True
+            self.failed = True
+            self._wait_for_peer_close()
             return
         self.target.messages_received(messages)
 
     def _fail(self, code, reason):
+        self.failed = True
         if not self.close_sent:
             self.close_sent = True
             self.channel.write(self.close_frame(code, reason))
-        self.channel.transport.loseConnection()
+        self._wait_for_peer_close()
+
+    def _wait_for_peer_close(self):
+        """We are done, but the peer may still be sending (a long message in
+        flight): closing now with unread input would make the kernel reset
+        the connection and the peer could lose our close frame.  So the
+        write side is closed (after what we wrote), input is read and
+        dropped until the peer closes, and the connection is aborted after
+        CLOSE_TIMEOUT if it never does."""
+        transport = self.channel.transport
+        # Not under TLS: a half-close there would bypass the TLS layer.
+        if not self.channel.tls and ITCPTransport.providedBy(transport):
+            transport.loseWriteConnection()
+        self._start_close_timer()
+
+    def _start_close_timer(self):
+        if self._close_timer is None:
+            self._close_timer = self.service.clock.callLater(
+                CLOSE_TIMEOUT, self.channel.transport.abortConnection)
 
     def connection_lost(self, reason):
         timer = self._close_timer
@@ -238,5 +264,4 @@ class WebSocketHandler(object):
         if self.hixie76 or self.close_received:
             self.channel.transport.loseConnection()
         else:
-            self._close_timer = self.service.clock.callLater(
-                CLOSE_TIMEOUT, self.channel.transport.loseConnection)
+            self._start_close_timer()
