@@ -12,6 +12,7 @@
 
 import re
 
+from twisted.internet.defer import gatherResults
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
@@ -103,9 +104,23 @@ class SockJSMultiFactory(ServerFactory):
         for service in self.services.values():
             service.factory.doStart()
 
+    def drain(self, grace=10.0):
+        """Stop gracefully: refuse new sessions (503 + Retry-After), close
+        every open session on every transport with ``c[1001,"Server
+        shutting down"]`` after what it had queued (polling sessions at
+        their next poll), and abort what is left after ``grace`` seconds.
+        Returns a Deferred that fires when no session is left."""
+        if isinstance(grace, bool) or not isinstance(grace, (int, float)) or not grace >= 0:
+            raise ValueError("grace must be a number of seconds >= 0, not %r" % (grace,))
+        drains = [service.drain(grace) for service in self.services.values()]
+        return gatherResults(drains).addCallback(lambda _: None)
+
     def stopFactory(self):
+        # The last port stopped listening.  A draining service finishes its
+        # sessions by itself; otherwise they are closed now.
         for service in self.services.values():
-            service.shutdown()
+            if not service.draining:
+                service.shutdown()
             service.factory.doStop()
 
 

@@ -78,6 +78,8 @@ class RawWebSocketSession(object):
     def shutdown(self):
         self.close(*SHUTDOWN_CLOSE, why=states.SHUTDOWN)
 
+    drain = shutdown
+
     def _end(self, close, why):
         self.closed = True
         self.handler.close(*close)

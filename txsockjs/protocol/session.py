@@ -264,6 +264,19 @@ class Session(object):
         frame = CLOSE_SHUTDOWN if why == SHUTDOWN else encode_close(code, reason)
         self._close(frame, why, keep_queue=True)
 
+    def drain(self):
+        """The server drains: close with ``c[1001,"Server shutting down"]``
+        after what was queued, now or at the next poll."""
+        self.close(why=SHUTDOWN)
+
+    def discard(self):
+        """Forget a closed session whose client never came back for its
+        close frame (a drain's grace period is over)."""
+        self._cancel_timer()
+        self.buffer.clear()
+        self.close_delivered = True
+        self._gone()
+
     def shutdown(self):
         """The server stops now: the attached receiver gets what is queued
         and ``c[1001,"Server shutting down"]``; nothing waits for a poll."""

@@ -73,7 +73,7 @@ class SessionDoor(object):
         service = self.service
         handshake = self.handshake(conn, request, transport, session_id)
         client_ip = handshake.client_ip
-        refusal = self._over_limit(client_ip)
+        refusal = "the server is shutting down" if service.draining else self._over_limit(client_ip)
         if refusal is not None:
             log.info("Refused a {transport} session for {client}: {why}",
                      transport=transport, client=client_ip, why=refusal)

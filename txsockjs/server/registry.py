@@ -15,12 +15,14 @@ import collections
 
 class SessionRegistry(object):
 
-    __slots__ = ("by_id", "live", "_per_client", "_reserved", "_reserved_per_client",
+    __slots__ = ("by_id", "live", "upgraded", "_per_client", "_reserved", "_reserved_per_client",
                  "_opening")
 
     def __init__(self):
         self.by_id = {}
         self.live = set()
+        # WebSocket connections still open (a drain waits for their close handshakes)
+        self.upgraded = set()
         self._per_client = collections.Counter()
         self._reserved = 0
         self._reserved_per_client = collections.Counter()

@@ -8,6 +8,7 @@ from txsockjs.protocol.forwarded import ProxyPolicy
 from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.session import Session
 from txsockjs.server.door import SessionDoor
+from txsockjs.server.drain import drain
 from txsockjs.server.registry import SessionRegistry
 from txsockjs.server.sessiontransport import short_id
 
@@ -76,6 +77,8 @@ class Service(object):
         self.origins = OriginPolicy(options.allowed_origins)
         self.proxies = ProxyPolicy(options.trusted_proxies)
         self.door = SessionDoor(self)
+        # Set by drain(): the door refuses new sessions.
+        self.draining = False
         self.iframe_body = (IFRAME_PAGE % options.sockjs_url).encode("utf-8")
         self.iframe_etag = '"%s"' % hashlib.md5(self.iframe_body).hexdigest()
 
@@ -102,6 +105,11 @@ class Service(object):
         registry = self.registry
         registry.add(session, client_ip, addressable)
         delegate.on_close = lambda: registry.closed(session, client_ip)
+
+    def drain(self, grace):
+        """Close every session gracefully; a Deferred that fires when none
+        is left (see server/drain.py)."""
+        return drain(self, grace)
 
     def shutdown(self):
         for session in list(self.registry.live):

@@ -69,6 +69,7 @@ def upgrade(service, channel, request, response, session_id):
         response.finished = True
         response.started = True
         channel.write(response_head(101, head))
+        service.registry.upgraded.add(handler)
         # Start before the channel hands over bytes that came with the handshake.
         handler.start(target, raw)
         channel.upgrade(handler, handshake_complete=handler.hixie76_keys is None)
@@ -211,6 +212,7 @@ class WebSocketHandler(object):
                 CLOSE_TIMEOUT, self.channel.transport.abortConnection)
 
     def connection_lost(self, reason):
+        self.service.registry.upgraded.discard(self)
         timer = self._close_timer
         self._close_timer = None
         if timer is not None and timer.active():
@@ -253,6 +255,9 @@ class WebSocketHandler(object):
 
     def finish(self):
         self.close(1000, "Normal closure")
+
+    def abort(self):
+        self.channel.transport.abortConnection()
 
     def close(self, code, reason):
         """Start the close handshake; the socket closes when the client

@@ -1,0 +1,299 @@
+"""Bounded memory and a clean lifecycle, in memory: send limits and overflow
+policies on every transport, close codes, messages before a close, drain."""
+
+import json
+
+import pytest
+from twisted.internet.error import ConnectionDone
+
+from txsockjs.errors import ApplicationError, SendBufferOverflow, ServerShuttingDown
+from tests.unit.helpers import Client, make_site, request, split_response
+from tests.unit.test_door import TRANSPORTS, open_session
+
+SOCKJS = ["websocket", "xhr", "xhr_streaming", "eventsource", "htmlfile", "jsonp"]
+
+
+def messages_in(data):
+    """Every message in the SockJS frames of ``data``, whatever the transport's
+    wrapping (jsonp and htmlfile carry frames inside a JavaScript string)."""
+    text = data.decode("latin-1").replace('\\"', '"')
+    decoder = json.JSONDecoder()
+    found = []
+    start = text.find("a[")
+    while start >= 0:
+        value, end = decoder.raw_decode(text, start + 1)
+        found.extend(value)
+        start = text.find("a[", end)
+    return found
+
+
+def close_frames(data):
+    data = data.replace(b'\\"', b'"')
+    return [data[i:data.index(b"]", i) + 1] for i in range(len(data)) if data[i:i + 2] == b"c["]
+
+
+def reopen_poll(site, transport, sid="s1"):
+    """The next receiving request of a polling session."""
+    return open_session(site, transport, sid=sid)
+
+
+# -- messages written before a close ---------------------------------------------------
+
+@pytest.mark.parametrize("transport", ["xhr", "jsonp"])
+def test_messages_written_before_close_arrive_before_the_close_frame_between_polls(transport):
+    site, app, clock = make_site(echo=False)
+    first = open_session(site, transport)
+    assert b"o" in first.take()
+    protocol = app.instances[0]
+    protocol.transport.write(b"one")
+    protocol.transport.write(b"two")
+    protocol.transport.loseConnection()
+    second = reopen_poll(site, transport).take()
+    assert messages_in(second) == ["one", "two"] and not close_frames(second)
+    third = reopen_poll(site, transport).take()
+    assert close_frames(third) == [b'c[3000,"Go away!"]']
+
+
+def test_an_app_that_writes_and_closes_in_connection_made_is_heard():
+    def write_and_close(protocol):
+        protocol.transport.write(b"hello")
+        protocol.transport.loseConnection()
+
+    site, app, clock = make_site(echo=False, on_made=write_and_close)
+    polls = [open_session(site, "xhr").take() for _ in range(3)]
+    bodies = [split_response(p)[2] for p in polls]
+    assert bodies == [b"o\n", b'a["hello"]\n', b'c[3000,"Go away!"]\n']
+
+
+@pytest.mark.parametrize("transport", ["websocket", "xhr_streaming", "eventsource"])
+def test_streaming_gets_messages_then_the_close_frame(transport):
+    site, app, clock = make_site(echo=False)
+    client = open_session(site, transport)
+    client.take()
+    protocol = app.instances[0]
+    protocol.transport.write(b"last words")
+    protocol.transport.close(4000, "Bye now")
+    data = client.take()
+    assert messages_in(data) == ["last words"]
+    assert close_frames(data) == [b'c[4000,"Bye now"]']
+    assert data.index(b"last words") < data.index(b"c[4000")
+    assert protocol.lost[0].check(ConnectionDone)
+
+
+def test_raw_websocket_close_with_the_apps_code():
+    site, app, clock = make_site(echo=False)
+    client = open_session(site, "raw_websocket")
+    client.take()
+    app.instances[0].transport.write(b"x")
+    app.instances[0].transport.close(4321, "done")
+    data = client.take()
+    assert data.startswith(b"\x81\x01x")
+    assert data[3:5] == b"\x88\x06" and data[5:7] == (4321).to_bytes(2, "big") and data[7:] == b"done"
+
+
+@pytest.mark.parametrize("code, reason", [(2999, "x"), (5000, "x"), (True, "x"), (3000, b"x"),
+                                          (3000, "x" * 124)])
+def test_close_refuses_codes_outside_the_application_range(code, reason):
+    site, app, clock = make_site()
+    open_session(site, "xhr")
+    with pytest.raises(ValueError):
+        app.instances[0].transport.close(code, reason)
+
+
+def test_an_application_exception_closes_with_1011():
+    class Boom(Exception):
+        pass
+
+    site, app, clock = make_site(echo=False)
+    client = open_session(site, "websocket")
+    client.take()
+    protocol = app.instances[0]
+
+    def explode(data):
+        raise Boom("no")
+    protocol.dataReceived = explode
+    from tests.unit.test_site import _client_frame
+    client.send(_client_frame(1, b'["hi"]'))
+    assert b'c[1011,"Internal server error"]' in client.take()
+    assert protocol.lost[0].check(ApplicationError)
+
+
+# -- send limits ----------------------------------------------------------------------
+
+def slow_reader(site, transport):
+    """A session whose client does not read: its socket is full."""
+    client = open_session(site, transport)
+    client.take()
+    client.protocol.pauseProducing()     # what Twisted does when its send buffer fills
+    return client
+
+
+@pytest.mark.parametrize("transport", ["websocket", "raw_websocket", "xhr_streaming",
+                                       "eventsource", "htmlfile"])
+def test_overflow_closes_a_slow_reader_on_every_streaming_transport(transport):
+    site, app, clock = make_site({"send_buffer_limit": 10000}, echo=False)
+    client = slow_reader(site, transport)
+    protocol = app.instances[0]
+    for n in range(99):
+        protocol.transport.write(b"%099d" % n)   # 9900 bytes: held, under the limit
+    clock.advance(0)
+    assert client.take() == b""   # nothing handed to a full socket
+    assert protocol.lost == []
+    protocol.transport.write(b"x" * 200)         # past the limit
+    assert protocol.lost and protocol.lost[0].check(SendBufferOverflow)
+    registry = site.services[""].registry
+    assert len(registry) == 0
+    session = next(iter(registry.by_id.values()), None)
+    assert session is None or session.buffer.size == 0   # the memory is given back
+    if transport != "raw_websocket":
+        assert close_frames(client.take()) == [b'c[1013,"Send buffer limit exceeded"]']
+
+
+@pytest.mark.parametrize("transport", ["xhr", "jsonp"])
+def test_overflow_between_polls(transport):
+    site, app, clock = make_site({"send_buffer_limit": 1000}, echo=False)
+    open_session(site, transport).take()
+    protocol = app.instances[0]
+    for n in range(11):
+        protocol.transport.write(b"%0100d" % n)
+    assert protocol.lost and protocol.lost[0].check(SendBufferOverflow)
+    assert close_frames(reopen_poll(site, transport).take()) == [b'c[1013,"Send buffer limit exceeded"]']
+
+
+@pytest.mark.parametrize("transport", ["websocket", "raw_websocket", "xhr_streaming", "xhr"])
+def test_drop_newest_keeps_the_first_and_counts(transport, logged):
+    site, app, clock = make_site({"send_buffer_limit": 1000, "send_overflow": "drop_newest"},
+                                 echo=False)
+    client = slow_reader(site, transport) if transport != "xhr" else open_session(site, "xhr")
+    client.take()
+    protocol = app.instances[0]
+    for n in range(15):
+        protocol.transport.write(b"%099d" % n)
+    assert protocol.lost == []
+    warnings = [e for e in logged if "reads too slowly" in str(e.get("log_format"))]
+    assert len(warnings) == 1
+    assert protocol.transport._dropped == 5
+    if transport == "xhr":
+        data = reopen_poll(site, "xhr").take()
+    else:
+        client.protocol.resumeProducing()
+        clock.advance(0)
+        data = client.take()
+    got = messages_in(data) if transport != "raw_websocket" else \
+        [data[i + 2:i + 101].decode() for i in range(0, len(data), 101)]
+    assert got == ["%099d" % n for n in range(10)]
+
+
+def test_drop_oldest_keeps_the_latest():
+    site, app, clock = make_site({"send_buffer_limit": 1000, "send_overflow": "drop_oldest"},
+                                 echo=False)
+    open_session(site, "xhr").take()
+    protocol = app.instances[0]
+    for n in range(15):
+        protocol.transport.write(b"%099d" % n)
+    assert messages_in(reopen_poll(site, "xhr").take()) == ["%099d" % n for n in range(5, 15)]
+
+
+def test_a_slow_reader_recovers_when_its_socket_drains():
+    site, app, clock = make_site({"send_buffer_limit": 100000}, echo=False)
+    client = slow_reader(site, "websocket")
+    protocol = app.instances[0]
+    for n in range(50):
+        protocol.transport.write(b"m%d" % n)
+    clock.advance(0)
+    assert client.take() == b""
+    client.protocol.resumeProducing()
+    assert messages_in(client.take()) == ["m%d" % n for n in range(50)]
+
+
+def test_broadcast_obeys_the_limit_per_session():
+    from txsockjs.utils import broadcast
+    site, app, clock = make_site({"send_buffer_limit": 1000}, echo=False)
+    fast = open_session(site, "websocket", sid="a")
+    fast.take()
+    slow = slow_reader(site, "websocket")
+    transports = [p.transport for p in app.instances]
+    for n in range(20):
+        broadcast(b"%099d" % n, transports)
+    clock.advance(0)
+    assert len(messages_in(fast.take())) == 20
+    assert app.instances[1].lost[0].check(SendBufferOverflow)
+    assert app.instances[0].lost == []
+    assert slow
+
+
+def test_options_validate_the_send_limits():
+    for bad in ({"send_buffer_limit": 0}, {"send_buffer_limit": 1.5},
+                {"send_overflow": "block"}):
+        with pytest.raises(ValueError):
+            make_site(bad)
+
+
+# -- drain ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("transport", ["websocket", "raw_websocket", "xhr_streaming",
+                                       "eventsource", "htmlfile"])
+def test_drain_closes_streaming_sessions_after_their_messages(transport):
+    site, app, clock = make_site(echo=False)
+    client = open_session(site, transport)
+    client.take()
+    protocol = app.instances[0]
+    protocol.transport.write(b"in flight")
+    fired = []
+    site.drain(grace=10).addCallback(fired.append)
+    data = client.take()
+    assert data.index(b"in flight") < (data.index(b"c[1001") if b"c[1001" in data
+                                       else data.index(b"\x88"))
+    if transport == "raw_websocket":
+        assert data[data.index(b"\x88") + 2:][:2] == (1001).to_bytes(2, "big")
+    else:
+        assert close_frames(data) == [b'c[1001,"Server shutting down"]']
+    assert protocol.lost[0].check(ServerShuttingDown)
+    if "websocket" in transport:
+        assert fired == []          # waiting for the close handshake
+        client.drop()
+    clock.advance(0.1)
+    assert fired == [None]
+
+
+def test_drain_gives_polling_sessions_their_close_at_the_next_poll_and_refuses_new_ones():
+    site, app, clock = make_site(echo=False)
+    open_session(site, "xhr").take()
+    protocol = app.instances[0]
+    protocol.transport.write(b"queued")
+    fired = []
+    site.drain(grace=10).addCallback(fired.append)
+    fresh = open_session(site, "xhr", sid="new")
+    status, headers, body = split_response(fresh.take())
+    assert status == 503 and "retry-after" in headers
+    clock.advance(1)
+    assert fired == []
+    assert messages_in(reopen_poll(site, "xhr").take()) == ["queued"]
+    assert close_frames(reopen_poll(site, "xhr").take()) == [b'c[1001,"Server shutting down"]']
+    clock.advance(0.1)
+    assert fired == [None]
+
+
+def test_drain_aborts_what_is_left_after_the_grace_period():
+    site, app, clock = make_site(echo=False)
+    open_session(site, "xhr").take()          # never polls again
+    ws = open_session(site, "websocket", sid="w")
+    ws.take()                                 # never answers the close
+    fired = []
+    site.drain(grace=3).addCallback(fired.append)
+    clock.advance(2.9)
+    assert fired == []
+    clock.advance(0.2)
+    assert fired == [None]
+    assert ws.transport.disconnecting
+    assert not site.services[""].sessions
+
+
+def test_stopping_the_port_while_draining_does_not_cut_sessions():
+    site, app, clock = make_site(echo=False)
+    client = open_session(site, "xhr")
+    client.take()
+    app.instances[0].transport.write(b"kept")
+    site.drain(grace=10)
+    site.stopFactory()
+    assert messages_in(reopen_poll(site, "xhr").take()) == ["kept"]
