@@ -9,12 +9,21 @@ pyproject.toml); the generated C is never committed.
   then warns again and reports ``IMPLEMENTATION == "pure"``.
 * ``TXSOCKJS_REQUIRE_EXTENSIONS=1``: a failed compile is an error (wheels, CI).
 * ``TXSOCKJS_NO_EXTENSIONS=1``: do not even try.
+
+Every build works in a fresh temporary directory (unless ``--build-base`` is
+given): a ``build/`` left in the checkout by an earlier build would otherwise
+hand its compiled objects to this one, e.g. a compiled kernel into a wheel
+built where no compiler is.
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 from setuptools import setup
+from setuptools.command.build import build
 from setuptools.command.build_ext import build_ext
 from setuptools.command.sdist import sdist
 
@@ -46,6 +55,14 @@ def warn(error):
     _warned.append(error)
     sys.stderr.write(WARNING % (error,))
     sys.stderr.flush()
+
+
+class FreshBuild(build):
+    def finalize_options(self):
+        if self.build_base == "build":  # the default: not chosen by the user
+            self.build_base = tempfile.mkdtemp(prefix="txsockjs-build-")
+            atexit.register(shutil.rmtree, self.build_base, True)
+        build.finalize_options(self)
 
 
 class OptionalBuildExt(build_ext):
@@ -94,4 +111,4 @@ def extensions():
 
 
 setup(ext_modules=extensions(),
-      cmdclass={"build_ext": OptionalBuildExt, "sdist": SdistWithSources})
+      cmdclass={"build": FreshBuild, "build_ext": OptionalBuildExt, "sdist": SdistWithSources})

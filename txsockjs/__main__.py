@@ -1,10 +1,18 @@
-"""``python -m txsockjs demo``, ``conformance`` and ``serve``."""
+"""``python -m txsockjs demo | conformance | serve | info``.
+
+A mistake on the command line (a bad value, a port already in use, a missing
+file) is one line on stderr and exit status 2, never a traceback.
+"""
 
 import argparse
 import sys
 
+from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import Factory, Protocol
-from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
+from twisted.logger import (
+    FilteringLogObserver, Logger, LogLevel, LogLevelFilterPredicate, globalLogBeginner,
+    textFileLogObserver,
+)
 
 from txsockjs.factory import SockJSMultiFactory
 from txsockjs.options import DEFAULT_SOCKJS_URL
@@ -59,49 +67,135 @@ def conformance_site(args):
     return site
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["serve"]:
-        # the same options and code as `twistd sockjs`
-        from txsockjs.tap import serve
-        return serve(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m txsockjs")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", add_help=False,
-                        help="serve a factory (--factory) or bridge to a TCP service (--proxy); "
-                             "see serve --help")
+PROG = "python -m txsockjs"
+
+
+class CommandLineError(Exception):
+    """What the user asked for cannot be done; the message is the one line shown."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing its usage and exiting."""
+
+    def error(self, message):
+        raise CommandLineError("%s: %s (see --help)" % (self.prog, message))
+
+
+def port_number(text):
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a port number: %r" % (text,))
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("port %d is not in 0-65535" % (port,))
+    return port
+
+
+def build_parser():
+    parser = ArgumentParser(prog=PROG)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     demo = commands.add_parser("demo", help="a chat page with /echo and /chat services")
-    demo.add_argument("--port", type=int, default=8080)
+    demo.set_defaults(run=run_demo)
+    demo.add_argument("--port", type=port_number, default=8080)
     demo.add_argument("--sockjs-client", metavar="FILE",
                       help="serve this copy of sockjs.min.js at /sockjs.min.js and use it")
+
     conformance = commands.add_parser(
         "conformance", help="the services the official SockJS protocol suite tests")
-    conformance.add_argument("--port", type=int, default=8081)
+    conformance.set_defaults(run=run_conformance)
+    conformance.add_argument("--port", type=port_number, default=8081)
     conformance.add_argument("--streaming-limit", type=int, default=4096)
     conformance.add_argument("--heartbeat", type=float, default=25.0)
     conformance.add_argument("--timeout", type=float, default=5.0)
     conformance.add_argument("--max-message-size", type=int, default=32 << 20,
                              help="bytes (default 32 MiB: Autobahn|Testsuite sends 16 MiB messages)")
+
+    demo.add_argument("--grace", type=float, default=10.0,
+                      help="seconds sessions get to close on SIGTERM/SIGINT (default 10)")
+    conformance.add_argument("--grace", type=float, default=2.0,
+                             help="seconds sessions get to close on SIGTERM/SIGINT (default 2)")
     for sub in (demo, conformance):
         sub.add_argument("--host", default="127.0.0.1",
                          help="address to listen on (default 127.0.0.1)")
+        sub.add_argument("--log-level", default="info",
+                         choices=("debug", "info", "warn", "error", "critical"),
+                         help="the least important log events shown (default info; debug shows "
+                              "every session opening and closing)")
         sub.add_argument("--sockjs-url", default=DEFAULT_SOCKJS_URL,
                          help="the SockJS client script that pages load")
-    args = parser.parse_args(argv)
 
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
-    from twisted.internet import reactor
-    if args.command == "demo":
-        from txsockjs.demo import demo_site
+    commands.add_parser("serve", add_help=False,
+                        help="serve a factory (--factory) or bridge to a TCP service (--proxy); "
+                             "see serve --help")
+
+    info = commands.add_parser(
+        "info", help="versions, the kernel path in use and why, optional extras present")
+    info.set_defaults(run=run_info)
+    return parser
+
+
+def run_demo(args):
+    from txsockjs.demo import demo_site
+    try:
         site = demo_site(args.sockjs_url, args.sockjs_client)
-    else:
+    except OSError as error:
+        raise CommandLineError("%s demo: cannot read --sockjs-client %s: %s" % (
+            PROG, args.sockjs_client, error.strerror or error))
+    except ValueError as error:  # an option the service refused, e.g. --sockjs-url
+        raise CommandLineError("%s demo: %s" % (PROG, error))
+    listen_and_run(site, args)
+
+
+def run_conformance(args):
+    try:
         site = conformance_site(args)
-    port = reactor.listenTCP(args.port, site, interface=args.host)
+    except ValueError as error:  # an option the services refused, e.g. --heartbeat 0
+        raise CommandLineError("%s conformance: %s" % (PROG, error))
+    listen_and_run(site, args)
+
+
+def listen_and_run(site, args):
+    """Listen on ``args.host``:``args.port`` and run the reactor until stopped;
+    SIGTERM and SIGINT drain the sessions (``args.grace`` seconds) first."""
+    level = LogLevel.levelWithName(args.log_level)
+    observer = FilteringLogObserver(textFileLogObserver(sys.stderr),
+                                    [LogLevelFilterPredicate(defaultLogLevel=level)])
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+    from twisted.internet import reactor
+    reactor.addSystemEventTrigger("before", "shutdown", site.drain, args.grace)
+    try:
+        port = reactor.listenTCP(args.port, site, interface=args.host)
+    except CannotListenError as error:
+        why = getattr(error.socketError, "strerror", None) or error.socketError
+        raise CommandLineError("%s %s: cannot listen on %s port %d: %s" % (
+            PROG, args.command, args.host, args.port, why))
     address = port.getHost()
     sys.stdout.write("txsockjs %s listening on http://%s:%d/\n" % (args.command, address.host, address.port))
     sys.stdout.flush()
     reactor.run()
 
 
+def run_info(args):
+    from txsockjs.about import describe
+    sys.stdout.write(describe())
+
+
+def main(argv=None):
+    """Run one command; return the exit status (2 for a command-line error)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        # the same options and code as `twistd sockjs`
+        from txsockjs.tap import serve
+        return serve(argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        args.run(args)
+    except CommandLineError as error:
+        sys.stderr.write("%s\n" % (error,))
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -21,23 +21,36 @@ TRANSPORT_NAMES = ("websocket", "raw_websocket", "xhr", "xhr_streaming", "events
 class Handshake:
     """The request that created a session.
 
-    ``transport``   one of ``websocket``, ``raw_websocket``, ``xhr``,
-                    ``xhr_streaming``, ``eventsource``, ``htmlfile``, ``jsonp``
-    ``method``      the request method (``GET``, ``POST``)
-    ``path``        the path as requested (without the query string)
-    ``query``       query parameters: str -> tuple of str, in request order
-    ``headers``     read-only, case-insensitive mapping of str -> str
-                    (repeated fields joined with ``", "``; ``Cookie`` with ``"; "``)
-    ``cookies``     str -> str (the first of repeated names)
-    ``origin``      the ``Origin`` header, or None
-    ``peer``        the TCP peer (an ``IAddress``), as ``transport.getPeer()`` gives
-    ``client_ip``   the client's address: the peer's host, or, when the peer is
-                    one of ``trusted_proxies``, the nearest untrusted hop of
-                    ``X-Forwarded-For`` / ``Forwarded``.  Log this one.
-    ``secure``      TLS, or ``https`` reported by a trusted proxy
-    ``session_id``  the SockJS session id (None on the raw websocket)
-    ``principal``   what ``authorize`` returned, else None
+    ``transport``
+        one of ``websocket``, ``raw_websocket``, ``xhr``, ``xhr_streaming``,
+        ``eventsource``, ``htmlfile``, ``jsonp``
+    ``method``
+        the request method (``GET``, ``POST``)
+    ``path``
+        the path as requested (without the query string)
+    ``query``
+        query parameters: str -> tuple of str, in request order
+    ``headers``
+        read-only, case-insensitive mapping of str -> str (repeated fields
+        joined with ``", "``; ``Cookie`` fields with ``"; "``)
+    ``cookies``
+        str -> str (the first of repeated names)
+    ``origin``
+        the ``Origin`` header, or None
+    ``peer``
+        the TCP peer (an ``IAddress``), as ``transport.getPeer()`` gives
+    ``client_ip``
+        the client's address: the peer's host, or, when the peer is one of
+        ``trusted_proxies``, the nearest untrusted hop of ``X-Forwarded-For``
+        / ``Forwarded``.  Log this one.
+    ``secure``
+        TLS, or ``https`` reported by a trusted proxy
+    ``session_id``
+        the SockJS session id (None on the raw websocket)
+    ``principal``
+        what ``authorize`` returned, else None
     """
+
 
     transport: str
     method: str

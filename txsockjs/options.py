@@ -15,33 +15,34 @@ DEFAULT_SOCKJS_URL = "https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.m
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """Validated options of one SockJS service.
+    """Validated options of one SockJS service (docs/reference/options.rst has the
+    table); each line names an option and what it means::
 
-    websocket        offer the websocket transports (and raw /websocket)
-    cookie_needed    set JSESSIONID, for load balancers with sticky sessions
-    heartbeat        seconds between ``h`` frames while a receiver is attached
-    timeout          seconds a session lives with no receiver attached
-    streaming_limit  bytes a streaming response carries before it ends
-    sockjs_url       the client script the iframe page loads
-    max_message_size largest client body or websocket message, in bytes
+        websocket        offer the websocket transports (and raw /websocket)
+        cookie_needed    set JSESSIONID, for load balancers with sticky sessions
+        heartbeat        seconds between ``h`` frames while a receiver is attached
+        timeout          seconds a session lives with no receiver attached
+        streaming_limit  bytes a streaming response carries before it ends
+        sockjs_url       the client script the iframe page loads
+        max_message_size largest client body or websocket message, in bytes
 
-    Who may connect (see README "Know who connects"):
+        Who may connect (see README "Know who connects"):
 
-    authorize        None, or a callable taking the Handshake and returning the
-                     principal (``True`` if there is nothing better), or a
-                     Deferred / coroutine of one; False or ``Rejected`` refuses
-    authorize_timeout seconds an authorize may take before the request gets 503
-                     (at most 30)
-    allowed_origins  None (any origin) or a list of origin patterns
-    trusted_proxies  addresses / CIDR networks whose forwarding headers are read
-    session_binding  "client" (a session belongs to who created it) or "none"
-    max_sessions     open sessions of this service at most (None: no limit)
-    max_sessions_per_client  open sessions per client_ip at most (None: no limit)
+        authorize        None, or a callable taking the Handshake and returning the
+                         principal (``True`` if there is nothing better), or a
+                         Deferred / coroutine of one; False or ``Rejected`` refuses
+        authorize_timeout seconds an authorize may take before the request gets 503
+                         (at most 30)
+        allowed_origins  None (any origin) or a list of origin patterns
+        trusted_proxies  addresses / CIDR networks whose forwarding headers are read
+        session_binding  "client" (a session belongs to who created it) or "none"
+        max_sessions     open sessions of this service at most (None: no limit)
+        max_sessions_per_client  open sessions per client_ip at most (None: no limit)
 
-    Bounded memory (see txsockjs.protocol.sendbuffer):
+        Bounded memory (see txsockjs.protocol.sendbuffer):
 
-    send_buffer_limit bytes held for one session at most (default 1 MiB)
-    send_overflow    "close" (default), "drop_oldest" or "drop_newest"
+        send_buffer_limit bytes held for one session at most (default 1 MiB)
+        send_overflow    "close" (default), "drop_oldest" or "drop_newest"
     """
 
     websocket: bool = True

@@ -173,6 +173,7 @@ def test_unsupported_version(addr):
     conn.close()
     assert resp.status in (400, 426), resp
     if resp.status == 426:
+        assert resp.reason == "Upgrade Required", resp
         assert "13" in (resp.header("Sec-WebSocket-Version") or "")
 
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Prove that `pip install .` works without a C compiler: the build warns
-# loudly, installs the pure-Python kernels, and the package runs on them.
+# loudly, installs the pure-Python kernels, and the package runs on them and
+# says so (`python -m txsockjs info`, a RuntimeWarning and a twisted.logger
+# event at import).  Also: a stale build/ in the checkout is not reused, the
+# install carries no generated C, and its license metadata is SPDX.
 #
 #   tests/speedups/check_no_compiler.sh            # the no-compiler install
 #   WITH_COMPILER=1 tests/speedups/check_no_compiler.sh
@@ -26,6 +29,11 @@ mkdir -p "$WORK/src"
 # stop the build.
 [ -f "$WORK/src/README.rst" ] || echo "txsockjs" > "$WORK/src/README.rst"
 rm -f "$WORK"/src/txsockjs/_speedups/*.so "$WORK"/src/txsockjs/_speedups/*.c
+# A stale build/ from an earlier compiled build, as a checkout may have: a
+# build that reused it would install this (broken) kernel.
+STALE=$("$PYTHON" -c 'import sys, sysconfig; print("build/lib.%s-%s/txsockjs/_speedups" % (sysconfig.get_platform(), sys.implementation.cache_tag))')
+mkdir -p "$WORK/src/$STALE"
+echo "stale object" > "$WORK/src/$STALE/_mask$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
 
 check_install() {  # $1: venv dir, $2: expected IMPLEMENTATION
     local venv=$1 expected=$2
@@ -48,6 +56,28 @@ if expected == "pure":
 else:
     assert len(built) == 4, built
     assert not caught, [str(w.message) for w in caught]
+# What the install says about itself.
+from importlib import metadata
+assert not [f for f in metadata.files("txsockjs") if str(f).endswith(".c")], "generated C installed"
+assert metadata.metadata("txsockjs")["License-Expression"] == "MIT"
+assert metadata.metadata("txsockjs").get("License") is None, "the deprecated License field"
+import subprocess
+info = subprocess.run([sys.executable, "-m", "txsockjs", "info"], capture_output=True, text=True)
+assert info.returncode == 0, info.stderr
+kernels = [line for line in info.stdout.splitlines() if line.startswith("kernels:")]
+print("python -m txsockjs info:", kernels)
+assert kernels and kernels[0].split()[1] == expected + ":", info.stdout
+if expected == "pure":
+    assert "compiled kernels not importable" in kernels[0], kernels
+    logged = subprocess.run([sys.executable, "-W", "ignore", "-c", """if 1:
+        import txsockjs.factory
+        from twisted.logger import formatEvent, globalLogBeginner
+        events = []
+        globalLogBeginner.beginLoggingTo([events.append], redirectStandardIO=False)
+        print([formatEvent(e) for e in events if e.get("log_namespace") == "txsockjs"])
+    """], capture_output=True, text=True)
+    assert "pure-Python twins" in logged.stdout, (logged.stdout, logged.stderr)
+    print("logged at import through twisted.logger:", logged.stdout.strip()[:80], "...")
 # The kernels work.
 mask = b"\x01\x02\x03\x04"
 frame = bytes((0x81, 0x85)) + mask + s.websocket_mask(mask, b"hello")

@@ -95,3 +95,24 @@ def test_require_with_extensions_built_selects_compiled():
                TXSOCKJS_REQUIRE_EXTENSIONS="1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "compiled"
+
+
+def test_missing_extension_is_logged_once_through_twisted_logger():
+    # Imported before logging starts, as in an application: twisted.logger
+    # keeps the event and hands it over when the application begins logging.
+    done = run(BLOCKER + textwrap.dedent("""
+        import warnings
+        warnings.simplefilter("ignore")
+        import txsockjs._speedups, txsockjs.factory
+        from twisted.logger import formatEvent, globalLogBeginner
+        events = []
+        globalLogBeginner.beginLoggingTo([events.append], redirectStandardIO=False)
+        for event in events:
+            if event.get("log_namespace") == "txsockjs":
+                print(event["log_level"].name, formatEvent(event))
+    """))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("warn txsockjs: the compiled kernels are not available")
+    assert "blocked for the test" in lines[0]

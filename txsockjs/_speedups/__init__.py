@@ -7,8 +7,10 @@ This module alone chooses, once, at import time:
   cannot be imported (no compiler when the package was installed);
 * ``TXSOCKJS_REQUIRE_EXTENSIONS=1`` turns that fallback into an ImportError.
 
-``IMPLEMENTATION`` is ``"compiled"`` or ``"pure"``; ``FALLBACK_REASON`` says
-why the pure path was taken, if it was.
+``IMPLEMENTATION`` is ``"compiled"`` or ``"pure"``; ``REASON`` says why, in
+words; ``FALLBACK_REASON`` says why the pure path was taken, if it was (None
+on the compiled path).  The public way to ask is
+:func:`txsockjs.kernel_implementation`.
 """
 
 import importlib
@@ -33,6 +35,25 @@ def _load_compiled():
                  for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"))
 
 
+def _tell_slow_path(error):
+    """Say, once, that the install left us on the slow path.
+
+    A RuntimeWarning for whoever runs Python with warnings on, and a log event
+    for whoever reads the application's log: pip hides the build's own warning
+    unless run with ``-v``, so this is often the first a user hears of it.
+    twisted.logger keeps events emitted before logging starts and hands them
+    to the observers when it does.
+    """
+    message = ("txsockjs: the compiled kernels are not available (%s); using the "
+               "slower pure-Python twins. Reinstall with a C compiler for the fast "
+               "path, or set TXSOCKJS_NO_EXTENSIONS=1 to choose the pure path "
+               "silently." % (error,))
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+    # Imported here: on the compiled path the kernels import nothing from Twisted.
+    from twisted.logger import Logger
+    Logger(namespace="txsockjs").warn("{message}", message=message)
+
+
 FALLBACK_REASON = None
 if _NO_EXTENSIONS:
     FALLBACK_REASON = "TXSOCKJS_NO_EXTENSIONS is set"
@@ -49,17 +70,18 @@ if FALLBACK_REASON is None:
                 "TXSOCKJS_REQUIRE_EXTENSIONS is set but the compiled kernels "
                 "cannot be imported: %s" % (error,))
         FALLBACK_REASON = "compiled kernels not importable (%s)" % (error,)
-        warnings.warn(
-            "txsockjs: the compiled kernels are not available (%s); using the "
-            "slower pure-Python twins. Reinstall with a C compiler for the fast "
-            "path, or set TXSOCKJS_NO_EXTENSIONS=1 to choose the pure path "
-            "silently." % (error,), RuntimeWarning, stacklevel=2)
+        _tell_slow_path(error)
 
 if FALLBACK_REASON is not None:
     if _REQUIRE and not _NO_EXTENSIONS:
         raise ImportError("TXSOCKJS_REQUIRE_EXTENSIONS is set: %s" % FALLBACK_REASON)
     _mask_mod, _ws_mod, _frames_mod, _http_mod = _load_pure()
     IMPLEMENTATION = "pure"
+
+if IMPLEMENTATION == "compiled":
+    REASON = "the compiled kernels import (CPython; TXSOCKJS_NO_EXTENSIONS not set)"
+else:
+    REASON = FALLBACK_REASON
 
 websocket_mask = _mask_mod.websocket_mask
 websocket_mask_inplace = _mask_mod.websocket_mask_inplace
@@ -80,7 +102,7 @@ decode_messages = _frames_mod.decode_messages
 parse_request_head = _http_mod.parse_request_head
 
 __all__ = [
-    "IMPLEMENTATION", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
+    "IMPLEMENTATION", "REASON", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "OPEN_FRAME", "HEARTBEAT_FRAME", "quote", "encode_messages", "encode_close",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",

@@ -7,6 +7,7 @@ raises :class:`HTTPError` carrying the status to answer with.
 """
 
 import re
+from http import HTTPStatus
 from urllib.parse import parse_qs
 
 from txsockjs._speedups import HTTPError, parse_request_head
@@ -20,14 +21,13 @@ _DIGITS = re.compile(r"[0-9]+\Z")
 _HEX_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[^\r\n]*)?\Z")
 _TRAILER = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\Z")
 
-REASONS = {
-    101: "Switching Protocols", 200: "OK", 204: "No Content", 304: "Not Modified",
-    400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 411: "Length Required", 413: "Content Too Large",
-    414: "URI Too Long", 431: "Request Header Fields Too Large",
-    500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
-    505: "HTTP Version Not Supported",
-}
+# Every status the standard library knows, so a status added anywhere in the
+# server goes out with its phrase (a missing one once sent "426 Unknown").
+# RFC 9110 renamed four; Python 3.13 uses the new names, older Pythons the old
+# ones: we send the RFC 9110 names on every Python.
+REASONS = {status.value: status.phrase for status in HTTPStatus}
+REASONS.update({413: "Content Too Large", 414: "URI Too Long",
+                416: "Range Not Satisfiable", 422: "Unprocessable Content"})
 
 
 class Request(object):
