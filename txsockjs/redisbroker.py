@@ -394,7 +394,7 @@ class RedisBroker(Broker):
         """A command whose failure only matters if Redis is up: a lost
         connection is repaired by the resync."""
         def failed(failure):
-            if not failure.check(txredisapi.ConnectionError):
+            if not failure.check(txredisapi.ConnectionError, RedisUnavailable):
                 self.log.failure("Redis command failed", failure)
         deferred.addErrback(failed)
 
@@ -415,7 +415,7 @@ class RedisBroker(Broker):
         if last:
             work.append(self._unsubscribe_channel(self._topic_channel + topic.encode("utf-8")))
         deferred = self._settled(work)
-        deferred.addErrback(lambda failure: self.log.failure("Redis unsubscribe failed", failure))
+        self._quietly(deferred)     # lost or stopped: the resync or the TTL cleans up
         return deferred
 
     def _remote_publish(self, topic, message):

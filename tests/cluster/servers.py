@@ -1,19 +1,22 @@
-"""Real Redis, HAProxy and nginx for tests: Debian's binaries, on 127.0.0.1 and free
+"""Real Redis, HAProxy, nginx and chat nodes for tests: Debian's binaries, on 127.0.0.1 and free
 ports, in the foreground, with every file they write inside one temporary directory.
 
 ``run-tests`` installs them with apt when missing; a test that needs one that is not
 installed is skipped with the install command.
 """
 
+import importlib.util
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
 
 BINARIES = {"redis": "redis-server", "haproxy": "haproxy", "nginx": "nginx"}
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEARCH_PATH = os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/usr/bin"
 
 
@@ -58,8 +61,9 @@ class Process(object):
         raise NotImplementedError
 
     def start(self):
+        env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(self.command(), cwd=self.directory, stdout=log,
+            self.proc = subprocess.Popen(self.command(), cwd=self.directory, stdout=log, env=env,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             wait_for_port(self.port, self.proc, self.name)
@@ -102,28 +106,48 @@ class RedisServer(Process):
                 "--dir", self.directory, "--logfile", "", "--protected-mode", "yes"]
 
 
-class ConfiguredProcess(Process):
-    """A server started on one config file, written into its directory."""
-
-    config_name = None
-
-    def __init__(self, directory, config_text, port):
-        Process.__init__(self, self.name, directory, port)
-        self.config_path = os.path.join(directory, self.config_name)
-        with open(self.config_path, "w") as config:
-            config.write(config_text)
+def deploy_cluster():
+    """deploy/cluster.py as a module: its renderers write the proxies' configs, so the
+    shipped files are the ones tested."""
+    spec = importlib.util.spec_from_file_location(
+        "txsockjs_deploy_cluster", os.path.join(REPO, "deploy", "cluster.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class HAProxy(ConfiguredProcess):
-    name, config_name = "haproxy", "haproxy.cfg"
+class Proxy(Process):
+    """HAProxy or nginx in front of the nodes, configured from deploy/."""
 
-    def command(self):
-        # -db: stay in the foreground, no daemon
-        return [binary("haproxy"), "-db", "-f", self.config_path]
-
-
-class Nginx(ConfiguredProcess):
-    name, config_name = "nginx", "nginx.conf"
+    def __init__(self, kind, directory, node_ports):
+        Process.__init__(self, kind, directory, free_port())
+        binary(kind)
+        self.argv = deploy_cluster().proxy_command(kind, directory, self.port, node_ports)
 
     def command(self):
-        return [binary("nginx"), "-p", self.directory + "/", "-c", self.config_path]
+        return self.argv
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % (self.port,)
+
+
+class ChatNode(Process):
+    """deploy/chat_node.py: one txsockjs node of the clustered chat."""
+
+    def __init__(self, directory, name, redis_url, presence_ttl, extra=()):
+        Process.__init__(self, name, directory, free_port())
+        self.redis_url = redis_url
+        self.presence_ttl = presence_ttl
+        self.extra = list(extra)
+
+    def command(self):
+        return [sys.executable, os.path.join(REPO, "deploy", "chat_node.py"), "--port", str(self.port),
+                "--name", self.name, "--redis", self.redis_url, "--heartbeat", "2",
+                "--presence-ttl", str(self.presence_ttl)] + self.extra
+
+    def kill(self):
+        """SIGKILL: no goodbye to Redis, no close frames."""
+        proc, self.proc = self.proc, None
+        proc.kill()
+        proc.wait()
