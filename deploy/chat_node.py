@@ -29,31 +29,25 @@ from txsockjs.redisbroker import RedisBroker
 TOPIC = "chat"
 
 
-def session_id_of(transport):
-    return transport.session.session_id
-
-
 class ChatMember(Protocol):
     def connectionMade(self):
-        broker = self.factory.broker
-        self.session_id = session_id_of(self.transport)
-        broker.attach(self.session_id, self.transport)
-        broker.subscribe(self.session_id, TOPIC).addErrback(self.failed)
+        self.session_id = self.transport.handshake.session_id
+        self.transport.subscribe(TOPIC).addErrback(self.failed)
 
     def dataReceived(self, data):
-        broker = self.factory.broker
+        service = self.factory.service        # publish, send and presence for everyone
         text = data.decode("utf-8")
         if text == "/id":
             self.reply({"id": self.session_id, "node": self.factory.name})
         elif text.startswith("/send "):
             _, target, message = (text + " ").split(" ", 2)
-            broker.send(target, message[:-1].encode("utf-8")).addCallbacks(
+            service.send(target, message[:-1].encode("utf-8")).addCallbacks(
                 lambda sent: self.reply({"sent": sent}), self.failed)
         elif text == "/presence":
-            broker.presence(TOPIC).addCallbacks(
+            service.presence(TOPIC).addCallbacks(
                 lambda ids: self.reply({"presence": sorted(ids)}), self.failed)
         else:
-            broker.publish(TOPIC, data).addErrback(self.failed)
+            self.transport.publish(TOPIC, data).addErrback(self.failed)
 
     def reply(self, value):
         self.transport.write(json.dumps(value).encode("utf-8"))
@@ -61,16 +55,13 @@ class ChatMember(Protocol):
     def failed(self, failure):
         self.reply({"error": failure.getErrorMessage()})
 
-    def connectionLost(self, reason):
-        self.factory.broker.detach(self.session_id)
-
 
 class ChatFactory(Factory):
     protocol = ChatMember
 
-    def __init__(self, broker, name):
-        self.broker = broker
+    def __init__(self, name):
         self.name = name
+        self.service = None
 
 
 def main(argv=None):
@@ -84,15 +75,14 @@ def main(argv=None):
     parser.add_argument("--presence-ttl", type=float, default=30.0)
     args = parser.parse_args(argv)
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
-    broker = RedisBroker(args.redis, presence_ttl=args.presence_ttl)
-    options = {"heartbeat": args.heartbeat}
+    options = {"heartbeat": args.heartbeat,
+               "broker": RedisBroker(args.redis, presence_ttl=args.presence_ttl)}
     if args.base_url:
         options["base_url"] = args.base_url
     site = SockJSMultiFactory()
-    site.addFactory(ChatFactory(broker, args.name), TOPIC, options)
+    chat = ChatFactory(args.name)
+    chat.service = site.addFactory(chat, TOPIC, options)
     port = reactor.listenTCP(args.port, site, interface=args.host)
-    broker.start()
-    reactor.addSystemEventTrigger("before", "shutdown", broker.stop)
     print("listening on http://%s:%d/%s" % (args.host, port.getHost().port, TOPIC), flush=True)
     reactor.run()
 

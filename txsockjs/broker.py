@@ -75,15 +75,24 @@ class Broker(object):
     # -- the service side ------------------------------------------------------
 
     def attach(self, session_id, subscriber):
-        if session_id in self._sessions:
-            self.detach(session_id)
+        """Register a session; False (and nothing changes) if another session
+        of that id is attached (two websockets may share an id: the first
+        keeps it)."""
+        known = self._sessions.get(session_id)
+        if known is not None:
+            return known is subscriber
         self._sessions[session_id] = subscriber
         self._topics_of[session_id] = set()
         self._remote_attached(session_id)
+        return True
 
-    def detach(self, session_id):
-        if self._sessions.pop(session_id, None) is None:
+    def detach(self, session_id, subscriber=None):
+        """Forget a session and its subscriptions (only if it is ``subscriber``,
+        when given)."""
+        known = self._sessions.get(session_id)
+        if known is None or (subscriber is not None and known is not subscriber):
             return
+        del self._sessions[session_id]
         for topic in self._topics_of.pop(session_id):
             self._drop(session_id, topic)
         self._remote_detached(session_id)
