@@ -21,7 +21,7 @@ and code outside sessions uses ``publish``, ``send(session_id, message)``
 
 A *subscriber* is opaque to the broker: anything with ``write(bytes)``.
 Messages to a topic go to its local subscribers through
-``txsockjs.utils.broadcast``, so the ``a[...]`` frame is encoded once per
+``txsockjs.utils.broadcast_many``, so the ``a[...]`` frame is encoded once per
 node and framed once per wire format, whatever the number of subscribers
 (SessionTransports take that shared path; anything else gets ``write``).
 
@@ -35,7 +35,7 @@ in the order each publisher published them.
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from txsockjs.utils import broadcast
+from txsockjs.utils import broadcast_many
 
 __all__ = ["Broker", "MemoryBroker", "check_message", "check_topic"]
 
@@ -65,7 +65,7 @@ class Broker(object):
 
     log = Logger()
 
-    def __init__(self, deliver=broadcast):
+    def __init__(self, deliver=broadcast_many):
         self._deliver = deliver
         self._sessions = {}       # session id -> subscriber
         self._topics_of = {}      # session id -> set of topics
@@ -153,6 +153,11 @@ class Broker(object):
 
     def deliver_local(self, topic, message):
         """Write ``message`` to this node's subscribers of ``topic``."""
+        self.deliver_local_many(topic, [message])
+
+    def deliver_local_many(self, topic, messages):
+        """Write ``messages``, in order, to this node's subscribers of
+        ``topic``: one ``a[...]`` frame for them all, encoded once."""
         fanout = self._fanout.get(topic)
         if fanout is None:
             members = self._subscribers.get(topic)
@@ -161,7 +166,7 @@ class Broker(object):
             # A tuple: a write may close a session, which unsubscribes it
             # while we are still going through the list.
             fanout = self._fanout[topic] = tuple(members.values())
-        self._deliver(message, fanout)
+        self._deliver(messages, fanout)
 
     def deliver_to_session(self, session_id, message):
         """Write ``message`` to a local session; False if it is not here."""

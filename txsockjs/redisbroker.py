@@ -63,7 +63,7 @@ from twisted.internet import defer
 from twisted.internet.endpoints import TCP4ClientEndpoint
 
 from txsockjs.broker import Broker
-from txsockjs.utils import broadcast
+from txsockjs.utils import broadcast_many
 
 __all__ = ["RedisBroker", "RedisUnavailable", "parse_redis_url"]
 
@@ -175,7 +175,7 @@ class RedisBroker(Broker):
     uses the same Redis URL and namespace (see the module docstring)."""
 
     def __init__(self, url="redis://127.0.0.1:6379/0", namespace="txsockjs", presence_ttl=30.0,
-                 reply_timeout=10.0, reconnect_max_delay=5.0, reactor=None, deliver=broadcast):
+                 reply_timeout=10.0, reconnect_max_delay=5.0, reactor=None, deliver=broadcast_many):
         Broker.__init__(self, deliver)
         if reactor is None:
             from twisted.internet import reactor
@@ -205,6 +205,9 @@ class RedisBroker(Broker):
         self._down_since = None
         self._failed_calls = 0
         self._heartbeat = None
+        # topic -> messages from other nodes not yet delivered (see _message)
+        self._arrived = {}
+        self._arrived_call = None
         self._started = False
         self._stopped = False
 
@@ -447,11 +450,26 @@ class RedisBroker(Broker):
             if channel.startswith(self._topic_channel):
                 node, _, message = payload.partition(b" ")
                 if node != self._node:
-                    self.deliver_local(channel[len(self._topic_channel):].decode("utf-8"), message)
+                    # Redis hands us messages one by one; those that arrive in
+                    # one reactor turn leave as one frame per session (as
+                    # local publishes do through the session's flush).
+                    topic = channel[len(self._topic_channel):].decode("utf-8")
+                    self._arrived.setdefault(topic, []).append(message)
+                    if self._arrived_call is None:
+                        self._arrived_call = self._clock.callLater(0, self._deliver_arrived)
             elif channel.startswith(self._session_channel):
                 self.deliver_to_session(channel[len(self._session_channel):].decode("utf-8"), payload)
         except Exception:
             self.log.failure("Could not deliver a message from Redis channel {channel!r}", channel=channel)
+
+    def _deliver_arrived(self):
+        self._arrived_call = None
+        arrived, self._arrived = self._arrived, {}
+        for topic, messages in arrived.items():
+            try:
+                self.deliver_local_many(topic, messages)
+            except Exception:
+                self.log.failure("Could not deliver messages of topic {topic!r}", topic=topic)
 
     def _beat(self):
         """Refresh this node's presence TTLs; rewrite a topic Redis lost."""

@@ -135,3 +135,17 @@ def test_published_frame_is_encoded_once_and_shared_by_websocket_sessions(monkey
     wire = build_frame(1, 'a["caf\u00e9"]'.encode("utf-8"))
     assert [socket.take() for socket in sockets] == [wire] * 3
     assert len(encoded) == 1
+
+
+def test_messages_delivered_together_leave_as_one_frame_in_order():
+    site, app, clock = make_site(echo=False)
+    sockets = [open_websocket(site, "w%d" % n) for n in range(2)]
+    broker = MemoryBroker()
+    for n, protocol in enumerate(app.instances):
+        broker.attach("w%d" % n, protocol.transport)
+        broker.subscribe("w%d" % n, "room")
+    app.instances[1].transport.write(b"queued first")
+    broker.deliver_local_many("room", [b"one", b"two"])
+    clock.advance(0)
+    assert sockets[0].take() == build_frame(1, b'a["one","two"]')
+    assert sockets[1].take() == build_frame(1, b'a["queued first","one","two"]')
