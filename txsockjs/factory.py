@@ -102,6 +102,7 @@ class SockJSMultiFactory(ServerFactory):
                           implementation=_speedups.IMPLEMENTATION,
                           why=" (%s)" % _speedups.FALLBACK_REASON if _speedups.FALLBACK_REASON else "")
         for service in self.services.values():
+            service.broker.start()
             service.factory.doStart()
 
     def drain(self, grace=10.0):
@@ -122,6 +123,7 @@ class SockJSMultiFactory(ServerFactory):
             if not service.draining:
                 service.shutdown()
             service.factory.doStop()
+            service.broker.stop()
 
 
 class SockJSFactory(SockJSMultiFactory):
@@ -129,4 +131,16 @@ class SockJSFactory(SockJSMultiFactory):
 
     def __init__(self, factory, options=None, reactor=None):
         SockJSMultiFactory.__init__(self, reactor)
-        self.addFactory(factory, "", options)
+        self.service = self.addFactory(factory, "", options)
+
+    # Topics, for code outside sessions (with SockJSMultiFactory, the same
+    # calls are on each service that addFactory returns).
+
+    def publish(self, topic, message):
+        return self.service.publish(topic, message)
+
+    def send(self, session_id, message):
+        return self.service.send(session_id, message)
+
+    def presence(self, topic):
+        return self.service.presence(topic)

@@ -13,6 +13,10 @@ SESSION_BINDINGS = ("client", "none")
 DEFAULT_SOCKJS_URL = "https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js"
 
 
+BROKER_CALLS = ("attach", "detach", "subscribe", "unsubscribe", "publish", "send", "presence",
+                "start", "stop")
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
     """Validated options of one SockJS service (docs/reference/options.rst has the
@@ -43,6 +47,13 @@ class Options:
 
         send_buffer_limit bytes held for one session at most (default 1 MiB)
         send_overflow    "close" (default), "drop_oldest" or "drop_newest"
+
+        Topics across sessions and nodes (see txsockjs.broker):
+
+        broker           None (a MemoryBroker of the service's own) or a broker:
+                         txsockjs.broker.MemoryBroker(), or
+                         txsockjs.redisbroker.RedisBroker("redis://host:port/db")
+                         for several processes; one broker per service
     """
 
     websocket: bool = True
@@ -61,6 +72,7 @@ class Options:
     max_sessions_per_client: Optional[int] = None
     send_buffer_limit: int = 1 << 20
     send_overflow: str = "close"
+    broker: Optional[Any] = None
 
     def __post_init__(self):
         for name in ("websocket", "cookie_needed"):
@@ -83,6 +95,10 @@ class Options:
             raise ValueError("option 'authorize_timeout' must be at most %d seconds, not %r"
                              % (MAX_AUTHORIZE_TIMEOUT, self.authorize_timeout))
         self._check_who_may_connect()
+        missing = [name for name in BROKER_CALLS if not callable(getattr(self.broker, name, None))]
+        if self.broker is not None and missing:
+            raise ValueError("option 'broker' must be a broker (txsockjs.broker), not %r: it has no %s"
+                             % (self.broker, ", ".join(missing)))
         url = self.sockjs_url
         if not isinstance(url, str) or not (url.startswith("/") or url.startswith("http")):
             raise ValueError("option 'sockjs_url' must start with '/' or 'http', not %r" % (url,))

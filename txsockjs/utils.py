@@ -3,7 +3,7 @@
 from txsockjs.protocol.frames import encode_messages
 from txsockjs.server.sessiontransport import SessionTransport
 
-__all__ = ["broadcast"]
+__all__ = ["broadcast", "broadcast_many"]
 
 
 def broadcast(message, transports):
@@ -16,17 +16,27 @@ def broadcast(message, transports):
     are unmasked).  Transports that are not SockJS sessions get
     ``write(message)``.
     """
-    if isinstance(message, str):
-        raise TypeError("broadcast takes bytes (UTF-8), not str")
-    text = bytes(message).decode("utf-8")
+    broadcast_many([message], transports)
+
+
+def broadcast_many(messages, transports):
+    """``broadcast`` for several messages in order, as ONE ``a[...]`` frame
+    (encoded once) to each session that can take it now."""
+    texts = []
+    for message in messages:
+        if isinstance(message, str):
+            raise TypeError("broadcast takes bytes (UTF-8), not str")
+        texts.append(bytes(message).decode("utf-8"))
     frame = None
     shared = {}
     for transport in transports:
         session = getattr(transport, "session", None) if type(transport) is SessionTransport else None
         if session is None or not hasattr(session, "send_frame_bytes"):
-            transport.write(message)
+            for message in messages:
+                transport.write(message)
             continue
         if frame is None:
-            frame = encode_messages([text])
+            frame = encode_messages(texts)
         if not session.send_frame_bytes(frame, shared):
-            session.send(text)
+            for text in texts:
+                session.send(text)

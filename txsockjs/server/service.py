@@ -4,6 +4,7 @@ import hashlib
 
 from twisted.logger import Logger
 
+from txsockjs.broker import MemoryBroker
 from txsockjs.protocol.forwarded import ProxyPolicy
 from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.session import Session
@@ -79,6 +80,7 @@ class Service(object):
         self.door = SessionDoor(self)
         # Set by drain(): the door refuses new sessions.
         self.draining = False
+        self.broker = options.broker if options.broker is not None else MemoryBroker()
         self.iframe_body = (IFRAME_PAGE % options.sockjs_url).encode("utf-8")
         self.iframe_etag = '"%s"' % hashlib.md5(self.iframe_body).hexdigest()
 
@@ -110,6 +112,22 @@ class Service(object):
         """Close every session gracefully; a Deferred that fires when none
         is left (see server/drain.py)."""
         return drain(self, grace)
+
+    # -- topics, for code outside sessions (txsockjs.broker) ----------------------
+
+    def publish(self, topic, message):
+        """Send ``message`` (UTF-8 bytes) to every session subscribed to
+        ``topic``, on every node; a Deferred (errbacks if Redis is away)."""
+        return self.broker.publish(topic, message)
+
+    def send(self, session_id, message):
+        """Send ``message`` to one session, on whichever node holds it; a
+        Deferred of True, or False when no session has that id."""
+        return self.broker.send(session_id, message)
+
+    def presence(self, topic):
+        """A Deferred of the set of session ids subscribed to ``topic``."""
+        return self.broker.presence(topic)
 
     def shutdown(self):
         for session in list(self.registry.live):

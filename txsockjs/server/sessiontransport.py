@@ -14,6 +14,7 @@ Bytes and text, exactly:
 """
 
 import codecs
+import uuid
 
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
@@ -73,7 +74,7 @@ class SessionTransport(object):
     log = Logger(namespace="txsockjs.session")
 
     __slots__ = ("session", "protocol", "handshake", "host", "service", "on_close", "producer",
-                 "_lost", "_paused", "_held", "_producer_paused_for", "_dropped")
+                 "broker_id", "_lost", "_paused", "_held", "_producer_paused_for", "_dropped")
 
     def __init__(self, protocol, handshake, host, service=None):
         self.session = None
@@ -85,6 +86,8 @@ class SessionTransport(object):
         # Called once when the session closes (the service's registry counts it).
         self.on_close = None
         self.producer = None
+        # The id the broker knows this session by (None: not attached).
+        self.broker_id = None
         self._lost = False
         self._paused = False
         self._held = None
@@ -96,6 +99,7 @@ class SessionTransport(object):
     def opened(self, session):
         self.session = session
         handshake = self.handshake
+        self._attach_to_broker()
         self.log.debug("Session {sid} opened ({transport}) for {client}",
                        sid=short_id(handshake.session_id), transport=handshake.transport,
                        client=handshake.client_ip)
@@ -151,6 +155,9 @@ class SessionTransport(object):
 
     def _release(self):
         self._lost = True
+        broker_id, self.broker_id = self.broker_id, None
+        if broker_id is not None:
+            self.service.broker.detach(broker_id, self)
         on_close = self.on_close
         self.on_close = None
         if on_close is not None:
@@ -189,6 +196,39 @@ class SessionTransport(object):
             # Never let it escape into a flush that serves other sessions.
             self.log.failure("Application error in the producer of session {sid}",
                              level=LogLevel.error, sid=short_id(self.handshake.session_id))
+
+    # -- topics (txsockjs.broker) -------------------------------------------------
+
+    def _attach_to_broker(self):
+        if self.service is None:
+            return
+        # Raw /websocket sessions have no id in their URL: they get one here.
+        broker_id = self.handshake.session_id or "raw-" + uuid.uuid4().hex
+        if self.service.broker.attach(broker_id, self):
+            self.broker_id = broker_id
+        else:
+            self.log.warn("Session {sid}: another live session has this id; this one cannot "
+                          "subscribe or be reached by send()", sid=short_id(broker_id))
+
+    def _broker_id(self):
+        if self.broker_id is None:
+            raise RuntimeError("this session has no topics: it is closed, or another session "
+                               "of the same id holds them")
+        return self.broker_id
+
+    def subscribe(self, topic):
+        """Receive every message published to ``topic`` (a str) until
+        unsubscribed or closed; a Deferred that fires once it is in effect
+        on every node."""
+        return self.service.broker.subscribe(self._broker_id(), topic)
+
+    def unsubscribe(self, topic):
+        return self.service.broker.unsubscribe(self._broker_id(), topic)
+
+    def publish(self, topic, message):
+        """Send ``message`` (UTF-8 bytes) to every subscriber of ``topic``, this
+        session too if it is one; a Deferred (errbacks if Redis is away)."""
+        return self.service.broker.publish(topic, message)
 
     # -- ITransport ------------------------------------------------------------
 

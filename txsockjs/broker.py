@@ -1,0 +1,221 @@
+"""Topics, publish and send for the sessions of one service: the broker.
+
+A broker is what lets code reach sessions by *name* instead of by object:
+a session subscribes to topics, anyone publishes to a topic, and
+``send(session_id, message)`` reaches one session.  ``MemoryBroker`` does it
+in one process (the default); ``txsockjs.redisbroker.RedisBroker`` does it
+across processes and machines.
+
+The service side is a thin adapter over five calls::
+
+    broker.attach(session_id, subscriber)  # a session opened
+    broker.detach(session_id)              # it closed: every subscription goes
+    broker.subscribe(session_id, topic)    # -> Deferred, fires once in effect
+    broker.unsubscribe(session_id, topic)  # -> Deferred
+    broker.publish(topic, message)         # -> Deferred
+
+and code outside sessions uses ``publish``, ``send(session_id, message)``
+(-> Deferred[bool]: False when no session of that id exists) and
+``presence(topic)`` (-> Deferred of the set of subscribed session ids).
+``start()`` and ``stop()`` follow the factory's life.
+
+A *subscriber* is opaque to the broker: anything with ``write(bytes)``.
+Messages to a topic go to its local subscribers through
+``txsockjs.utils.broadcast_many``, so the ``a[...]`` frame is encoded once per
+node and framed once per wire format, whatever the number of subscribers
+(SessionTransports take that shared path; anything else gets ``write``).
+
+Contract: topics are non-empty ``str``; messages are ``bytes`` holding UTF-8,
+exactly like ``transport.write`` (``str`` raises TypeError, invalid UTF-8
+raises ValueError, both at the call).  Every subscriber gets every message
+published to its topic after it subscribed, the publishing session too,
+in the order each publisher published them.
+"""
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from txsockjs.utils import broadcast_many
+
+__all__ = ["Broker", "MemoryBroker", "check_message", "check_topic"]
+
+
+def check_topic(topic):
+    if not isinstance(topic, str) or not topic:
+        raise TypeError("a topic is a non-empty str, not %r" % (topic,))
+
+
+def check_message(message):
+    """The message as bytes, or TypeError / ValueError as transport.write."""
+    if isinstance(message, str):
+        raise TypeError("messages are bytes (UTF-8), not str: encode it first")
+    message = bytes(message)
+    try:
+        message.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError("messages are text: %s" % (error,))
+    return message
+
+
+class Broker(object):
+    """The local half every broker shares: who is here, who listens to what.
+
+    Subclasses carry messages to other nodes by overriding the ``_remote_*``
+    hooks; each is called after the local state changed."""
+
+    log = Logger()
+
+    def __init__(self, deliver=broadcast_many):
+        self._deliver = deliver
+        self._sessions = {}       # session id -> subscriber
+        self._topics_of = {}      # session id -> set of topics
+        self._subscribers = {}    # topic -> {session id: subscriber}, in subscription order
+        self._fanout = {}         # topic -> tuple of subscribers (cached for delivery)
+
+    # -- the service side ------------------------------------------------------
+
+    def attach(self, session_id, subscriber):
+        """Register a session; False (and nothing changes) if another session
+        of that id is attached (two websockets may share an id: the first
+        keeps it)."""
+        known = self._sessions.get(session_id)
+        if known is not None:
+            return known is subscriber
+        self._sessions[session_id] = subscriber
+        self._topics_of[session_id] = set()
+        self._remote_attached(session_id)
+        return True
+
+    def detach(self, session_id, subscriber=None):
+        """Forget a session and its subscriptions (only if it is ``subscriber``,
+        when given)."""
+        known = self._sessions.get(session_id)
+        if known is None or (subscriber is not None and known is not subscriber):
+            return
+        del self._sessions[session_id]
+        for topic in self._topics_of.pop(session_id):
+            self._drop(session_id, topic)
+        self._remote_detached(session_id)
+
+    def subscribe(self, session_id, topic):
+        check_topic(topic)
+        subscriber = self._sessions.get(session_id)
+        if subscriber is None:
+            raise KeyError("no session %r is attached to this broker" % (session_id,))
+        topics = self._topics_of[session_id]
+        if topic in topics:
+            return defer.succeed(None)
+        topics.add(topic)
+        members = self._subscribers.get(topic)
+        first = members is None
+        if first:
+            members = self._subscribers[topic] = {}
+        members[session_id] = subscriber
+        self._fanout.pop(topic, None)
+        return self._remote_subscribed(session_id, topic, first)
+
+    def unsubscribe(self, session_id, topic):
+        check_topic(topic)
+        topics = self._topics_of.get(session_id)
+        if not topics or topic not in topics:
+            return defer.succeed(None)
+        topics.discard(topic)
+        return self._drop(session_id, topic)
+
+    def _drop(self, session_id, topic):
+        members = self._subscribers[topic]
+        del members[session_id]
+        self._fanout.pop(topic, None)
+        last = not members
+        if last:
+            del self._subscribers[topic]
+        return self._remote_unsubscribed(session_id, topic, last)
+
+    # -- messages -------------------------------------------------------------
+
+    def publish(self, topic, message):
+        check_topic(topic)
+        message = check_message(message)
+        self.deliver_local(topic, message)
+        return self._remote_publish(topic, message)
+
+    def send(self, session_id, message):
+        message = check_message(message)
+        subscriber = self._sessions.get(session_id)
+        if subscriber is not None:
+            subscriber.write(message)
+            return defer.succeed(True)
+        return self._remote_send(session_id, message)
+
+    def presence(self, topic):
+        check_topic(topic)
+        return self._remote_presence(topic, set(self._subscribers.get(topic, ())))
+
+    def deliver_local(self, topic, message):
+        """Write ``message`` to this node's subscribers of ``topic``."""
+        self.deliver_local_many(topic, [message])
+
+    def deliver_local_many(self, topic, messages):
+        """Write ``messages``, in order, to this node's subscribers of
+        ``topic``: one ``a[...]`` frame for them all, encoded once."""
+        fanout = self._fanout.get(topic)
+        if fanout is None:
+            members = self._subscribers.get(topic)
+            if not members:
+                return
+            # A tuple: a write may close a session, which unsubscribes it
+            # while we are still going through the list.
+            fanout = self._fanout[topic] = tuple(members.values())
+        self._deliver(messages, fanout)
+
+    def deliver_to_session(self, session_id, message):
+        """Write ``message`` to a local session; False if it is not here."""
+        subscriber = self._sessions.get(session_id)
+        if subscriber is None:
+            return False
+        subscriber.write(message)
+        return True
+
+    def local_topics(self):
+        return list(self._subscribers)
+
+    def local_sessions(self):
+        return list(self._sessions)
+
+    def local_members(self, topic):
+        return list(self._subscribers.get(topic, ()))
+
+    # -- life -----------------------------------------------------------------
+
+    def start(self):
+        return defer.succeed(None)
+
+    def stop(self):
+        return defer.succeed(None)
+
+    # -- hooks for brokers that reach other nodes ------------------------------
+
+    def _remote_attached(self, session_id):
+        pass
+
+    def _remote_detached(self, session_id):
+        pass
+
+    def _remote_subscribed(self, session_id, topic, first):
+        return defer.succeed(None)
+
+    def _remote_unsubscribed(self, session_id, topic, last):
+        return defer.succeed(None)
+
+    def _remote_publish(self, topic, message):
+        return defer.succeed(None)
+
+    def _remote_send(self, session_id, message):
+        return defer.succeed(False)
+
+    def _remote_presence(self, topic, local):
+        return defer.succeed(local)
+
+
+class MemoryBroker(Broker):
+    """Every session of the service lives in this process: nothing to carry."""

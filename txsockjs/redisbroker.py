@@ -1,0 +1,486 @@
+"""RedisBroker: topics, send and presence across txsockjs processes and machines.
+
+Install with ``pip install 'txsockjs[redis]'``; every node of a service uses
+the same URL::
+
+    broker = RedisBroker("redis://127.0.0.1:6379/0")
+
+Client library.  We use txredisapi (``txredisapi>=1.6``): it is the
+Twisted-native Redis client, maintained (1.6.0, 2026), and we checked that it
+installs and that commands, pub/sub and reconnection work on CPython 3.11 and
+3.13 with Twisted 26.10.  We use its protocols directly, not its connection
+pool: the pool queues commands while Redis is away and sends them when it is
+back, and a publish that waits silently for minutes is what we must not do.
+Owning the two protocol objects gives the behaviour below with public calls
+only (``execute_command``, ``eval``, ``subscribe``, ``whenConnected``,
+``whenDisconnected``, ``startConnecting``).
+
+How it maps onto Redis (``ns`` is the ``namespace``, default ``txsockjs``;
+pub/sub channels are global to a Redis server, whatever the database, so two
+services sharing one Redis need two namespaces):
+
+``ns:t:<topic>``  one pub/sub channel per topic.  A node subscribes only to
+    the topics its own sessions subscribe to, so a node never receives, and
+    Redis never copies, messages nobody on it wants (one channel for all
+    topics would send every message to every node).  The payload is
+    ``<node id> <message>``; the publishing node delivers to its own
+    subscribers at once (that keeps working while Redis is away) and skips
+    the copy Redis sends back.
+``ns:s:<session id>``  one channel per session, for ``send``: Redis tells how
+    many nodes got a PUBLISH, so ``send`` answers False when no node holds the
+    session, and a node's subscriptions vanish with its connection: no
+    session -> node table to keep right.
+``ns:pn:<topic>``, ``ns:ps:<node>:<topic>``  presence: the set of nodes with
+    subscribers to a topic, and each node's set of subscribed session ids.
+    Both expire after ``presence_ttl`` seconds (default 30) unless refreshed;
+    each node refreshes its own every ``presence_ttl / 3`` seconds.  So the
+    sessions of a node that died leave ``presence()`` within ``presence_ttl``
+    seconds, and a stopped node removes its own at once.  Lua scripts keep
+    each read and each update atomic.
+
+Order: one node sends its PUBLISHes on one connection and receives on one,
+and Redis delivers in the order it executes, so every subscriber gets a
+publisher's messages in the order they were published.  There is no total
+order between publishers on different nodes.
+
+Failure: while the connection to Redis is down (or back but not yet
+resubscribed), ``publish``, ``send`` to a session on another node and
+``presence`` errback with ``RedisUnavailable`` at once; local delivery goes
+on.  The broker reconnects by itself (backoff up to ``reconnect_max_delay``
+seconds), resubscribes every channel, rewrites its presence entries, and logs
+how long the gap was and how many calls failed in it.  Once a node is back,
+nothing published to it is lost for the sessions that stayed connected.
+Pub/sub keeps no history: what other nodes published while this node was
+away is not replayed, and a node that reconnects later than another misses
+what that other one published in between.
+"""
+
+import uuid
+from urllib.parse import unquote, urlsplit
+
+import txredisapi
+from twisted.internet import defer
+from twisted.internet.endpoints import TCP4ClientEndpoint
+
+from txsockjs.broker import Broker
+from txsockjs.utils import broadcast_many
+
+__all__ = ["RedisBroker", "RedisUnavailable", "parse_redis_url"]
+
+# Lua: every script is atomic, so a reader never sees half an update.
+
+# KEYS: nodes-of-topic.  ARGV: "<ns>:ps:", ":<topic>".  The session ids of
+# every node whose member set still exists; a node whose set expired (it
+# died) is dropped from the nodes set on the way.
+PRESENCE_SCRIPT = b"""
+local out = {}
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local members = redis.call('SMEMBERS', ARGV[1] .. node .. ARGV[2])
+  if #members == 0 then
+    redis.call('SREM', KEYS[1], node)
+  end
+  for _, member in ipairs(members) do
+    out[#out + 1] = member
+  end
+end
+return out
+"""
+
+# KEYS: this node's member set, nodes-of-topic.  ARGV: ttl ms, node id,
+# reset ("1": replace the set), session ids to add...  Refreshes both TTLs;
+# returns 0 when the member set is missing (Redis lost it: rewrite it all).
+JOIN_SCRIPT = b"""
+if ARGV[3] == '1' then
+  redis.call('DEL', KEYS[1])
+end
+for i = 4, #ARGV, 1000 do
+  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+"""
+
+# KEYS: this node's member set, nodes-of-topic.  ARGV: node id, session ids
+# to remove...  (none: remove them all).
+LEAVE_SCRIPT = b"""
+if #ARGV == 1 then
+  redis.call('DEL', KEYS[1])
+end
+for i = 2, #ARGV, 1000 do
+  redis.call('SREM', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[2], ARGV[1])
+end
+return 1
+"""
+
+
+class RedisUnavailable(Exception):
+    """The broker has no working connection to Redis right now."""
+
+
+def parse_redis_url(url):
+    """``redis://[[user]:password@]host[:port][/db]`` -> dict of the parts."""
+    parts = urlsplit(url)
+    if parts.scheme != "redis":
+        raise ValueError("a Redis URL starts with redis://, not %r" % (url,))
+    path = parts.path.strip("/")
+    try:
+        db = int(path) if path else 0
+        port = parts.port or 6379
+    except ValueError:
+        raise ValueError("bad port or database number in Redis URL %r" % (url,))
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": port,
+        "db": db,
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password is not None else None,
+    }
+
+
+class _Subscriber(txredisapi.SubscriberProtocol):
+    def messageReceived(self, pattern, channel, message):
+        self.factory.broker._message(channel, message)
+
+
+class _Watching(object):
+    """Tells the broker when a connection is ready and when it is gone."""
+
+    def buildProtocol(self, addr):
+        protocol = super().buildProtocol(addr)
+        broker = self.broker
+        protocol.whenConnected().addCallback(broker._connection_up, self.role)
+        protocol.whenDisconnected().addCallback(broker._connection_down, self.role)
+        return protocol
+
+
+class _CommandFactory(_Watching, txredisapi.RedisFactory):
+    role = "command"
+
+
+class _SubscriberFactory(_Watching, txredisapi.SubscriberFactory):
+    role = "subscriber"
+    protocol = _Subscriber
+
+
+class RedisBroker(Broker):
+    """A broker whose topics, ``send`` and ``presence`` span every node that
+    uses the same Redis URL and namespace (see the module docstring)."""
+
+    def __init__(self, url="redis://127.0.0.1:6379/0", namespace="txsockjs", presence_ttl=30.0,
+                 reply_timeout=10.0, reconnect_max_delay=5.0, reactor=None, deliver=broadcast_many):
+        Broker.__init__(self, deliver)
+        if reactor is None:
+            from twisted.internet import reactor
+        if not presence_ttl > 0.01:
+            raise ValueError("presence_ttl must be a number of seconds > 0.01, not %r" % (presence_ttl,))
+        self.url = url
+        self.address = parse_redis_url(url)
+        self.node_id = uuid.uuid4().hex[:16]
+        self.presence_ttl = float(presence_ttl)
+        self.reply_timeout = reply_timeout
+        self.reconnect_max_delay = reconnect_max_delay
+        self.up = False
+        self._clock = reactor
+        ns = namespace.encode("utf-8")
+        self._node = self.node_id.encode("ascii")
+        self._topic_channel = ns + b":t:"
+        self._session_channel = ns + b":s:"
+        self._nodes_key = ns + b":pn:"
+        self._members_prefix = ns + b":ps:"
+        self._command = None
+        self._subscriber = None
+        self._factories = []
+        self._waiters = []
+        self._stale_topics = set()
+        self._resyncing = False
+        self._ever_up = False
+        self._down_since = None
+        self._failed_calls = 0
+        self._heartbeat = None
+        # topic -> messages from other nodes not yet delivered (see _message)
+        self._arrived = {}
+        self._arrived_call = None
+        self._started = False
+        self._stopped = False
+
+    # -- keys ------------------------------------------------------------------
+
+    def _members_key(self, topic):
+        return self._members_prefix + self._node + b":" + topic.encode("utf-8")
+
+    def _presence_keys(self, topic):
+        return [self._members_key(topic), self._nodes_key + topic.encode("utf-8")]
+
+    # -- life ------------------------------------------------------------------
+
+    def start(self):
+        """Connect (and keep reconnecting); fires once connected."""
+        if not self._started:
+            self._started = True
+            address = self.address
+            command = _CommandFactory(
+                None, address["db"], 1, isLazy=True, charset=None, password=address["password"],
+                replyTimeout=self.reply_timeout, username=address["username"])
+            subscriber = _SubscriberFactory(isLazy=True)
+            subscriber.charset = None
+            subscriber.password = address["password"]
+            subscriber.username = address["username"]
+            for factory in (command, subscriber):
+                factory.broker = self
+                factory.initialDelay = min(0.5, self.reconnect_max_delay)
+                factory.maxDelay = self.reconnect_max_delay
+                factory.startConnecting(TCP4ClientEndpoint(
+                    self._clock, address["host"], address["port"], timeout=5))
+                self._factories.append(factory)
+            self._heartbeat = self._clock.callLater(self.presence_ttl / 3, self._beat)
+        return self.when_connected().addErrback(lambda failure: None)
+
+    def when_connected(self):
+        """A Deferred that fires once the broker is connected and subscribed
+        (at once if it is); it errbacks if the broker is stopped first."""
+        if self.up:
+            return defer.succeed(None)
+        return self._when_up()
+
+    @defer.inlineCallbacks
+    def stop(self):
+        """Leave presence at once, then disconnect."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._heartbeat is not None and self._heartbeat.active():
+            self._heartbeat.cancel()
+        if self.up:
+            leaving = [self._leave(topic, None) for topic in self.local_topics()]
+            yield defer.DeferredList(leaving, consumeErrors=True)
+        self.up = False
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.errback(RedisUnavailable("the broker was stopped"))
+        yield defer.DeferredList([factory.disconnect() for factory in self._factories],
+                                 consumeErrors=True)
+
+    # -- connection state --------------------------------------------------------
+
+    def _connection_up(self, protocol, role):
+        if self._stopped:
+            return
+        if role == "command":
+            self._command = protocol
+        else:
+            self._subscriber = protocol
+        self._resync()
+
+    def _connection_down(self, protocol, role):
+        if role == "command" and self._command is protocol:
+            self._command = None
+        elif role == "subscriber" and self._subscriber is protocol:
+            self._subscriber = None
+        else:
+            return
+        if self.up and not self._stopped:
+            self._down_since = self._clock.seconds()
+            self._failed_calls = 0
+            self.log.warn(
+                "Redis connection lost ({role}, node {node}): publish, send and presence fail "
+                "until it is back; local delivery goes on", role=role, node=self.node_id)
+        self.up = False
+
+    def _when_up(self):
+        waiter = defer.Deferred()
+        self._waiters.append(waiter)
+        return waiter
+
+    def _both(self):
+        return self._command is not None and self._subscriber is not None
+
+    def _resync(self):
+        """Both connections are there: subscribe everything again and rewrite
+        this node's presence, then call the broker up."""
+        if not self._both() or self.up or self._resyncing:
+            return
+        self._resyncing = True
+        command, subscriber = self._command, self._subscriber
+        work = [self._subscribe_channel(self._session_channel + sid.encode("utf-8"))
+                for sid in self.local_sessions()]
+        topics = self.local_topics()
+        work += [self._subscribe_channel(self._topic_channel + topic.encode("utf-8"))
+                 for topic in topics]
+        stale, self._stale_topics = self._stale_topics, set()
+        work += [self._leave(topic, None) for topic in stale if topic not in topics]
+        work += [self._join(topic, self.local_members(topic), reset=True) for topic in topics]
+
+        def done(_):
+            self._resyncing = False
+            if command is not self._command or subscriber is not self._subscriber:
+                return self._resync()      # a connection changed meanwhile: again
+            self.up = True
+            self._log_back(len(work), len(topics))
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+
+        def failed(failure):
+            self._resyncing = False
+            self.log.failure("Redis resubscription failed; retrying", failure)
+            self._clock.callLater(1.0, self._resync)
+
+        defer.gatherResults(work, consumeErrors=True).addCallbacks(done, failed)
+
+    def _log_back(self, commands, topics):
+        if not self._ever_up:
+            self._ever_up = True
+            self.log.info("Redis broker connected to {url} (node {node})", url=self.url, node=self.node_id)
+            return
+        gap = self._clock.seconds() - self._down_since if self._down_since is not None else 0.0
+        self.log.warn(
+            "Redis back after a gap of {gap:.1f} s (node {node}): resubscribed and restored presence "
+            "of {topics} topics ({commands} commands); {failed} publish/send/presence calls failed "
+            "in the gap", gap=gap, node=self.node_id, topics=topics, commands=commands,
+            failed=self._failed_calls)
+
+    def _unavailable(self, what):
+        self._failed_calls += 1
+        return defer.fail(RedisUnavailable(
+            "%s failed: no connection to Redis at %s (it reconnects by itself)" % (what, self.url)))
+
+    # -- Redis commands -------------------------------------------------------------
+
+    def _subscribe_channel(self, channel):
+        # One channel per SUBSCRIBE: Redis confirms each channel with its own
+        # reply and txredisapi matches one reply to one command.
+        return self._subscriber.subscribe([channel])
+
+    def _unsubscribe_channel(self, channel):
+        return self._subscriber.unsubscribe([channel])
+
+    def _join(self, topic, session_ids, reset=False):
+        ttl_ms = str(int(self.presence_ttl * 1000)).encode("ascii")
+        args = [ttl_ms, self._node, b"1" if reset else b"0"]
+        args += [sid.encode("utf-8") for sid in session_ids]
+        return self._command.eval(JOIN_SCRIPT, self._presence_keys(topic), args)
+
+    def _leave(self, topic, session_ids):
+        args = [self._node] + [sid.encode("utf-8") for sid in session_ids or ()]
+        return self._command.eval(LEAVE_SCRIPT, self._presence_keys(topic), args)
+
+    def _settled(self, work):
+        """Fires None once ``work`` is done; if a connection dropped under it,
+        once the broker is back (the resync redoes it)."""
+        def failed(failure):
+            failure.trap(defer.FirstError)
+            failure = failure.value.subFailure
+            if failure.check(txredisapi.ConnectionError) and not self._stopped:
+                return self._when_up()
+            return failure
+        return defer.gatherResults(work, consumeErrors=True).addCallbacks(lambda _: None, failed)
+
+    # -- broker hooks -------------------------------------------------------------
+
+    def _remote_attached(self, session_id):
+        if self._both():
+            self._quietly(self._subscribe_channel(self._session_channel + session_id.encode("utf-8")))
+
+    def _remote_detached(self, session_id):
+        if self._both():
+            self._quietly(self._unsubscribe_channel(self._session_channel + session_id.encode("utf-8")))
+
+    def _quietly(self, deferred):
+        """A command whose failure only matters if Redis is up: a lost
+        connection is repaired by the resync."""
+        def failed(failure):
+            if not failure.check(txredisapi.ConnectionError, RedisUnavailable):
+                self.log.failure("Redis command failed", failure)
+        deferred.addErrback(failed)
+
+    def _remote_subscribed(self, session_id, topic, first):
+        if not self._both():
+            return self._when_up()
+        work = [self._join(topic, [session_id])]
+        if first:
+            work.append(self._subscribe_channel(self._topic_channel + topic.encode("utf-8")))
+        return self._settled(work)
+
+    def _remote_unsubscribed(self, session_id, topic, last):
+        if not self._both():
+            if last:
+                self._stale_topics.add(topic)
+            return defer.succeed(None)
+        work = [self._leave(topic, [session_id])]
+        if last:
+            work.append(self._unsubscribe_channel(self._topic_channel + topic.encode("utf-8")))
+        deferred = self._settled(work)
+        self._quietly(deferred)     # lost or stopped: the resync or the TTL cleans up
+        return deferred
+
+    def _remote_publish(self, topic, message):
+        if not self.up:
+            return self._unavailable("publish to %r" % (topic,))
+        channel = self._topic_channel + topic.encode("utf-8")
+        return self._command.execute_command(b"PUBLISH", channel, self._node + b" " + message) \
+            .addCallback(lambda receivers: None)
+
+    def _remote_send(self, session_id, message):
+        if not self.up:
+            return self._unavailable("send to %r" % (session_id,))
+        channel = self._session_channel + session_id.encode("utf-8")
+        return self._command.execute_command(b"PUBLISH", channel, message) \
+            .addCallback(lambda receivers: receivers > 0)
+
+    def _remote_presence(self, topic, local):
+        if not self.up:
+            return self._unavailable("presence of %r" % (topic,))
+        args = [self._members_prefix, b":" + topic.encode("utf-8")]
+        deferred = self._command.eval(PRESENCE_SCRIPT, [self._nodes_key + topic.encode("utf-8")], args)
+        return deferred.addCallback(
+            lambda members: local | {member.decode("utf-8") for member in members or ()})
+
+    # -- from Redis ------------------------------------------------------------------
+
+    def _message(self, channel, payload):
+        try:
+            if channel.startswith(self._topic_channel):
+                node, _, message = payload.partition(b" ")
+                if node != self._node:
+                    # Redis hands us messages one by one; those that arrive in
+                    # one reactor turn leave as one frame per session (as
+                    # local publishes do through the session's flush).
+                    topic = channel[len(self._topic_channel):].decode("utf-8")
+                    self._arrived.setdefault(topic, []).append(message)
+                    if self._arrived_call is None:
+                        self._arrived_call = self._clock.callLater(0, self._deliver_arrived)
+            elif channel.startswith(self._session_channel):
+                self.deliver_to_session(channel[len(self._session_channel):].decode("utf-8"), payload)
+        except Exception:
+            self.log.failure("Could not deliver a message from Redis channel {channel!r}", channel=channel)
+
+    def _deliver_arrived(self):
+        self._arrived_call = None
+        arrived, self._arrived = self._arrived, {}
+        for topic, messages in arrived.items():
+            try:
+                self.deliver_local_many(topic, messages)
+            except Exception:
+                self.log.failure("Could not deliver messages of topic {topic!r}", topic=topic)
+
+    def _beat(self):
+        """Refresh this node's presence TTLs; rewrite a topic Redis lost."""
+        self._heartbeat = self._clock.callLater(self.presence_ttl / 3, self._beat)
+        if not self.up:
+            return
+        for topic in self.local_topics():
+            refreshed = self._join(topic, ())
+            refreshed.addCallback(self._rewrite_if_lost, topic)
+            self._quietly(refreshed)
+
+    def _rewrite_if_lost(self, exists, topic):
+        if not exists and self.up and topic in self.local_topics():
+            return self._join(topic, self.local_members(topic), reset=True)
