@@ -51,19 +51,34 @@ class BroadcastFactory(Factory):
         self.members = set()
 
 
-def conformance_site(args):
-    """The four services the official SockJS protocol suite needs, plus broadcast."""
+def conformance_services(args):
+    """(prefix, factory, options): the four services the official SockJS
+    protocol suite needs, plus broadcast."""
     base = {"streaming_limit": args.streaming_limit, "sockjs_url": args.sockjs_url,
             "heartbeat": args.heartbeat, "timeout": args.timeout,
             "max_message_size": args.max_message_size}
+    return [
+        ("echo", Factory.forProtocol(EchoProtocol), base),
+        ("close", Factory.forProtocol(CloseProtocol), base),
+        ("disabled_websocket_echo", Factory.forProtocol(EchoProtocol), dict(base, websocket=False)),
+        ("cookie_needed_echo", Factory.forProtocol(EchoProtocol), dict(base, cookie_needed=True)),
+        ("broadcast", BroadcastFactory(), base),
+    ]
+
+
+def conformance_site(args):
+    """The conformance services on our own HTTP channel, or (``--front
+    web``) as SockJSResources in a twisted.web Site."""
+    if getattr(args, "front", "own") == "web":
+        from txsockjs.web import SockJSResource, SockJSSite
+        from twisted.web.resource import Resource
+        root = Resource()
+        for prefix, factory, options in conformance_services(args):
+            root.putChild(prefix.encode("ascii"), SockJSResource(factory, options))
+        return SockJSSite(root)
     site = SockJSMultiFactory()
-    site.addFactory(Factory.forProtocol(EchoProtocol), "echo", base)
-    site.addFactory(Factory.forProtocol(CloseProtocol), "close", base)
-    site.addFactory(Factory.forProtocol(EchoProtocol), "disabled_websocket_echo",
-                    dict(base, websocket=False))
-    site.addFactory(Factory.forProtocol(EchoProtocol), "cookie_needed_echo",
-                    dict(base, cookie_needed=True))
-    site.addFactory(BroadcastFactory(), "broadcast", base)
+    for prefix, factory, options in conformance_services(args):
+        site.addFactory(factory, prefix, options)
     return site
 
 
@@ -108,6 +123,9 @@ def build_parser():
     conformance.add_argument("--streaming-limit", type=int, default=4096)
     conformance.add_argument("--heartbeat", type=float, default=25.0)
     conformance.add_argument("--timeout", type=float, default=5.0)
+    conformance.add_argument("--front", choices=("own", "web"), default="own",
+                             help="own: our HTTP channel (default); web: SockJSResources in a "
+                                  "twisted.web Site")
     conformance.add_argument("--max-message-size", type=int, default=32 << 20,
                              help="bytes (default 32 MiB: Autobahn|Testsuite sends 16 MiB messages)")
 

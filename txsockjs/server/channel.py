@@ -9,6 +9,7 @@ from zope.interface import implementer
 
 from txsockjs._speedups import HTTPError
 from txsockjs.protocol.http import RequestReader, error_head
+from txsockjs.server import websocket
 from txsockjs.server.response import Response
 
 # Pipelined bytes we hold while a response is in progress before we stop
@@ -182,6 +183,11 @@ class HTTPChannel(Protocol):
             # inside a session that is still sending the frame that
             # finished this response.
             self.site.clock.callLater(0, self._process)
+
+    def upgrade_websocket(self, service, request, response, session_id):
+        """Answer a WebSocket handshake on this connection (a SockJS session,
+        or the raw endpoint when ``session_id`` is None)."""
+        websocket.upgrade(service, self, request, response, session_id)
 
     def upgrade(self, handler, handshake_complete=True):
         """Hand the connection to a WebSocket handler (after the 101 head).

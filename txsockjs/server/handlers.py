@@ -14,7 +14,6 @@ from txsockjs.protocol.headers import parse_cookies
 from txsockjs.protocol.frames import PayloadError, decode_messages, wrap_jsonp
 from txsockjs.protocol.transports import PLAIN, TRANSPORTS, htmlfile_prelude
 from txsockjs.server.receivers import HTTPReceiver
-from txsockjs.server import websocket
 
 log = Logger()
 
@@ -135,7 +134,7 @@ def handle(service, channel, request, response, subpath):
         return not_found(response)
     if method != "GET":
         return method_not_allowed(response, ("GET",))
-    return websocket.upgrade(service, channel, request, response, None)
+    return channel.upgrade_websocket(service, request, response, None)
 
 
 def _info(service, request, response):
@@ -187,7 +186,7 @@ def _session_request(service, channel, request, response, route):
         return preflight(service, request, response, ", ".join(transport.methods),
                          jsessionid(request, service.options))
     if name == "websocket":
-        return websocket.upgrade(service, channel, request, response, route.session_id)
+        return channel.upgrade_websocket(service, request, response, route.session_id)
     session_id = route.session_id
     registry = service.registry
     if registry.opening(session_id):

@@ -16,24 +16,46 @@ log = Logger()
 CLOSE_TIMEOUT = 5.0
 
 
-def upgrade(service, channel, request, response, session_id):
-    """Answer a WebSocket handshake and switch the channel over: a SockJS
-    ``websocket`` session, or the raw endpoint when ``session_id`` is None."""
+def acceptable(service, request, response):
+    """Check what every front door checks of a WebSocket handshake before
+    the session door: True, or False after answering the request."""
     headers = request.headers
     if request.minor < 1:
-        return response.error(400, "WebSocket needs HTTP/1.1.")
+        response.error(400, "WebSocket needs HTTP/1.1.")
+        return False
     if headers.get("upgrade", "").strip().lower() != "websocket":
-        return response.error(400, 'Can "Upgrade" only to "WebSocket".')
+        response.error(400, 'Can "Upgrade" only to "WebSocket".')
+        return False
     if not ws.is_upgrade(request):
-        return response.error(400, '"Connection" must be "Upgrade".')
+        response.error(400, '"Connection" must be "Upgrade".')
+        return False
     origins = service.origins
     if origins.restricted and not origins.allows(headers.get("origin")):
         # Browsers always send Origin on a WebSocket handshake: none means a
         # client we cannot check, so it is refused like a disallowed one.
         log.info("Refused a WebSocket handshake from origin {origin!r}", origin=headers.get("origin"))
-        return response.error(403, "Origin not allowed.")
+        response.error(403, "Origin not allowed.")
+        return False
+    return True
+
+
+def is_hixie76(request):
+    headers = request.headers
+    return "sec-websocket-key1" in headers and "sec-websocket-key2" in headers
+
+
+def refuse_version(response):
+    response.error(426, "Only WebSocket version 13 is supported.", [("Sec-WebSocket-Version", "13")])
+
+
+def upgrade(service, channel, request, response, session_id):
+    """Answer a WebSocket handshake and switch the channel over: a SockJS
+    ``websocket`` session, or the raw endpoint when ``session_id`` is None."""
+    if not acceptable(service, request, response):
+        return
+    headers = request.headers
     options = service.options
-    if "sec-websocket-key1" in headers and "sec-websocket-key2" in headers:
+    if is_hixie76(request):
         stream = ws.Hixie76Stream(options.max_message_size)
         handler = WebSocketHandler(service, channel, stream, ws.Hixie76Stream.text_frame,
                                    ws.Hixie76Stream.close_frame, hixie76=True)
@@ -46,8 +68,7 @@ def upgrade(service, channel, request, response, session_id):
         handler.hixie76_keys = (headers["sec-websocket-key1"], headers["sec-websocket-key2"])
     else:
         if headers.get("sec-websocket-version", "").strip() != "13":
-            return response.error(426, "Only WebSocket version 13 is supported.",
-                                  [("Sec-WebSocket-Version", "13")])
+            return refuse_version(response)
         key = headers.get("sec-websocket-key", "").strip()
         if not ws.valid_key(key):
             return response.error(400, "Invalid Sec-WebSocket-Key.")

@@ -1,0 +1,197 @@
+"""twisted.web as a front door: one twisted.web ``Request`` seen through the
+small interface the handlers use (a request, a response, a connection), so
+that every SockJS URL is answered by the very same code as on our own HTTP
+channel.
+
+Only public twisted.web API is used.  WebSocket upgrades go through
+``twisted.web.websocket.WebSocketResource`` (Twisted 25.5 and later, with the
+``twisted[websocket]`` extra: wsproto), which is the upgrade path Twisted
+supports; without it the websocket transports are not offered here.  What
+that path cannot do: the old hixie-76 handshake (answered 400), close
+reasons (only the code reaches the client), and a limit on a message while it
+arrives (wsproto assembles it whole; ``max_message_size`` is checked after).
+"""
+
+from urllib.parse import parse_qs
+
+from twisted.internet.interfaces import IPushProducer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from txsockjs.protocol.http import NOSNIFF
+from txsockjs.server.channel import _normalise_ip
+
+log = Logger(namespace="txsockjs.web")
+
+try:  # Twisted 25.5+ with twisted[websocket]
+    from twisted.web.websocket import WebSocketResource
+except ImportError:  # pragma: no cover - depends on the installed Twisted
+    WebSocketResource = None
+
+WEBSOCKET_AVAILABLE = WebSocketResource is not None
+_NOSNIFF_NAME, _, _NOSNIFF_VALUE = NOSNIFF.partition(": ")
+
+
+class WebRequest(object):
+    """The request interface of the handlers, read from a twisted.web Request."""
+
+    __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive")
+
+    def __init__(self, request, path):
+        self.method = request.method.decode("latin-1")
+        self.target = request.uri.decode("latin-1")
+        self.path = path
+        self.query = self.target.partition("?")[2]
+        self.minor = 0 if request.clientproto == b"HTTP/1.0" else 1
+        headers = {}
+        for name, values in request.requestHeaders.getAllRawHeaders():
+            key = name.decode("latin-1").lower()
+            separator = "; " if key == "cookie" else ", "
+            headers[key] = separator.join(value.decode("latin-1") for value in values)
+        self.headers = headers
+        content = request.content
+        if content is None:
+            self.body = b""
+        else:
+            content.seek(0)
+            self.body = content.read()
+        # twisted.web decides about keeping the connection alive itself.
+        self.keep_alive = True
+
+    def query_param(self, name):
+        if not self.query:
+            return None
+        values = parse_qs(self.query, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+
+class WebResponse(object):
+    """The response interface of the handlers, written to a twisted.web Request.
+
+    twisted.web frames the body (Content-Length, or chunked when streaming
+    on HTTP/1.1) and keeps the connection alive as it sees fit."""
+
+    __slots__ = ("request", "finished", "started", "on_lost", "_producer")
+
+    def __init__(self, request):
+        self.request = request
+        self.finished = False
+        self.started = False
+        self.on_lost = None
+        self._producer = None
+        request.notifyFinish().addErrback(self._request_lost)
+
+    def _head(self, status, headers):
+        request = self.request
+        request.setResponseCode(status)
+        request.responseHeaders.setRawHeaders(_NOSNIFF_NAME, [_NOSNIFF_VALUE])
+        for name, value in headers:
+            request.responseHeaders.addRawHeader(name, value)
+        self.started = True
+
+    def send(self, status, headers, body=b""):
+        if self.finished:
+            return
+        headers = list(headers)
+        if status not in (204, 304):
+            headers.append(("Content-Length", str(len(body))))
+        self._head(status, headers)
+        if body and self.request.method != b"HEAD":
+            self.request.write(body)
+        self.finish()
+
+    def start_streaming(self, status, headers, first=b""):
+        self._head(status, headers)
+        if first:
+            self.request.write(first)
+
+    def write(self, data):
+        if not self.finished and data:
+            self.request.write(data)
+
+    def finish(self):
+        if self.finished:
+            return
+        self.finished = True
+        self.on_lost = None
+        self.pause_with(None)
+        self.request.finish()
+
+    def error(self, status, text, headers=(), close=False):
+        body = text.encode("utf-8") + b"\n" if text else b""
+        headers = list(headers) + [("Cache-Control", "no-store")]
+        if body:
+            headers.append(("Content-Type", "text/plain;charset=UTF-8"))
+        self.send(status, headers, body)
+
+    def lost(self):
+        if self.finished:
+            return
+        self.finished = True
+        self._producer = None
+        on_lost = self.on_lost
+        self.on_lost = None
+        if on_lost is not None:
+            on_lost()
+
+    def _request_lost(self, failure):
+        self.lost()
+
+    def pause_with(self, callback):
+        """Call ``callback(True)`` while the socket under this response is
+        full and ``callback(False)`` when it drains (None: stop)."""
+        request = self.request
+        if self._producer is not None:
+            self._producer = None
+            request.unregisterProducer()
+        if callback is not None and not self.finished:
+            self._producer = _PauseForwarder(callback)
+            request.registerProducer(self._producer, True)
+
+
+@implementer(IPushProducer)
+class _PauseForwarder(object):
+    """Registered on a twisted.web Request: the channel pauses it when the
+    socket is full, and we pass that on to the session."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def pauseProducing(self):
+        self.callback(True)
+
+    def resumeProducing(self):
+        self.callback(False)
+
+    def stopProducing(self):
+        pass
+
+
+class WebConnection(object):
+    """What the session door and the handlers need of the connection one
+    twisted.web request came on."""
+
+    __slots__ = ("request", "response", "peer", "host", "tls", "peer_host", "client_host")
+
+    def __init__(self, request, response):
+        self.request = request
+        self.response = response
+        self.peer = request.getClientAddress()
+        self.host = request.getHost()
+        self.tls = request.isSecure()
+        self.peer_host = getattr(self.peer, "host", None)
+        self.client_host = _normalise_ip(self.peer_host) if self.peer_host is not None else "unix"
+
+    @property
+    def on_pause(self):
+        return None
+
+    @on_pause.setter
+    def on_pause(self, callback):
+        self.response.pause_with(callback)
+
+    def upgrade_websocket(self, service, request, response, session_id):
+        from txsockjs.server import webwebsocket
+        webwebsocket.upgrade(service, self, request, response, session_id)

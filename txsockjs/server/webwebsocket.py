@@ -1,0 +1,162 @@
+"""WebSocket sessions through twisted.web: the SockJS ``websocket`` transport
+and the raw endpoint on top of ``twisted.web.websocket.WebSocketResource``
+(wsproto does the RFC 6455 framing there).  The checks, the session door
+and the session are the same as on our own HTTP channel."""
+
+import inspect
+
+from twisted.internet.error import ConnectionDone
+from twisted.logger import Logger
+
+from txsockjs.protocol.frames import PayloadError, decode_messages
+from txsockjs.protocol.rawsession import RawWebSocketSession
+from txsockjs.server import websocket
+from txsockjs.server.web import WebSocketResource
+
+log = Logger(namespace="txsockjs.web")
+
+
+def upgrade(service, conn, request, response, session_id):
+    if WebSocketResource is None:
+        return response.error(404, "WebSocket needs Twisted 25.5 or later with "
+                                   "twisted[websocket] here.")
+    if not websocket.acceptable(service, request, response):
+        return
+    if websocket.is_hixie76(request):
+        return response.error(400, "The hixie-76 WebSocket handshake is not supported "
+                                   "through twisted.web.")
+    if request.headers.get("sec-websocket-version", "").strip() != "13":
+        return websocket.refuse_version(response)
+    raw = session_id is None
+
+    def opened(delegate):
+        protocol = SockJSWebSocketProtocol(service, raw, conn.request)
+        if raw:
+            target = RawWebSocketSession(protocol, delegate, service.options.send_buffer_limit,
+                                         service.options.send_overflow)
+            service.register(target, delegate)
+        else:
+            target = service.new_session(delegate, addressable=False)
+        protocol.target = target
+        # The socket's fullness reaches the session through the request, whose
+        # channel stays the transport's producer after the upgrade.
+        response.pause_with(target.write_paused)
+        response.started = True
+        service.registry.upgraded.add(protocol)
+        WebSocketResource(_Once(protocol)).render(conn.request)
+
+    service.door.open(conn, request, response, "raw_websocket" if raw else "websocket",
+                      session_id, opened)
+
+
+def _takes_reason(method, known={}):
+    kind = type(getattr(method, "__self__", None))
+    if kind not in known:
+        try:
+            known[kind] = "reason" in inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            known[kind] = False
+    return known[kind]
+
+
+class _Once(object):
+    """The WebSocketServerFactory for one upgrade: the protocol is made already."""
+
+    def __init__(self, protocol):
+        self.protocol = protocol
+
+    def buildProtocol(self, request):
+        return self.protocol
+
+
+class SockJSWebSocketProtocol(object):
+    """A ``twisted.web.websocket.WebSocketProtocol``, and the session's
+    receiver (``send_frame``/``finish``) or the raw session's handler
+    (``send_payload``/``close``)."""
+
+    def __init__(self, service, raw, request):
+        self.service = service
+        self.raw = raw
+        self.request = request
+        self.target = None
+        self.transport = None
+        self.closing = False
+        self.open = False
+
+    # -- twisted.web.websocket.WebSocketProtocol ----------------------------------
+
+    def negotiationStarted(self, transport):
+        self.transport = transport
+
+    def negotiationFinished(self):
+        self.open = True
+        if self.raw:
+            self.target.delegate.opened(self.target)
+        else:
+            self.target.attach(self)
+
+    def textMessageReceived(self, text):
+        if self.closing:
+            return
+        if len(text) > self.service.options.max_message_size:
+            return self.close(1009, "Message too big")
+        if self.raw:
+            self.target.delegate.messages_received([text])
+            return
+        if not text:
+            return
+        try:
+            messages = decode_messages(text.encode("utf-8", "surrogatepass"))
+        except PayloadError:
+            log.info("Broken JSON on a SockJS websocket; closing it")
+            return self.close(1002, "Broken JSON")
+        self.target.messages_received(messages)
+
+    def bytesMessageReceived(self, data):
+        # SockJS carries text, as on our own channel.
+        self.close(1003, "Binary messages are not supported")
+
+    def pongReceived(self, payload):
+        pass
+
+    def connectionLost(self, reason):
+        self.service.registry.upgraded.discard(self)
+        target = self.target
+        if target is None or not self.open:
+            if target is not None:
+                target.delegate.abandoned()
+            return
+        clean = reason.check(ConnectionDone) is not None
+        if self.raw:
+            target.ended(clean)
+        else:
+            target.receiver_lost(self, clean)
+
+    # -- to the client -----------------------------------------------------------
+
+    def send_frame(self, frame):
+        if self.closing:
+            return False
+        self.transport.sendTextMessage(frame.decode("utf-8"))
+        return True
+
+    def send_payload(self, payload):
+        if not self.closing:
+            self.transport.sendTextMessage(payload.decode("utf-8"))
+
+    def finish(self):
+        self.close(1000, "Normal closure")
+
+    def close(self, code, reason=""):
+        if not self.closing:
+            self.closing = True
+            lose = self.transport.loseConnection
+            # twisted.web's WebSocketTransport promises the code; releases
+            # whose loseConnection takes a reason get it too.
+            if _takes_reason(lose):
+                lose(code, reason=reason)
+            else:
+                lose(code)
+
+    def abort(self):
+        self.request.channel.transport.abortConnection()

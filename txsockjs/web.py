@@ -1,0 +1,105 @@
+"""``SockJSResource``: one SockJS service as a twisted.web resource, beside
+static files and anything else in a Site, over HTTP and HTTPS::
+
+    root = File("static/")
+    root.putChild(b"echo", SockJSResource(EchoFactory(), {"heartbeat": 10}))
+    reactor.listenTCP(8080, Site(root), interface="127.0.0.1")
+
+It takes the same options as ``SockJSFactory`` and serves every transport
+through the same session door (handshake, authorize, origins, limits, send
+limits, drain).  WebSocket transports go through twisted.web's own
+``WebSocketResource`` and need Twisted 25.5 or later with
+``twisted[websocket]``; elsewhere ``/info`` says ``"websocket": false`` and
+clients use the HTTP transports.  Not through twisted.web: the hixie-76
+handshake, WebSocket close reasons (the code goes), and limiting a WebSocket
+message while it arrives (twisted.web assembles it first).
+"""
+
+import dataclasses
+
+from twisted.internet.defer import gatherResults
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Site
+
+from txsockjs.options import Options
+from txsockjs.server import handlers
+from txsockjs.server.service import Flusher, Service
+from txsockjs.server.web import WEBSOCKET_AVAILABLE, WebConnection, WebRequest, WebResponse
+
+__all__ = ["SockJSResource", "SockJSSite", "WEBSOCKET_AVAILABLE"]
+
+
+class SockJSResource(Resource):
+    """A SockJS service for ``factory`` at wherever this resource is put."""
+
+    isLeaf = True
+
+    def __init__(self, factory, options=None, reactor=None):
+        Resource.__init__(self)
+        if reactor is None:
+            from twisted.internet import reactor
+        options = Options.from_dict(options)
+        if options.websocket and not WEBSOCKET_AVAILABLE:
+            options = dataclasses.replace(options, websocket=False)
+        self.service = Service(factory, options, "", reactor, Flusher(reactor))
+        self.service.broker.start()
+        factory.doStart()
+
+    def render(self, request):
+        # twisted.web would add "Content-Type: text/html" to every answer.
+        request.defaultContentType = None
+        subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
+        web_request = WebRequest(request, subpath)
+        response = WebResponse(request)
+        service = self.service
+        if len(web_request.body) > service.options.max_message_size:
+            response.error(413, "Request body too large.")
+            return NOT_DONE_YET
+        handlers.handle(service, WebConnection(request, response), web_request, response, subpath)
+        return NOT_DONE_YET
+
+    # -- lifecycle: a resource has no start or stop of its own ----------------
+
+    def drain(self, grace=10.0):
+        """Close every session gracefully (see ``SockJSFactory.drain``)."""
+        return self.service.drain(grace)
+
+    def stop(self):
+        """Close what is left now and stop the wrapped factory."""
+        self.service.shutdown()
+        self.service.factory.doStop()
+        self.service.broker.stop()
+
+    # -- topics (txsockjs.broker), for code outside sessions ---------------------
+
+    def publish(self, topic, message):
+        return self.service.publish(topic, message)
+
+    def send(self, session_id, message):
+        return self.service.send(session_id, message)
+
+    def presence(self, topic):
+        return self.service.presence(topic)
+
+
+class SockJSSite(Site):
+    """A twisted.web Site that can drain every SockJSResource in its tree
+    (``drain(grace)``, as ``SockJSFactory.drain``): what ``twistd`` and
+    ``SockJSService`` call when they stop."""
+
+    def drain(self, grace=10.0):
+        return gatherResults([resource.drain(grace) for resource in _sockjs_resources(self.resource)]
+                             ).addCallback(lambda _: None)
+
+
+def _sockjs_resources(resource, seen=None):
+    seen = set() if seen is None else seen
+    if id(resource) in seen:
+        return []
+    seen.add(id(resource))
+    if isinstance(resource, SockJSResource):
+        return [resource]
+    found = []
+    for child in getattr(resource, "children", {}).values():
+        found.extend(_sockjs_resources(child, seen))
+    return found
