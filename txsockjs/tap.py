@@ -12,14 +12,12 @@ Every SockJS option is a flag named after it (``--cookie-needed true``,
 
 import sys
 
-from twisted.application.service import Service
-from twisted.internet.defer import inlineCallbacks
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
-from twisted.logger import Logger
 
 from txsockjs.optiontext import import_name, option_from_text, option_help, option_types
 from txsockjs.options import Options
+from txsockjs.service import SockJSService
 
 DEFAULT_LISTEN = "tcp:8080:interface=127.0.0.1"
 
@@ -79,31 +77,22 @@ def load_factory(dotted):
     return obj
 
 
-class SockJSServerService(Service):
-    """Listens on an endpoint with a SockJS site; drains it when stopped, if it can.
-
-    Made for the command line: when the endpoint cannot listen at start (the
-    port is in use) it writes one line to stderr and exits with status 2.
-    """
-
-    log = Logger()
+class SockJSServerService(SockJSService):
+    """SockJSService made for the command line: when the endpoint cannot
+    listen at start (the port is in use) it writes one line to stderr and
+    exits with status 2."""
 
     def __init__(self, endpoint, site, description="", what=""):
-        self.endpoint = endpoint
-        self.site = site
+        SockJSService.__init__(self, endpoint, site)
         self.description = description
         self.what = what
-        self.port = None
         self.failure = None
         self.starting = False
 
     def privilegedStartService(self):
-        # Listen before twistd drops privileges (port 80) and so that a port
-        # in use is known while the command can still exit with a status.
-        Service.privilegedStartService(self)
+        # A port in use is known while the command can still exit with a status.
         self.starting = True
-        listening = self.endpoint.listen(self.site)
-        listening.addCallbacks(self._listening, self._failed)
+        SockJSService.privilegedStartService(self)
         self.starting = False
         if self.failure is not None:
             fail("txsockjs", "cannot listen on %s: %s"
@@ -121,16 +110,6 @@ class SockJSServerService(Service):
             # the process keeps running as twistd would
             self.log.error("txsockjs cannot listen on {endpoint}: {error}",
                            endpoint=self.description, error=failure.getErrorMessage())
-
-    @inlineCallbacks
-    def stopService(self):
-        Service.stopService(self)
-        port, self.port = self.port, None
-        if port is not None:
-            yield port.stopListening()
-        drain = getattr(self.site, "drain", None)
-        if drain is not None:
-            yield drain()
 
 
 def _address(address):
