@@ -8,8 +8,9 @@ tests need to see from the inside, ``DOOR {json}``:
 
 * ``{"event": "authorize", "service", "transport", "token", "client_ip"}``: authorize ran;
 * ``{"event": "cancelled", "service", "token"}``: an unanswered authorize was cancelled;
-* ``{"event": "made" | "lost", "service", "transport", "session_id", "client_ip"}``:
-  the application's connectionMade / connectionLost.
+* ``{"event": "made" | "lost", "service", "transport", "session_id", "client_ip",
+  "serial"}``: the application's connectionMade / connectionLost (``serial`` numbers
+  the sessions).
 
 Every service runs :class:`WhoProtocol`: it echoes each message, except ``who?``, which it
 answers with its handshake as JSON (transport, client_ip, secure, principal, ...).
@@ -27,12 +28,14 @@ Services (prefix: what is set):
 * ``origins_null``: allowed_origins ["null"];
 * ``proxied``: trusted_proxies ["127.0.0.1"]; authorize gives "user:NAME" for a
   ``user-NAME`` token, else True;
-* ``limited``: max_sessions 50; ``per_client``: max_sessions_per_client 3
-  (both with a 1 s disconnect delay, so that a test's sessions soon free their places);
+* ``limited``: max_sessions 50; ``per_client``: max_sessions_per_client 3;
+  ``limited_slow``: max_sessions 10 and the ``auth`` tokens (all three with a 1 s
+  disconnect delay, so that a test's sessions soon free their places);
 * ``allowed`` (only with ``--allowed-origin``): allowed_origins as given.
 """
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -59,10 +62,13 @@ def event(**fields):
 
 class WhoProtocol(Protocol):
 
+    serials = itertools.count(1)
+
     def connectionMade(self):
         handshake = self.transport.handshake
+        self.serial = next(self.serials)
         event(event="made", service=self.factory.name, transport=handshake.transport,
-              session_id=handshake.session_id, client_ip=handshake.client_ip)
+              session_id=handshake.session_id, client_ip=handshake.client_ip, serial=self.serial)
 
     def dataReceived(self, data):
         if data != b"who?":
@@ -81,7 +87,7 @@ class WhoProtocol(Protocol):
     def connectionLost(self, reason):
         handshake = self.transport.handshake
         event(event="lost", service=self.factory.name, transport=handshake.transport,
-              session_id=handshake.session_id, client_ip=handshake.client_ip)
+              session_id=handshake.session_id, client_ip=handshake.client_ip, serial=self.serial)
 
 
 def who_factory(name):
@@ -152,6 +158,8 @@ def door_site(reactor, allowed_origins=()):
         ("proxied", {"trusted_proxies": ["127.0.0.1"], "authorize": proxied_authorize}),
         ("limited", {"max_sessions": 50, "timeout": 1.0}),
         ("per_client", {"max_sessions_per_client": 3, "timeout": 1.0}),
+        ("limited_slow", {"max_sessions": 10, "timeout": 1.0,
+                          "authorize": token_authorize(reactor, "limited_slow")}),
     ]
     if allowed_origins:
         services.append(("allowed", {"allowed_origins": list(allowed_origins)}))
