@@ -10,7 +10,7 @@ tests need to see from the inside, ``DOOR {json}``:
 * ``{"event": "cancelled", "service", "token"}``: an unanswered authorize was cancelled;
 * ``{"event": "made" | "lost", "service", "transport", "session_id", "client_ip",
   "serial"}``: the application's connectionMade / connectionLost (``serial`` numbers
-  the sessions).
+  the sessions; "made" also has the ``origin`` and the ``query``).
 
 Every service runs :class:`WhoProtocol`: it echoes each message, except ``who?``, which it
 answers with its handshake as JSON (transport, client_ip, secure, principal, ...).
@@ -68,7 +68,8 @@ class WhoProtocol(Protocol):
         handshake = self.transport.handshake
         self.serial = next(self.serials)
         event(event="made", service=self.factory.name, transport=handshake.transport,
-              session_id=handshake.session_id, client_ip=handshake.client_ip, serial=self.serial)
+              session_id=handshake.session_id, client_ip=handshake.client_ip, serial=self.serial,
+              origin=handshake.origin, query={k: list(v) for k, v in handshake.query.items()})
 
     def dataReceived(self, data):
         if data != b"who?":
