@@ -164,7 +164,8 @@ class Link:
             if self.resp.status == 200:
                 frames = self._poll_frames(self.resp)
                 self.opened = frames[:1] == ["o"]
-                self.polled = frames[1:]
+                # a poll of a session that is already open: its frames are for the reader
+                self.polled = frames[1:] if self.opened else frames
         else:
             method = "POST" if t == "xhr_streaming" else "GET"
             params = ("c=cb",) if t == "htmlfile" else ()

@@ -18,6 +18,7 @@ answers with its handshake as JSON (transport, client_ip, secure, principal, ...
 Services (prefix: what is set):
 
 * ``who``: the defaults (sessions bound to the client that opened them);
+* ``unbound``: session_binding "none";
 * ``auth``: ``authorize`` reads a token (query ``token`` or cookie ``token``) whose
   prefix says what it does: ``user-NAME`` (principal "user:NAME"), ``true`` (True),
   ``slow-NAME`` (principal after 0.3 s), ``slowno`` (False after 0.3 s), ``coro-NAME``
@@ -151,6 +152,7 @@ def door_site(reactor, allowed_origins=()):
     site = SockJSMultiFactory()
     services = [
         ("who", {}),
+        ("unbound", {"session_binding": "none"}),
         ("auth", {"authorize": token_authorize(reactor, "auth"),
                   "authorize_timeout": AUTHORIZE_TIMEOUT}),
         ("origins", {"allowed_origins": ["https://example.com", "https://*.example.com",

@@ -488,6 +488,14 @@ def test_another_address_cannot_touch_a_session(addr, door, transport):
     assert len(door.events(since, event="made", service="who")) == 1
 
 
+def test_binding_none_lets_another_address_in(addr):
+    """What session_binding="none" gives up: anyone with the id reads and writes."""
+    owner = Link(addr, "xhr", "unbound")
+    assert send_into(owner, ["from elsewhere"], source=OTHER).status == 204
+    other = Link(addr, "xhr", "unbound", sid=owner.sid, source=OTHER)
+    assert other.status == 200 and other.polled == ['a["from elsewhere"]'], other.resp
+
+
 def test_a_held_poll_is_not_stolen_by_another_address(addr):
     owner = Link(addr, "xhr", "who")
     held = Conn(addr, 4.0)
