@@ -11,9 +11,12 @@
 //   messageSets: {name: [strings]},
 //   scenarios: [{id, origin: "cross"|"same", service, transports: [..]|null,
 //                messages: <set name>|null, mode: "echo"|"wait-close",
-//                cookies: bool, timeoutMs}]
+//                cookies: bool, timeoutMs, pageBase, query}]
 // }
-// "cross": the page comes from the static server (another port: another origin).
+// "cross": the page comes from the static server (another port: another origin), or from
+// sc.pageBase when set (another static server: yet another origin).
+// mode "probe": no sockjs-client; probe.mjs knocks on every transport URL directly.
+// sc.query: a query string for the SockJS URL.
 // "same": the page is served at serverBase/__e2e__/blank.html (Playwright answers that one
 // URL itself; every other request, websocket included, goes to the real server), so the
 // page and the SockJS server share an origin.
@@ -23,6 +26,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runScenario as runInPage } from './runner.mjs';
+import { probeTransports } from './probe.mjs';
 
 const config = JSON.parse(fs.readFileSync(0, 'utf8'));
 const log = (...args) => process.stderr.write(args.join(' ') + '\n');
@@ -43,21 +47,25 @@ async function runScenario(context, sc) {
   });
   const pageUrl = sc.origin === 'same'
     ? `${config.serverBase}/__e2e__/blank.html`
-    : `${config.staticBase}/pages/blank.html`;
+    : `${sc.pageBase || config.staticBase}/pages/blank.html`;
   let result;
   try {
     if (sc.cookies) await context.clearCookies();
     await page.goto(pageUrl, { waitUntil: 'load', timeout: 15000 });
     await page.waitForFunction(() => typeof window.SockJS === 'function', null, { timeout: 10000 });
     const arg = {
-      url: `${config.serverBase}/${sc.service}`,
+      url: `${config.serverBase}/${sc.service}` + (sc.query ? '?' + sc.query : ''),
+      serverBase: config.serverBase,
+      service: sc.service,
+      query: sc.query || '',
       transports: sc.transports,
       messages: sc.messages ? config.messageSets[sc.messages] : [],
       loneSurrogates: !!sc.loneSurrogates,
       mode: sc.mode,
       timeoutMs: sc.timeoutMs || 30000,
     };
-    const json = await page.evaluate(runInPage, JSON.stringify(arg));
+    const json = await page.evaluate(sc.mode === 'probe' ? probeTransports : runInPage,
+                                     JSON.stringify(arg));
     result = JSON.parse(json);
     result.pageOrigin = await page.evaluate(() => location.origin);
     if (sc.cookies) {

@@ -111,10 +111,12 @@ def kill_process_group(proc, grace=5.0):
 
 
 class ServerProcess:
-    """``python -m txsockjs <command> --host 127.0.0.1 --port 0 ...`` in a subprocess."""
+    """``python -m txsockjs <command> --host 127.0.0.1 --port 0 ...`` in a subprocess,
+    or ``python <script> --host 127.0.0.1 --port 0 ...`` when ``script`` is given."""
 
-    def __init__(self, command, *args, log_dir=None, start_timeout=30.0):
+    def __init__(self, command, *args, log_dir=None, start_timeout=30.0, script=None):
         self.command = command
+        self.script = script
         self.args = [str(a) for a in args]
         self.start_timeout = start_timeout
         self.log_dir = Path(log_dir or ARTIFACTS)
@@ -130,8 +132,8 @@ class ServerProcess:
         return "http://127.0.0.1:%d" % self.port
 
     def start(self):
-        argv = [sys.executable, "-m", "txsockjs", self.command,
-                "--host", "127.0.0.1", "--port", "0"] + self.args
+        program = [str(self.script)] if self.script else ["-m", "txsockjs", self.command]
+        argv = [sys.executable] + program + ["--host", "127.0.0.1", "--port", "0"] + self.args
         self._log = open(self.log_path, "w", encoding="utf-8", errors="replace")
         self._log.write("$ %s\n" % " ".join(argv))
         self._log.flush()

@@ -3,7 +3,8 @@
 // Node's http module, eventsource through the eventsource package).
 //
 // Reads a JSON config on stdin: {serverBase, messageSets, scenarios: [{id, service,
-// transports, messages, loneSurrogates, mode, timeoutMs}]}; prints progress on stderr and ONE
+// transports, messages, loneSurrogates, mode, timeoutMs, query}]} (query: a query string
+// for the SockJS URL); prints progress on stderr and ONE
 // JSON document as the last line of stdout: {node, results: {<id>: {...}}}.
 
 import { createRequire } from 'node:module';
@@ -17,7 +18,7 @@ const config = JSON.parse(fs.readFileSync(0, 'utf8'));
 const out = { node: process.version, results: {} };
 for (const sc of config.scenarios) {
   const arg = {
-    url: `${config.serverBase}/${sc.service}`,
+    url: `${config.serverBase}/${sc.service}` + (sc.query ? '?' + sc.query : ''),
     transports: sc.transports,
     messages: sc.messages ? config.messageSets[sc.messages].slice() : [],
     loneSurrogates: !!sc.loneSurrogates,

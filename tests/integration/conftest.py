@@ -40,12 +40,14 @@ LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 class Server:
     """Handle on the running server; ``addr`` and ``base`` follow restarts."""
 
-    def __init__(self, extra_env=None):
+    def __init__(self, extra_env=None, argv=None, keep_lines=400):
         self.extra_env = dict(extra_env or {})
+        # Another server script (it must print "listening on http://127.0.0.1:<port>").
+        self.argv = argv
         self.proc = None
         self.addr = None
         self.base = None
-        self.output = collections.deque(maxlen=400)
+        self.output = collections.deque(maxlen=keep_lines)
         self.lines_seen = 0  # total lines read from the server so far
         self.crashes = []
         self.tracebacks = []
@@ -55,10 +57,11 @@ class Server:
         env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
         env["PYTHONUNBUFFERED"] = "1"
         env.update(self.extra_env)
-        cmd = [sys.executable, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
-               "--port", "0", "--streaming-limit", str(STREAMING_LIMIT),
-               "--heartbeat", str(int(HEARTBEAT)), "--timeout", str(int(TIMEOUT)),
-               "--max-message-size", str(MAX_MESSAGE_SIZE)]
+        cmd = self.argv or [
+            sys.executable, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
+            "--port", "0", "--streaming-limit", str(STREAMING_LIMIT),
+            "--heartbeat", str(int(HEARTBEAT)), "--timeout", str(int(TIMEOUT)),
+            "--max-message-size", str(MAX_MESSAGE_SIZE)]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         found = {}

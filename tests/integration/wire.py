@@ -32,12 +32,16 @@ class Closed(Exception):
 
 
 class Conn:
-    """A client TCP connection with a receive buffer and bounded reads."""
+    """A client TCP connection with a receive buffer and bounded reads.
 
-    def __init__(self, addr, timeout=2.0):
+    ``source``: the local address to connect from (e.g. ``"127.0.0.2"``, a
+    second loopback client), any free port."""
+
+    def __init__(self, addr, timeout=2.0, source=None):
         self.addr = addr
         self.timeout = timeout
-        self.sock = socket.create_connection(addr, timeout=timeout)
+        self.sock = socket.create_connection(
+            addr, timeout=timeout, source_address=None if source is None else (source, 0))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.eof = False
@@ -309,9 +313,10 @@ def build_request(method, path, headers=(), body=None, version="HTTP/1.1", host=
     return head.encode("latin-1") + (body or b"")
 
 
-def request(addr, method, path, headers=(), body=None, version="HTTP/1.1", timeout=2.0):
+def request(addr, method, path, headers=(), body=None, version="HTTP/1.1", timeout=2.0,
+            source=None):
     """One request on a fresh connection; returns the :class:`Response`."""
-    with Conn(addr, timeout) as conn:
+    with Conn(addr, timeout, source) as conn:
         return conn.request(method, path, headers, body, version, timeout)
 
 
@@ -336,8 +341,9 @@ class Stream:
         self.received = 0  # body bytes seen so far
 
     @classmethod
-    def open(cls, addr, method, path, headers=(), body=None, version="HTTP/1.1", timeout=2.0):
-        conn = Conn(addr, timeout)
+    def open(cls, addr, method, path, headers=(), body=None, version="HTTP/1.1", timeout=2.0,
+             source=None):
+        conn = Conn(addr, timeout, source)
         conn.send(build_request(method, path, headers, body, version, host=addr))
         resp = conn.read_head(timeout)
         if CHECK_FRAMING:
@@ -469,7 +475,7 @@ class WebSocket:
         self.key = key
 
     @classmethod
-    def handshake(cls, addr, path, headers=(), timeout=2.0, version="HTTP/1.1"):
+    def handshake(cls, addr, path, headers=(), timeout=2.0, version="HTTP/1.1", source=None):
         """Send an upgrade request; return (conn, response, key) without checking it."""
         key = base64.b64encode(os.urandom(16)).decode("ascii")
         base = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
@@ -479,14 +485,14 @@ class WebSocket:
         override = {n.lower() for n, _ in headers}
         merged = [(n, v) for n, v in base if n.lower() not in override]
         merged += [(n, v) for n, v in headers if v is not None]
-        conn = Conn(addr, timeout)
+        conn = Conn(addr, timeout, source)
         conn.send(build_request("GET", path, merged, None, version, host=addr))
         resp = conn.read_head(timeout)
         return conn, resp, key
 
     @classmethod
-    def connect(cls, addr, path, headers=(), timeout=2.0):
-        conn, resp, key = cls.handshake(addr, path, headers, timeout)
+    def connect(cls, addr, path, headers=(), timeout=2.0, source=None):
+        conn, resp, key = cls.handshake(addr, path, headers, timeout, source=source)
         if resp.status != 101:
             try:
                 resp.read_body(conn, "GET", 0.5)
@@ -649,15 +655,16 @@ def assert_serving(addr):
     assert resp.status == 200 and resp.body == b"Welcome to SockJS!\n", resp
 
 
-def xhr(addr, url, headers=(), timeout=2.0):
-    return request(addr, "POST", url + "/xhr", headers, b"", timeout=timeout)
+def xhr(addr, url, headers=(), timeout=2.0, source=None):
+    return request(addr, "POST", url + "/xhr", headers, b"", timeout=timeout, source=source)
 
 
-def xhr_send(addr, url, payload, headers=(), timeout=2.0):
+def xhr_send(addr, url, payload, headers=(), timeout=2.0, source=None):
     """POST to xhr_send; ``payload`` is a list (JSON-encoded) or raw bytes/str."""
     if isinstance(payload, (list, tuple)):
         payload = json.dumps(list(payload))
-    return request(addr, "POST", url + "/xhr_send", headers, payload, timeout=timeout)
+    return request(addr, "POST", url + "/xhr_send", headers, payload, timeout=timeout,
+                   source=source)
 
 
 def open_session(addr, url):
@@ -707,9 +714,10 @@ def assert_preflight(resp, methods, origin, request_headers=None):
         assert resp.header("Access-Control-Allow-Headers") == request_headers, resp.headers
 
 
-def start_request(addr, method, path, headers=(), body=None, version="HTTP/1.1", timeout=2.0):
+def start_request(addr, method, path, headers=(), body=None, version="HTTP/1.1", timeout=2.0,
+                  source=None):
     """Send a request on a fresh connection and return the Conn without reading
     anything (a held poll sends no head until it has a frame)."""
-    conn = Conn(addr, timeout)
+    conn = Conn(addr, timeout, source)
     conn.send(build_request(method, path, headers, body, version, host=addr))
     return conn
