@@ -48,6 +48,10 @@ class Options:
         send_buffer_limit bytes held for one session at most (default 1 MiB)
         send_overflow    "close" (default), "drop_oldest" or "drop_newest"
 
+        base_url         None, or this node's own URL of the service, announced in /info:
+                         sockjs-client then sends every request of the connection
+                         there (per-node routes behind a load balancer)
+
         Topics across sessions and nodes (see txsockjs.broker):
 
         broker           None (a MemoryBroker of the service's own) or a broker:
@@ -73,6 +77,7 @@ class Options:
     send_buffer_limit: int = 1 << 20
     send_overflow: str = "close"
     broker: Optional[Any] = None
+    base_url: Optional[str] = None
 
     def __post_init__(self):
         for name in ("websocket", "cookie_needed"):
@@ -99,6 +104,11 @@ class Options:
         if self.broker is not None and missing:
             raise ValueError("option 'broker' must be a broker (txsockjs.broker), not %r: it has no %s"
                              % (self.broker, ", ".join(missing)))
+        base = self.base_url
+        if base is not None and (not isinstance(base, str) or not base.startswith(("http://", "https://"))
+                                 or not base.isprintable() or " " in base):
+            raise ValueError("option 'base_url' must be None or an http:// or https:// URL, not %r"
+                             % (base,))
         url = self.sockjs_url
         if not isinstance(url, str) or not (url.startswith("/") or url.startswith("http")):
             raise ValueError("option 'sockjs_url' must start with '/' or 'http', not %r" % (url,))

@@ -139,3 +139,48 @@ def test_cluster_publish_send_presence_and_node_loss(cluster):
     while set(clients.ask(asker, "/presence")["presence"]) != members.session_ids():
         assert time.monotonic() - killed < SESSION_TIMEOUT + 3, "presence did not settle"
         time.sleep(0.2)
+
+
+@pytest.fixture(params=["haproxy", "nginx"])
+def static_routes(request, tmp_path):
+    """The nodes announce base_url http://proxy/nodeK/chat: after /info, every request of a
+    connection goes to one node by a static route of the proxy."""
+    require_node_client()
+    started = []
+    try:
+        redis = RedisServer(str(tmp_path))
+        started.append(redis.start())
+        nodes = [ChatNode(str(tmp_path), "node%d" % n, redis.url, PRESENCE_TTL) for n in (1, 2, 3)]
+        proxy = Proxy(request.param, str(tmp_path), [node.port for node in nodes])
+        for number, node in enumerate(nodes, 1):
+            node.extra += ["--base-url", "%s/node%d/chat" % (proxy.url, number)]
+            started.append(node.start())
+        started.append(proxy.start())
+        clients = NodeClients(str(tmp_path / "node-clients.log"))
+        yield proxy, nodes, clients
+        clients.stop()
+    finally:
+        for process in reversed(started):
+            process.stop()
+    for node in nodes:
+        assert "Traceback" not in node.log(), node.log()
+
+
+def test_base_url_sends_every_request_of_a_connection_to_its_node(static_routes):
+    import json
+    import urllib.request
+    proxy, nodes, clients = static_routes
+    announced = {json.loads(urllib.request.urlopen(proxy.url + "/chat/info").read())["base_url"]
+                 for _ in range(9)}
+    assert announced <= {"%s/node%d/chat" % (proxy.url, n) for n in (1, 2, 3)} and len(announced) > 1
+    members = Members(clients, proxy.url + "/chat")
+    for n in range(24):
+        members.open("s%d" % n, TRANSPORTS[n % len(TRANSPORTS)])
+        if n >= 7 and all(members.on(node.name) for node in nodes):
+            break
+    assert all(members.on(node.name) for node in nodes), members.where
+    names = sorted(members.where)
+    mark = len(clients.events)
+    clients.command(op="send", name=names[0], data="over static routes")
+    clients.wait(lambda events: all("over static routes" in clients.messages(name, mark)
+                                    for name in names), what="every client to get the message")

@@ -67,3 +67,19 @@ def test_pure_core_imports_nothing_from_twisted():
                 names = [node.module or ""]
             for name in names:
                 assert not name.startswith(("twisted", "zope")), (path.name, name)
+
+
+def test_base_url_is_announced_in_info():
+    import json
+    from tests.unit.helpers import Client, make_site, request, split_response
+    site, app, clock = make_site({"base_url": "http://127.0.0.1:9000/node1/chat"})
+    client = Client(site)
+    client.send(request("GET", "/info"))
+    assert json.loads(split_response(client.take())[2])["base_url"] == "http://127.0.0.1:9000/node1/chat"
+    site, app, clock = make_site()
+    client = Client(site)
+    client.send(request("GET", "/info"))
+    assert "base_url" not in json.loads(split_response(client.take())[2])
+    for bad in ("/relative", "ftp://x", "http://a b", 5):
+        with pytest.raises(ValueError):
+            make_site({"base_url": bad})

@@ -139,12 +139,16 @@ def handle(service, channel, request, response, subpath):
 
 def _info(service, request, response):
     options = service.options
-    body = json.dumps({
+    info = {
         "websocket": options.websocket,
         "cookie_needed": options.cookie_needed,
         "origins": ["*:*"],
         "entropy": secrets.randbits(32),
-    }).encode("ascii")
+    }
+    if options.base_url is not None:
+        # sockjs-client sends every transport request of this connection there
+        info["base_url"] = options.base_url
+    body = json.dumps(info).encode("ascii")
     headers = [("Content-Type", "application/json;charset=UTF-8"), NO_CACHE] + cors(service, request)
     response.send(200, headers, body)
 
