@@ -297,3 +297,35 @@ def test_stopping_the_port_while_draining_does_not_cut_sessions():
     site.drain(grace=10)
     site.stopFactory()
     assert messages_in(reopen_poll(site, "xhr").take()) == ["kept"]
+
+
+# -- the application holds client messages: the client is held too -------------------------
+
+def test_a_paused_application_holds_xhr_sends_until_it_resumes():
+    site, app, clock = make_site(echo=False)
+    open_session(site, "xhr").take()
+    protocol = app.instances[0]
+    protocol.transport.pauseProducing()
+    sender = Client(site)
+    sender.send(request("POST", "/000/s1/xhr_send", b'["a","b"]'))
+    assert sender.take() == b""            # the send waits: the client sends no more
+    assert protocol.received == []
+    protocol.transport.resumeProducing()
+    assert split_response(sender.take())[0] == 204
+    assert protocol.received == [b"a", b"b"]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "raw_websocket"])
+def test_a_paused_application_stops_reading_the_websocket(transport):
+    from tests.unit.test_site import _client_frame
+    site, app, clock = make_site(echo=False)
+    client = open_session(site, transport)
+    client.take()
+    protocol = app.instances[0]
+    protocol.transport.pauseProducing()
+    assert client.transport.producerState == "paused"
+    client.send(_client_frame(1, b'["held"]' if transport == "websocket" else b"held"))
+    assert protocol.received == []
+    protocol.transport.resumeProducing()
+    assert client.transport.producerState == "producing"
+    assert protocol.received == [b"held"]

@@ -49,6 +49,9 @@ class RawWebSocketSession(object):
             self.delegate.pressure(True)
         return True
 
+    def pause_reading(self, paused):
+        self.handler.pause_reading(paused)
+
     def write_paused(self, paused):
         if paused == self._write_paused:
             return

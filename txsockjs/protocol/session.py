@@ -168,6 +168,13 @@ class Session(object):
         if not paused and self.buffer:
             self.flush()
 
+    def pause_reading(self, paused):
+        """The application paused (True) or resumed the client's messages:
+        a receiver that can stop reading from its client (a websocket) does."""
+        pause = getattr(self.receiver, "pause_reading", None)
+        if pause is not None:
+            pause(paused)
+
     # -- from the client ---------------------------------------------------
 
     def messages_received(self, messages):

@@ -210,6 +210,13 @@ class HTTPChannel(Protocol):
 
     # -- flow control ------------------------------------------------------
 
+    def pause_reading(self, reason):
+        """Stop reading from the socket for ``reason`` (until resume_reading)."""
+        self._pause_reading(reason)
+
+    def resume_reading(self, reason):
+        self._resume_reading(reason)
+
     def _pause_reading(self, reason):
         paused = self._read_paused_for
         if not paused:

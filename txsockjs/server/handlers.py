@@ -275,13 +275,19 @@ def _send(service, channel, request, response, session_id, transport):
             log.info("Bad {transport} body for session {sid}: {error}",
                      transport=transport.name, sid=session_id, error=str(error))
             return response.error(500, str(error))
-        session.messages_received(messages)
         headers = [("Content-Type", PLAIN), NO_CACHE] + cors(service, request) + \
             jsessionid(request, service.options)
-        if transport.name == "xhr_send":
-            response.send(204, headers)
-        else:
-            response.send(200, headers, b"ok")
+
+        def answer():
+            session.messages_received(messages)
+            if transport.name == "xhr_send":
+                response.send(204, headers)
+            else:
+                response.send(200, headers, b"ok")
+
+        # While the application holds client messages, the send waits: the
+        # client sends no more meanwhile.
+        session.delegate.when_reading(answer)
 
     # Re-authorized as the transport that opened the session.
     service.door.admit(session, channel, request, response,

@@ -74,7 +74,8 @@ class SessionTransport(object):
     log = Logger(namespace="txsockjs.session")
 
     __slots__ = ("session", "protocol", "handshake", "host", "service", "on_close", "producer",
-                 "broker_id", "_lost", "_paused", "_held", "_producer_paused_for", "_dropped")
+                 "broker_id", "_lost", "_paused", "_held", "_producer_paused_for", "_dropped",
+                 "_waiting")
 
     def __init__(self, protocol, handshake, host, service=None):
         self.session = None
@@ -93,6 +94,8 @@ class SessionTransport(object):
         self._held = None
         self._producer_paused_for = 0
         self._dropped = 0
+        # Requests holding client messages until the application resumes.
+        self._waiting = None
 
     # -- session delegate ----------------------------------------------------
 
@@ -291,9 +294,13 @@ class SessionTransport(object):
     # -- IPushProducer: the application pauses delivery of client messages ------
 
     def pauseProducing(self):
+        """Hold client messages; the client is stopped too (a websocket is no
+        longer read, an xhr_send is not answered), so what is held stays small."""
         if not self._paused:
             self._paused = True
             self._held = []
+            if self.session is not None:
+                self.session.pause_reading(True)
 
     def resumeProducing(self):
         if self._paused:
@@ -302,6 +309,20 @@ class SessionTransport(object):
             self._held = None
             if held:
                 self.messages_received(held)
+            if self._paused or self.session is None:
+                return
+            self.session.pause_reading(False)
+            waiting, self._waiting = self._waiting, None
+            for deliver in waiting or ():
+                deliver()
+
+    def when_reading(self, deliver):
+        """Call ``deliver()`` now, or once the application resumes reading."""
+        if not self._paused or self._lost:
+            return deliver()
+        if self._waiting is None:
+            self._waiting = []
+        self._waiting.append(deliver)
 
     def stopProducing(self):
         self.loseConnection()

@@ -280,6 +280,13 @@ class WebSocketHandler(object):
     def abort(self):
         self.channel.transport.abortConnection()
 
+    def pause_reading(self, paused):
+        """The application holds the client's messages: stop reading the socket."""
+        if paused:
+            self.channel.pause_reading("app")
+        else:
+            self.channel.resume_reading("app")
+
     def close(self, code, reason):
         """Start the close handshake; the socket closes when the client
         answers, or after CLOSE_TIMEOUT."""

@@ -158,5 +158,12 @@ class SockJSWebSocketProtocol(object):
             else:
                 lose(code)
 
+    def pause_reading(self, paused):
+        transport = self.request.channel.transport
+        if paused:
+            transport.pauseProducing()
+        else:
+            transport.resumeProducing()
+
     def abort(self):
         self.request.channel.transport.abortConnection()
