@@ -138,11 +138,6 @@ class Session(object):
         elif self.receiver is receiver:
             self._start_timer(heartbeat=True)
 
-    def detach(self, receiver):
-        """The receiver ended by itself (client went away cleanly)."""
-        if receiver is self.receiver:
-            self._receiver_done()
-
     def receiver_lost(self, receiver, clean=False):
         """The receiver's connection went away while attached.
 
