@@ -152,12 +152,13 @@ class HTTPChannel(Protocol):
                     response.error(500, "Internal server error.", close=True)
 
     def _refuse(self, error):
-        peer = self.transport.getPeer()
-        self.log.info("Bad request from {peer}: {status} {reason}",
-                      peer=getattr(peer, "host", peer), status=error.status, reason=error.reason)
+        self.site.quiet.emit(self.log, "bad_request", "Bad request from {peer}: {status} {reason}",
+                             peer=self.peer_host or self.peer, status=error.status,
+                             reason=error.reason)
         body = (error.reason + "\n").encode("utf-8")
         self._closing = True
         if self.response is None:
+            self.site.http_errors.count(error.status)
             self.transport.write(error_head(error.status, len(body)) + body)
         self.transport.loseConnection()
 
