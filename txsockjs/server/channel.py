@@ -4,7 +4,7 @@ import ipaddress
 
 from twisted.internet.interfaces import IPushProducer, ISSLTransport, ITCPTransport
 from twisted.internet.protocol import Protocol
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from zope.interface import implementer
 
 from txsockjs._speedups import HTTPError
@@ -142,7 +142,8 @@ class HTTPChannel(Protocol):
         try:
             self.site.handle(self, request, response)
         except Exception:
-            self.log.failure("Error while handling {request!r}", request=request)
+            self.log.failure("Error while handling {request!r}", level=LogLevel.error,
+                             request=request)
             if not response.finished:
                 if response.started:
                     self.response = None
