@@ -17,7 +17,8 @@ from twisted.logger import (
 from txsockjs.factory import SockJSMultiFactory
 from txsockjs.options import DEFAULT_SOCKJS_URL
 
-log = Logger()
+# Not Logger(): run as ``python -m txsockjs`` this module is "__main__".
+log = Logger(namespace="txsockjs.cli")
 
 
 class EchoProtocol(Protocol):

@@ -20,7 +20,9 @@ from txsockjs import _speedups
 from txsockjs.options import Options
 from txsockjs.server import handlers
 from txsockjs.server.channel import HTTPChannel
+from txsockjs.server.quietlog import QuietLog
 from txsockjs.server.service import Flusher, Service
+from txsockjs.server.stats import HTTPErrorStats
 
 __all__ = ["SockJSFactory", "SockJSMultiFactory"]
 
@@ -52,6 +54,9 @@ class SockJSMultiFactory(ServerFactory):
             from twisted.internet import reactor
         self.clock = reactor
         self.flusher = Flusher(reactor)
+        self.http_errors = HTTPErrorStats()
+        # The channel's bad-request lines go through this (rate-limited).
+        self.quiet = QuietLog(reactor)
         self.services = {}
         self._by_length = []
         self.max_body = 1
@@ -94,6 +99,27 @@ class SockJSMultiFactory(ServerFactory):
         if len(request.body) > service.options.max_message_size:
             return response.error(413, "Request body too large.", close=True)
         handlers.handle(service, channel, request, response, subpath)
+
+    def stats(self):
+        """Every counter as a plain dict (JSON-serialisable)::
+
+            {"services": {prefix: {"sessions": {transport: open now},
+                                   "sessions_opened_total": {transport: n},
+                                   "sessions_closed_total": {reason: n},
+                                   "messages_total": {"in": n, "out": n},
+                                   "bytes_total": {"in": n, "out": n},
+                                   "send_overflows_total": {policy: n},
+                                   "rejected_total": {reason: n}}},
+             "http_errors_total": {"404": n, ...}}
+
+        Keys whose value is zero are left out, except those of
+        ``messages_total`` and ``bytes_total``.  ``txsockjs.metrics`` exposes
+        the same numbers to Prometheus."""
+        return {
+            "services": {prefix: service.stats.as_dict()
+                         for prefix, service in self.services.items()},
+            "http_errors_total": self.http_errors.as_dict(),
+        }
 
     def startFactory(self):
         if not _logged_implementation:

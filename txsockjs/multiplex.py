@@ -54,9 +54,11 @@ from twisted.internet.defer import maybeDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
 from twisted.internet.protocol import Factory, Protocol
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 from zope.interface import implementer
+
+from txsockjs.server.sessiontransport import short_id
 
 DEFAULT_MAX_CHANNELS = 32
 
@@ -87,7 +89,7 @@ class ChannelTransport(object):
         try:
             protocol.makeConnection(self)
         except Exception:
-            self.log.failure("Channel {topic!r}: error in connectionMade", topic=self.topic)
+            self._application_failed("connectionMade")
             self.loseConnection()
             return
         held, self.held = self.held, []
@@ -100,8 +102,7 @@ class ChannelTransport(object):
         try:
             self.protocol.dataReceived(payload)
         except Exception:
-            self.log.failure("Channel {topic!r}: error in dataReceived; closing the channel",
-                             topic=self.topic)
+            self._application_failed("dataReceived; closing the channel")
             self.loseConnection()
 
     def deliver_all(self, payloads):
@@ -127,11 +128,17 @@ class ChannelTransport(object):
             try:
                 producer.stopProducing()
             except Exception:
-                self.log.failure("Channel {topic!r}: error in stopProducing", topic=self.topic)
+                self._application_failed("stopProducing")
         try:
             self.protocol.connectionLost(reason)
         except Exception:
-            self.log.failure("Channel {topic!r}: error in connectionLost", topic=self.topic)
+            self._application_failed("connectionLost")
+
+    def _application_failed(self, where):
+        handshake = getattr(getattr(self.session, "transport", None), "handshake", None)
+        self.log.failure("Channel {topic!r} of session {sid}: application error in {where}",
+                         level=LogLevel.error, topic=self.topic, where=where,
+                         sid=short_id(getattr(handshake, "session_id", None)))
 
     def session_paused(self, paused):
         producer = self.producer
@@ -266,7 +273,8 @@ class MultiplexProtocol(Protocol):
         decision.addCallback(self._authorized, channel)
 
     def _authorize_failed(self, failure, topic):
-        self.log.failure("authorize failed for channel {topic!r}; refusing it", failure, topic=topic)
+        self.log.failure("authorize failed for channel {topic!r}; refusing it", failure,
+                         level=LogLevel.error, topic=topic)
         return False
 
     def _authorized(self, allowed, channel):

@@ -23,10 +23,14 @@ def broadcast_many(messages, transports):
     """``broadcast`` for several messages in order, as ONE ``a[...]`` frame
     (encoded once) to each session that can take it now."""
     texts = []
+    size = 0
     for message in messages:
         if isinstance(message, str):
             raise TypeError("broadcast takes bytes (UTF-8), not str")
-        texts.append(bytes(message).decode("utf-8"))
+        message = bytes(message)
+        size += len(message)
+        texts.append(message.decode("utf-8"))
+    count = len(texts)
     frame = None
     shared = {}
     for transport in transports:
@@ -35,6 +39,9 @@ def broadcast_many(messages, transports):
             for message in messages:
                 transport.write(message)
             continue
+        stats = transport.stats
+        stats.messages_out += count
+        stats.bytes_out += size
         if frame is None:
             frame = encode_messages(texts)
         if not session.send_frame_bytes(frame, shared):

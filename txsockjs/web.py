@@ -24,6 +24,7 @@ from twisted.web.server import NOT_DONE_YET, Site
 from txsockjs.options import Options
 from txsockjs.server import handlers
 from txsockjs.server.service import Flusher, Service
+from txsockjs.server.stats import HTTPErrorStats
 from txsockjs.server.web import WEBSOCKET_AVAILABLE, WebConnection, WebRequest, WebResponse
 
 __all__ = ["SockJSResource", "SockJSSite", "WEBSOCKET_AVAILABLE"]
@@ -42,6 +43,7 @@ class SockJSResource(Resource):
         if options.websocket and not WEBSOCKET_AVAILABLE:
             options = dataclasses.replace(options, websocket=False)
         self.service = Service(factory, options, "", reactor, Flusher(reactor))
+        self.http_errors = HTTPErrorStats()
         self.service.broker.start()
         factory.doStart()
 
@@ -50,13 +52,19 @@ class SockJSResource(Resource):
         request.defaultContentType = None
         subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
         web_request = WebRequest(request, subpath)
-        response = WebResponse(request)
+        response = WebResponse(request, self.http_errors)
         service = self.service
         if len(web_request.body) > service.options.max_message_size:
             response.error(413, "Request body too large.")
             return NOT_DONE_YET
         handlers.handle(service, WebConnection(request, response), web_request, response, subpath)
         return NOT_DONE_YET
+
+    def stats(self):
+        """The service's figures, shaped as ``SockJSFactory.stats()`` (the
+        service's prefix is ``""``)."""
+        return {"services": {"": self.service.stats.as_dict()},
+                "http_errors_total": self.http_errors.as_dict()}
 
     # -- lifecycle: a resource has no start or stop of its own ----------------
 

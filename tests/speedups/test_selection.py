@@ -108,7 +108,7 @@ def test_missing_extension_is_logged_once_through_twisted_logger():
         events = []
         globalLogBeginner.beginLoggingTo([events.append], redirectStandardIO=False)
         for event in events:
-            if event.get("log_namespace") == "txsockjs":
+            if event.get("log_namespace") == "txsockjs.speedups":
                 print(event["log_level"].name, formatEvent(event))
     """))
     assert done.returncode == 0, done.stderr

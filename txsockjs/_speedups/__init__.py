@@ -51,7 +51,7 @@ def _tell_slow_path(error):
     warnings.warn(message, RuntimeWarning, stacklevel=3)
     # Imported here: on the compiled path the kernels import nothing from Twisted.
     from twisted.logger import Logger
-    Logger(namespace="txsockjs").warn("{message}", message=message)
+    Logger(namespace="txsockjs.speedups").warn("{message}", message=message)
 
 
 FALLBACK_REASON = None

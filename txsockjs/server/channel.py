@@ -4,7 +4,7 @@ import ipaddress
 
 from twisted.internet.interfaces import IPushProducer, ISSLTransport, ITCPTransport
 from twisted.internet.protocol import Protocol
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from zope.interface import implementer
 
 from txsockjs._speedups import HTTPError
@@ -143,7 +143,8 @@ class HTTPChannel(Protocol):
         try:
             self.site.handle(self, request, response)
         except Exception:
-            self.log.failure("Error while handling {request!r}", request=request)
+            self.log.failure("Error while handling {request!r}", level=LogLevel.error,
+                             request=request)
             if not response.finished:
                 if response.started:
                     self.response = None
@@ -153,12 +154,13 @@ class HTTPChannel(Protocol):
                     response.error(500, "Internal server error.", close=True)
 
     def _refuse(self, error):
-        peer = self.transport.getPeer()
-        self.log.info("Bad request from {peer}: {status} {reason}",
-                      peer=getattr(peer, "host", peer), status=error.status, reason=error.reason)
+        self.site.quiet.emit(self.log, "bad_request", "Bad request from {peer}: {status} {reason}",
+                             peer=self.peer_host or self.peer, status=error.status,
+                             reason=error.reason)
         body = (error.reason + "\n").encode("utf-8")
         self._closing = True
         if self.response is None:
+            self.site.http_errors.count(error.status)
             self.transport.write(error_head(error.status, len(body)) + body)
         self.transport.loseConnection()
 

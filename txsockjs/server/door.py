@@ -28,13 +28,12 @@ is not touched.
 import inspect
 
 from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
-from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.logger import LogLevel
 
 from txsockjs.handshake import Handshake, Rejected
 from txsockjs.protocol.headers import HeaderView, parse_cookies, parse_query
 from txsockjs.server.sessiontransport import SessionTransport, short_id
-
-log = Logger(namespace="txsockjs.door")
 
 
 class SessionDoor(object):
@@ -73,10 +72,13 @@ class SessionDoor(object):
         service = self.service
         handshake = self.handshake(conn, request, transport, session_id)
         client_ip = handshake.client_ip
-        refusal = "the server is shutting down" if service.draining else self._over_limit(client_ip)
+        if service.draining:
+            reason, refusal = "draining", "the server is shutting down"
+        else:
+            reason, refusal = "limit", self._over_limit(client_ip)
         if refusal is not None:
-            log.info("Refused a {transport} session for {client}: {why}",
-                     transport=transport, client=client_ip, why=refusal)
+            service.refused(reason, "Refused a {transport} session for {client}: {why}",
+                            transport=transport, client=client_ip, why=refusal)
             return self.unavailable(response, refusal)
         registry = service.registry
         registry.reserve(client_ip)
@@ -93,8 +95,8 @@ class SessionDoor(object):
             protocol = service.factory.buildProtocol(handshake.peer)
             if protocol is None:
                 settle()
-                log.info("The application refused a {transport} session (buildProtocol "
-                         "returned None)", transport=transport)
+                service.refused("app_refused", "The application refused a {transport} session "
+                                "(buildProtocol returned None)", transport=transport)
                 return response.error(503, "Service refused the connection.")
             try:
                 proceed(SessionTransport(protocol, handshake, conn.host, service))
@@ -142,8 +144,8 @@ class SessionDoor(object):
         self._authorize(handshake, response, admitted, _nothing)
 
     def _hijack(self, response, session, who):
-        log.info("Refused a request for session {sid}: it belongs to another client ({who})",
-                 sid=short_id(session.session_id), who=who)
+        self.service.refused("binding", "Refused a request for session {sid}: it belongs to "
+                             "another client ({who})", sid=short_id(session.session_id), who=who)
         response.error(403, "This session belongs to another client.")
 
     # -- authorize --------------------------------------------------------------
@@ -188,9 +190,11 @@ class SessionDoor(object):
         def timed_out():
             if finish():
                 settle()
-                log.warn("authorize did not answer within {seconds} s for a {transport} "
-                         "request from {client}", seconds=self.options.authorize_timeout,
-                         transport=handshake.transport, client=handshake.client_ip)
+                self.service.refused(
+                    "authorize_timeout", "authorize did not answer within {seconds} s for a "
+                    "{transport} request from {client}", level=LogLevel.warn,
+                    seconds=self.options.authorize_timeout, transport=handshake.transport,
+                    client=handshake.client_ip)
                 self.unavailable(response, "authorization timed out")
                 result.cancel()
 
@@ -209,25 +213,27 @@ class SessionDoor(object):
     def _decided(self, handshake, response, admitted, settle, principal):
         if principal is False or principal is None:
             settle()
-            log.info("authorize refused a {transport} request from {client}",
-                     transport=handshake.transport, client=handshake.client_ip)
+            self.service.refused("authorize", "authorize refused a {transport} request from "
+                                 "{client}", transport=handshake.transport,
+                                 client=handshake.client_ip)
             return response.error(403, "Forbidden.")
         admitted(handshake.with_principal(principal))
 
     def _refused(self, response, handshake, error, failure=None):
         if isinstance(error, Rejected):
-            log.info("authorize refused a {transport} request from {client}: {status} {reason}",
-                     transport=handshake.transport, client=handshake.client_ip,
-                     status=error.status, reason=error.reason)
+            self.service.refused("authorize", "authorize refused a {transport} request from "
+                                 "{client}: {status} {reason}", transport=handshake.transport,
+                                 client=handshake.client_ip, status=error.status,
+                                 reason=error.reason)
             return response.error(error.status, error.reason)
         if isinstance(error, CancelledError):
             return None
-        if failure is None:
-            log.failure("authorize raised for a {transport} request from {client}",
-                        transport=handshake.transport, client=handshake.client_ip)
-        else:
-            log.failure("authorize failed for a {transport} request from {client}", failure,
-                        transport=handshake.transport, client=handshake.client_ip)
+        # An application error (logged at error), but one a flood repeats:
+        # rate-limited like the refusals.
+        self.service.refused("authorize_error", "authorize failed for a {transport} request "
+                             "from {client}", level=LogLevel.error,
+                             failure=failure if failure is not None else Failure(error),
+                             transport=handshake.transport, client=handshake.client_ip)
         response.error(500, "Internal server error.")
 
 

@@ -14,6 +14,7 @@ from txsockjs.protocol.headers import parse_cookies
 from txsockjs.protocol.frames import PayloadError, decode_messages, wrap_jsonp
 from txsockjs.protocol.transports import PLAIN, TRANSPORTS, htmlfile_prelude
 from txsockjs.server.receivers import HTTPReceiver
+from txsockjs.server.sessiontransport import short_id
 
 log = Logger()
 
@@ -60,8 +61,9 @@ def origin_refused(service, request):
     return origin is not None and not origins.allows(origin)
 
 
-def forbidden_origin(response, request):
-    log.info("Refused a request from origin {origin!r}", origin=request.headers.get("origin"))
+def forbidden_origin(service, response, request):
+    service.refused("origin", "Refused a request from origin {origin!r}",
+                    origin=request.headers.get("origin"))
     response.error(403, "Origin not allowed.")
 
 
@@ -185,7 +187,7 @@ def _session_request(service, channel, request, response, route):
     if method not in transport.methods:
         return method_not_allowed(response, transport.methods)
     if origin_refused(service, request):
-        return forbidden_origin(response, request)
+        return forbidden_origin(service, response, request)
     if method == "OPTIONS":
         return preflight(service, request, response, ", ".join(transport.methods),
                          jsessionid(request, service.options))
@@ -272,8 +274,9 @@ def _send(service, channel, request, response, session_id, transport):
         try:
             messages = decode_messages(body)
         except PayloadError as error:
-            log.info("Bad {transport} body for session {sid}: {error}",
-                     transport=transport.name, sid=session_id, error=str(error))
+            service.quiet.emit(log, "bad_body", "Bad {transport} body for session {sid}: {error}",
+                               transport=transport.name, sid=short_id(session_id),
+                               error=str(error))
             return response.error(500, str(error))
         headers = [("Content-Type", PLAIN), NO_CACHE] + cors(service, request) + \
             jsessionid(request, service.options)

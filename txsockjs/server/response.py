@@ -34,6 +34,7 @@ class Response(object):
         self._add_connection_header(headers)
         data = response_head(status, headers)
         self.started = True
+        self.channel.site.http_errors.count(status)
         if body and not self._head_only and status not in _NO_BODY_STATUSES:
             data += body
         self.channel.write(data)

@@ -2,7 +2,7 @@
 
 import hashlib
 
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 
 from txsockjs.broker import MemoryBroker
 from txsockjs.protocol.forwarded import ProxyPolicy
@@ -10,8 +10,13 @@ from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.session import Session
 from txsockjs.server.door import SessionDoor
 from txsockjs.server.drain import drain
+from txsockjs.server.quietlog import QuietLog
 from txsockjs.server.registry import SessionRegistry
 from txsockjs.server.sessiontransport import short_id
+from txsockjs.server.stats import ServiceStats
+
+# Every refused session (or later request of one) is logged here, at info.
+refusals = Logger(namespace="txsockjs.refused")
 
 IFRAME_PAGE = """<!DOCTYPE html>
 <html>
@@ -59,7 +64,7 @@ class Flusher(object):
                 session.flush()
             except Exception:
                 # One session's failure must not stop the others' output.
-                self.log.failure("Error while flushing session {sid}",
+                self.log.failure("Error while flushing session {sid}", level=LogLevel.error,
                                  sid=short_id(session.session_id))
 
 
@@ -80,6 +85,9 @@ class Service(object):
         self.door = SessionDoor(self)
         # Set by drain(): the door refuses new sessions.
         self.draining = False
+        self.stats = ServiceStats()
+        # Bad requests and refusals are logged through this (rate-limited).
+        self.quiet = QuietLog(clock)
         self.broker = options.broker if options.broker is not None else MemoryBroker()
         self.iframe_body = (IFRAME_PAGE % options.sockjs_url).encode("utf-8")
         self.iframe_etag = '"%s"' % hashlib.md5(self.iframe_body).hexdigest()
@@ -107,6 +115,13 @@ class Service(object):
         registry = self.registry
         registry.add(session, client_ip, addressable)
         delegate.on_close = lambda: registry.closed(session, client_ip)
+
+    def refused(self, reason, format, /, level=LogLevel.info, failure=None, **kwargs):
+        """A session, or a later request of one, was refused for ``reason``
+        (a ``rejected_total`` label): counted, and logged (at info unless
+        told otherwise), rate-limited."""
+        self.stats.rejected[reason] += 1
+        self.quiet.emit(refusals, reason, format, level, failure, **kwargs)
 
     def drain(self, grace):
         """Close every session gracefully; a Deferred that fires when none

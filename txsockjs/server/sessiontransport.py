@@ -24,6 +24,7 @@ from zope.interface import implementer
 
 from txsockjs.errors import APP_ERROR, ApplicationError, SendBufferOverflow, ServerShuttingDown
 from txsockjs.protocol import session as states
+from txsockjs.server.stats import ServiceStats
 
 
 def _replace_surrogates(error):
@@ -73,9 +74,9 @@ class SessionTransport(object):
 
     log = Logger(namespace="txsockjs.session")
 
-    __slots__ = ("session", "protocol", "handshake", "host", "service", "on_close", "producer",
-                 "broker_id", "_lost", "_paused", "_held", "_producer_paused_for", "_dropped",
-                 "_waiting")
+    __slots__ = ("session", "protocol", "handshake", "host", "service", "stats", "on_close",
+                 "producer", "broker_id", "_lost", "_paused", "_held", "_producer_paused_for",
+                 "_dropped", "_waiting")
 
     def __init__(self, protocol, handshake, host, service=None):
         self.session = None
@@ -84,6 +85,9 @@ class SessionTransport(object):
         self.handshake = handshake
         self.host = host
         self.service = service
+        # The service's counters (txsockjs.server.stats), kept here so that a
+        # message costs one attribute add, not a lookup through the service.
+        self.stats = service.stats if service is not None else ServiceStats()
         # Called once when the session closes (the service's registry counts it).
         self.on_close = None
         self.producer = None
@@ -102,6 +106,7 @@ class SessionTransport(object):
     def opened(self, session):
         self.session = session
         handshake = self.handshake
+        self.stats.session_opened(handshake.transport)
         self._attach_to_broker()
         self.log.debug("Session {sid} opened ({transport}) for {client}",
                        sid=short_id(handshake.session_id), transport=handshake.transport,
@@ -113,14 +118,18 @@ class SessionTransport(object):
 
     def messages_received(self, messages):
         protocol = self.protocol
+        stats = self.stats
         for index, message in enumerate(messages):
             if self._lost:
                 return
             if self._paused:
                 self._held.extend(messages[index:])
                 return
+            data = encode_message(message)
+            stats.messages_in += 1
+            stats.bytes_in += len(data)
             try:
-                protocol.dataReceived(encode_message(message))
+                protocol.dataReceived(data)
             except Exception:
                 self._application_failed("dataReceived")
                 return
@@ -137,6 +146,11 @@ class SessionTransport(object):
         if self._lost:
             return
         self._release()
+        if self.session is not None:
+            # (a hixie-76 websocket drained before its handshake completed never opened)
+            self.stats.session_closed(self.handshake.transport, why)
+        if why == states.OVERFLOW:
+            self.stats.overflows["close"] += 1
         self.log.debug("Session {sid} closed ({why})", sid=short_id(self.handshake.session_id),
                        why=why)
         producer = self.producer
@@ -145,11 +159,13 @@ class SessionTransport(object):
             try:
                 producer.stopProducing()
             except Exception:
-                self.log.failure("Application error in stopProducing", level=LogLevel.error)
+                self.log.failure("Application error in stopProducing of session {sid}",
+                                 level=LogLevel.error, sid=short_id(self.handshake.session_id))
         try:
             self.protocol.connectionLost(Failure(_REASONS[why]()))
         except Exception:
-            self.log.failure("Application error in connectionLost", level=LogLevel.error)
+            self.log.failure("Application error in connectionLost of session {sid}",
+                             level=LogLevel.error, sid=short_id(self.handshake.session_id))
 
     def abandoned(self):
         """The session never opened (its handshake did not complete): give
@@ -173,12 +189,13 @@ class SessionTransport(object):
         self._pause_producer(BUFFER_HIGH, high)
 
     def dropped(self, count):
+        policy = self.session.buffer.policy if self.session else "?"
         if not self._dropped:
             self.log.warn("Session {sid}: the client reads too slowly; send_overflow={policy} "
                           "dropped a message (logged once per session)",
-                          sid=short_id(self.handshake.session_id),
-                          policy=self.session.buffer.policy if self.session else "?")
+                          sid=short_id(self.handshake.session_id), policy=policy)
         self._dropped += count
+        self.stats.overflows[policy] += count
 
     def _pause_producer(self, reason, paused):
         was_paused = self._producer_paused_for
@@ -245,7 +262,11 @@ class SessionTransport(object):
             raise ValueError("SockJS messages are text: %s" % (error,))
         session = self.session
         if session is not None and not self._lost:
-            session.send(text, len(data))
+            size = len(data)
+            stats = self.stats
+            stats.messages_out += 1
+            stats.bytes_out += size
+            session.send(text, size)
 
     def writeSequence(self, data):
         self.write(b"".join(data))

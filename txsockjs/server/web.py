@@ -71,10 +71,11 @@ class WebResponse(object):
     twisted.web frames the body (Content-Length, or chunked when streaming
     on HTTP/1.1) and keeps the connection alive as it sees fit."""
 
-    __slots__ = ("request", "finished", "started", "on_lost", "_producer")
+    __slots__ = ("request", "finished", "started", "on_lost", "_producer", "_errors")
 
-    def __init__(self, request):
+    def __init__(self, request, http_errors):
         self.request = request
+        self._errors = http_errors
         self.finished = False
         self.started = False
         self.on_lost = None
@@ -82,6 +83,7 @@ class WebResponse(object):
         request.notifyFinish().addErrback(self._request_lost)
 
     def _head(self, status, headers):
+        self._errors.count(status)
         request = self.request
         request.setResponseCode(status)
         request.responseHeaders.setRawHeaders(_NOSNIFF_NAME, [_NOSNIFF_VALUE])

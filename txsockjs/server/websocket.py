@@ -33,7 +33,8 @@ def acceptable(service, request, response):
     if origins.restricted and not origins.allows(headers.get("origin")):
         # Browsers always send Origin on a WebSocket handshake: none means a
         # client we cannot check, so it is refused like a disallowed one.
-        log.info("Refused a WebSocket handshake from origin {origin!r}", origin=headers.get("origin"))
+        service.refused("origin", "Refused a WebSocket handshake from origin {origin!r}",
+                        origin=headers.get("origin"))
         response.error(403, "Origin not allowed.")
         return False
     return True
@@ -180,7 +181,8 @@ class WebSocketHandler(object):
                     self.channel.write(build_frame(ws.OP_PONG, event[1]))
             elif kind == ws.ERROR:
                 error = event[1]
-                log.info("WebSocket protocol error: {error}", error=str(error))
+                self.service.quiet.emit(log, "websocket_error", "WebSocket protocol error: {error}",
+                                        error=str(error))
                 self._fail(error.code, error.reason)
                 return
             elif kind == ws.CLOSE:
@@ -200,7 +202,8 @@ class WebSocketHandler(object):
         try:
             messages = decode_messages(text.encode("utf-8"))
         except PayloadError:
-            log.info("Broken JSON on a SockJS websocket; closing it")
+            self.service.quiet.emit(log, "bad_body", "Broken JSON on a SockJS websocket; "
+                                    "closing it")
             self.close_sent = True
             self.failed = True
             self._wait_for_peer_close()
