@@ -73,6 +73,9 @@ class WhoProtocol(Protocol):
               origin=handshake.origin, query={k: list(v) for k, v in handshake.query.items()})
 
     def dataReceived(self, data):
+        if data == b"stats?":
+            self.transport.write(json.dumps(SITE[0].stats()).encode("utf-8"))
+            return
         if data != b"who?":
             self.transport.write(data)
             return
@@ -148,8 +151,13 @@ def proxied_authorize(handshake):
     return "user:" + name if kind == "user" else True
 
 
+# The site, for the "stats?" message.
+SITE = []
+
+
 def door_site(reactor, allowed_origins=()):
     site = SockJSMultiFactory()
+    SITE[:] = [site]
     services = [
         ("who", {}),
         ("unbound", {"session_binding": "none"}),
