@@ -55,7 +55,7 @@ class DemoSite(SockJSMultiFactory):
         return SockJSMultiFactory.handle(self, channel, request, response)
 
 
-def demo_site(sockjs_url, client_file=None):
+def demo_site(sockjs_url, client_file=None, reactor=None):
     """The demo; with ``client_file`` (a local copy of sockjs-client) the
     page and the iframe transports load the client from this server."""
     client_script = None
@@ -63,7 +63,7 @@ def demo_site(sockjs_url, client_file=None):
         with open(client_file, "rb") as script:
             client_script = script.read()
         sockjs_url = CLIENT_PATH
-    site = DemoSite(demo_page(sockjs_url), client_script)
+    site = DemoSite(demo_page(sockjs_url), client_script, reactor)
     options = {"sockjs_url": sockjs_url}
     site.addFactory(ChatRoom(), "chat", options)
     site.addFactory(Factory.forProtocol(EchoProtocol), "echo", options)
