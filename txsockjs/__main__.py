@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from twisted.internet.error import CannotListenError
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Factory
 from twisted.logger import (
     FilteringLogObserver, Logger, LogLevel, LogLevelFilterPredicate, globalLogBeginner,
     textFileLogObserver,
@@ -16,40 +16,10 @@ from twisted.logger import (
 
 from txsockjs.factory import SockJSMultiFactory
 from txsockjs.options import DEFAULT_SOCKJS_URL
+from txsockjs.sampleapps import BroadcastFactory, CloseProtocol, EchoProtocol
 
 # Not Logger(): run as ``python -m txsockjs`` this module is "__main__".
 log = Logger(namespace="txsockjs.cli")
-
-
-class EchoProtocol(Protocol):
-    def dataReceived(self, data):
-        self.transport.write(data)
-
-
-class CloseProtocol(Protocol):
-    def connectionMade(self):
-        self.transport.loseConnection()
-
-
-class BroadcastProtocol(Protocol):
-    """Each message goes to every connected session of the service."""
-
-    def connectionMade(self):
-        self.factory.members.add(self)
-
-    def dataReceived(self, data):
-        from txsockjs.utils import broadcast
-        broadcast(data, [member.transport for member in self.factory.members])
-
-    def connectionLost(self, reason):
-        self.factory.members.discard(self)
-
-
-class BroadcastFactory(Factory):
-    protocol = BroadcastProtocol
-
-    def __init__(self):
-        self.members = set()
 
 
 def conformance_services(args):
