@@ -255,21 +255,7 @@ def test_websocket_backpressure(addr):
         sock = ws.conn.sock
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         frame = encode_frame(OP_TEXT, b"f" * 65000)
-        sock.setblocking(False)
-        sent = 0
-        # What a partial send left of the frame goes first: sending the whole
-        # frame again would corrupt the stream (the server then fails the
-        # connection with 1007 and reads and drops the rest, as it should).
-        rest = b""
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and sent < 400 * 1024 * 1024:
-            try:
-                count = sock.send(rest or frame)
-            except BlockingIOError:
-                time.sleep(0.02)
-                continue
-            sent += count
-            rest = (rest or frame)[count:]
+        sent = _flood(sock, frame, limit=400 * 1024 * 1024)
         assert sent < 400 * 1024 * 1024, "server kept reading %d MB without us reading" % (sent >> 20)
         assert_serving(addr)
     finally:
@@ -356,16 +342,24 @@ def test_half_closed_client_xhr_send(addr):
 
 
 def _flood(sock, data, seconds=2.0, limit=200 * 1024 * 1024):
+    """Send ``data`` again and again without reading; the bytes sent."""
     sock.setblocking(False)
     sent = 0
+    # What a partial send left goes first: sending all of ``data`` again
+    # would corrupt the stream (a server then fails the connection and may
+    # read and drop the rest, which is not the backpressure under test).
+    rest = b""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and sent < limit:
         try:
-            sent += sock.send(data)
+            count = sock.send(rest or data)
         except BlockingIOError:
             time.sleep(0.02)
+            continue
         except (BrokenPipeError, ConnectionResetError):
             break
+        sent += count
+        rest = (rest or data)[count:]
     return sent
 
 
