@@ -42,7 +42,7 @@ PY = sys.executable
 SERVERS = ["txsockjs", "txsockjs-pure", "sockjs-node", "aiohttp-sockjs"]
 # Not run unless named in --servers: the bare-Twisted floor (servers/twisted_floor.py:
 # websocket echo and broadcast only, no HTTP, no sessions), to see what Twisted costs.
-EXTRA_SERVERS = ["twisted-floor"]
+EXTRA_SERVERS = ["twisted-floor", "txsockjs-baseline"]
 BASELINE = "sockjs-node"
 
 # name -> (loadgen mode, loadgen args, unit, has latency)
@@ -53,7 +53,8 @@ SCENARIOS = {
     "echo-c100-1KiB": ("ws-echo", ["--conns", "100", "--size", "1024"], "msg/s", True),
     "broadcast-1000": ("ws-bcast", ["--conns", "1000", "--size", "20", "--prefix", "/broadcast",
                                     "--window", "4"], "deliveries/s", False),
-    "xhr-poll-10": ("xhr-poll", ["--conns", "10", "--size", "20"], "req/s", False),
+    "xhr-poll-10": ("xhr-client", ["--conns", "10", "--size", "20"], "msg/s", True),
+    "xhr-cycle-10": ("xhr-poll", ["--conns", "10", "--size", "20"], "req/s", False),
     "xhr-stream-1": ("xhr-stream", ["--size", "20", "--window", "2000", "--batch", "50"],
                      "msg/s", False),
     "idle-10k": ("ws-idle", ["--conns", "10000", "--warm", "100", "--settle", "2"],
@@ -65,7 +66,9 @@ SCENARIO_TEXT = {
     "echo-c1-1KiB": "websocket echo, 1 connection, 1 KiB",
     "echo-c100-1KiB": "websocket echo, 100 connections, 1 KiB",
     "broadcast-1000": "broadcast to 1000 websocket sessions (4 messages in flight)",
-    "xhr-poll-10": "xhr_send + xhr cycles, 10 keep-alive connections",
+    "xhr-poll-10": "xhr polling as sockjs-client does it, 10 clients: a poll held open on one "
+                   "connection while xhr_send posts on another",
+    "xhr-cycle-10": "xhr_send then xhr on one connection, 10 connections (no poll is ever held)",
     "xhr-stream-1": "xhr_streaming to one client, fed by xhr_send batches of 50",
     "idle-10k": "resident memory per idle websocket session (10,000 sessions)",
 }
@@ -121,11 +124,15 @@ def implementation(py, env):
     return r.stdout.strip() if r.returncode == 0 else "unavailable: " + r.stderr.strip()[-200:]
 
 
-def server_specs(py, node_modules, aio_py):
+def server_specs(py, node_modules, aio_py, baseline_repo=None):
     base = dict(os.environ)
     base.pop("TXSOCKJS_NO_EXTENSIONS", None)
     base["PYTHONPATH"] = REPO + os.pathsep + base.get("PYTHONPATH", "")
     pure = dict(base, TXSOCKJS_NO_EXTENSIONS="1")
+    # txsockjs-baseline: another copy of txsockjs (e.g. a `git archive` of
+    # main with its compiled kernels), to measure a change in one run.
+    baseline = dict(base, PYTHONPATH=(baseline_repo or REPO) + os.pathsep
+                    + os.environ.get("PYTHONPATH", ""))
     node_env = dict(os.environ, NODE_PATH=node_modules, NODE_ENV="production")
     return {
         # conformance defaults to the protocol suite's 4 KiB streaming limit;
@@ -136,6 +143,8 @@ def server_specs(py, node_modules, aio_py):
                            "--port", "{port}", "--streaming-limit", "131072"], pure),
         "sockjs-node": (["node", os.path.join(HERE, "servers", "node_server.js"), "--port", "{port}"],
                         node_env),
+        "txsockjs-baseline": ([py, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
+                               "--port", "{port}", "--streaming-limit", "131072"], baseline),
         "twisted-floor": ([py, os.path.join(HERE, "servers", "twisted_floor.py"),
                            "--port", "{port}"], base),
         "aiohttp-sockjs": ([aio_py, os.path.join(HERE, "servers", "aiohttp_server.py"),
@@ -364,6 +373,8 @@ def main():
     ap.add_argument("--max-other", type=float, default=0.15)
     ap.add_argument("--time-limit", type=float, default=3600,
                     help="no retries after this many seconds")
+    ap.add_argument("--baseline-repo", default=None,
+                    help="the txsockjs checkout the txsockjs-baseline server runs")
     ap.add_argument("--cache", default=os.path.join(HERE, ".cache"))
     ap.add_argument("--output", default=None, help="write the report (RST) here too")
     ap.add_argument("--json", default=None, help="write raw results here (default: cache dir)")
@@ -388,7 +399,9 @@ def main():
     exe = build_loadgen(args.cache)
     node_modules = setup_node(args.cache) if "sockjs-node" in servers else ""
     aio_py = setup_aiohttp(args.cache) if "aiohttp-sockjs" in servers else ""
-    specs = server_specs(args.python, node_modules, aio_py)
+    if "txsockjs-baseline" in servers and not args.baseline_repo:
+        ap.error("txsockjs-baseline needs --baseline-repo")
+    specs = server_specs(args.python, node_modules, aio_py, args.baseline_repo)
     for s in servers:
         if "+" in s:  # txsockjs with experiments.py patches, e.g. txsockjs+nodelay+eager
             base, patches = s.split("+")[0], ",".join(s.split("+")[1:])

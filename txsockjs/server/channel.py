@@ -10,6 +10,7 @@ from zope.interface import implementer
 from txsockjs._speedups import HTTPError
 from txsockjs.protocol.http import RequestReader, error_head
 from txsockjs.server import websocket
+from txsockjs.server.eagerwrite import writer_for
 from txsockjs.server.response import Response
 
 # Pipelined bytes we hold while a response is in progress before we stop
@@ -71,6 +72,9 @@ class HTTPChannel(Protocol):
             # (xhr_streaming delivered 4x fewer messages a second without it).
             self.transport.setTcpNoDelay(True)
         self.transport.registerProducer(self, True)
+        # Every response and frame leaves through self.write: straight to
+        # the socket when that is safe (see eagerwrite.py).
+        self.write = writer_for(self.transport)
         self._wait_for_request()
 
     def _wait_for_request(self):
@@ -103,13 +107,18 @@ class HTTPChannel(Protocol):
     # -- input -------------------------------------------------------------
 
     def dataReceived(self, data):
-        if self.upgraded is not None:
-            self.upgraded.data_received(data)
-            return
-        if self._closing:
-            return
-        self.reader.feed(data)
-        self._process()
+        # What handling these bytes writes to sessions (here or on other
+        # connections) is flushed when it is done, in this reactor callback.
+        flusher = self.site.flusher
+        flusher.hold()
+        try:
+            if self.upgraded is not None:
+                self.upgraded.data_received(data)
+            elif not self._closing:
+                self.reader.feed(data)
+                self._process()
+        finally:
+            flusher.release()
 
     def _process(self):
         if self._processing:
@@ -167,6 +176,7 @@ class HTTPChannel(Protocol):
     # -- output ------------------------------------------------------------
 
     def write(self, data):
+        # Replaced per connection in connectionMade.
         self.transport.write(data)
 
     def response_finished(self, response, close):

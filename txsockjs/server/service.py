@@ -38,10 +38,16 @@ IFRAME_PAGE = """<!DOCTYPE html>
 
 class Flusher(object):
     """Batches the sessions' outgoing messages: every session written to in
-    one reactor turn is flushed once, by one delayed call, so messages
-    written together leave in one frame and one socket write."""
+    one batch is flushed once, so messages written together leave in one
+    frame and one socket write.
 
-    __slots__ = ("_clock", "_pending", "_call")
+    A batch is what one network read caused (the connection calls
+    :meth:`hold` before it handles the bytes and :meth:`release` after:
+    sessions are flushed when the read is handled, in the same reactor
+    callback), or else what one reactor turn caused (timers, other nodes'
+    messages: one delayed call flushes them)."""
+
+    __slots__ = ("_clock", "_pending", "_call", "_held")
 
     log = Logger(namespace="txsockjs.flush")
 
@@ -49,13 +55,27 @@ class Flusher(object):
         self._clock = clock
         self._pending = []
         self._call = None
+        self._held = 0
 
     def schedule(self, session):
         self._pending.append(session)
-        if self._call is None:
+        if self._call is None and not self._held:
             self._call = self._clock.callLater(0, self._run)
 
+    def hold(self):
+        """A read is being handled: what it writes waits for release()."""
+        self._held += 1
+
+    def release(self):
+        """The read is handled: flush what it wrote (unless a delayed call
+        already will, or an outer read is still being handled)."""
+        self._held -= 1
+        if not self._held and self._pending and self._call is None:
+            self._run()
+
     def _run(self):
+        # A flush that causes writes to other sessions (an echo to a
+        # broadcast, say) schedules them on a delayed call: this one is done.
         self._call = None
         pending = self._pending
         self._pending = []

@@ -14,7 +14,16 @@
  *               flight (a message is done when all N sessions have it);
  *               deliveries/s.
  *   xhr-poll    N clients, each on its own keep-alive HTTP/1.1 connection,
- *               cycling POST xhr_send then POST xhr; requests/s.
+ *               cycling POST xhr_send then POST xhr; requests/s.  The poll
+ *               always finds the echo already queued: no request is ever
+ *               held, which is not what a SockJS client does (see xhr-client).
+ *   xhr-client  N clients doing what sockjs-client's xhr-polling transport
+ *               does: each has two keep-alive connections, one that always
+ *               has a POST xhr outstanding (held by the server until there is
+ *               something to say) and one for POST xhr_send.  A client sends
+ *               its next message once the echo of the last one came back on
+ *               the poll and its xhr_send was answered; messages/s and
+ *               round-trip percentiles.
  *   xhr-stream  one xhr_streaming receiver (reopened when the server ends a
  *               response at its streaming limit), one xhr_send sender posting
  *               --batch messages per request with at most --window messages
@@ -45,7 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { M_WS_ECHO, M_WS_BCAST, M_XHR_POLL, M_XHR_STREAM, M_WS_IDLE };
+enum { M_WS_ECHO, M_WS_BCAST, M_XHR_POLL, M_XHR_STREAM, M_WS_IDLE, M_XHR_CLIENT };
 
 /* connection states */
 enum {
@@ -84,6 +93,7 @@ typedef struct conn {
     double t_sent;
     int outstanding;
     int pending_connect_req; /* the request waiting in wb for connect */
+    int echoed;         /* xhr-client: the echo of the last message came back */
 } conn_t;
 
 /* ------------------------------------------------------------------ config */
@@ -634,6 +644,27 @@ static void stream_sender_go(void) {
     http_request(s, "POST", "xhr_send", body.p, body.len);
 }
 
+/* POST xhr_send ["m<seq>:<pad>"] (msize characters of message) on c */
+static void xhr_send_one(conn_t *c, uint64_t seq) {
+    char m[64];
+    static buf_t body;
+    body.len = body.off = 0;
+    int hl = snprintf(m, sizeof m, "[\"m%llu:", (unsigned long long)seq);
+    buf_add(&body, m, hl);
+    if (msize > hl - 2) buf_add(&body, payload, msize - (hl - 2));
+    buf_add(&body, "\"]", 2);
+    http_request(c, "POST", "xhr_send", body.p, body.len);
+}
+
+/* xhr-client: conns[2i] polls, conns[2i+1] posts xhr_send for the same session */
+static void client_send_next(conn_t *poller) {
+    conn_t *s = poller + 1;
+    if (!poller->echoed || s->state == S_HTTP || s->state == S_CONNECTING) return;
+    poller->echoed = 0;
+    poller->t_sent = now();
+    xhr_send_one(s, ++poller->seq);
+}
+
 static void on_open(conn_t *c) {
     n_open++;
     n_opening--;
@@ -645,6 +676,7 @@ static void on_open(conn_t *c) {
         ws_send_msg(c, ++c->seq);
         break;
     case M_XHR_POLL:
+    case M_XHR_CLIENT:
         break; /* on_http_done moves on */
     case M_XHR_STREAM:
         if (c->idx == 0 && n_open == 1) {
@@ -693,6 +725,14 @@ static void on_msg(conn_t *c, uint64_t seq) {
         break;
     case M_XHR_POLL:
         break;
+    case M_XHR_CLIENT:
+        if (c->idx % 2 == 0 && seq && seq == c->seq) {
+            double t = now();
+            if (measuring) count++;
+            record_lat((t - c->t_sent) * 1e6);
+            c->echoed = 1;
+        }
+        break;
     case M_XHR_STREAM:
         if (c->idx == 0) {
             stream_recv++;
@@ -713,18 +753,28 @@ static void on_http_done(conn_t *c) {
         if (c->status >= 300) errors++;
         if (c->role == R_OPEN || c->role == R_POLL) {
             c->role = R_SEND;
-            char m[64];
-            static buf_t body;
-            body.len = body.off = 0;
-            int hl = snprintf(m, sizeof m, "[\"m%llu:", (unsigned long long)++c->seq);
-            buf_add(&body, m, hl);
-            if (msize > hl - 2) buf_add(&body, payload, msize - (hl - 2));
-            buf_add(&body, "\"]", 2);
             c->t_sent = now();
-            http_request(c, "POST", "xhr_send", body.p, body.len);
+            xhr_send_one(c, ++c->seq);
         } else {
             c->role = R_POLL;
             http_request(c, "POST", "xhr", NULL, 0);
+        }
+        break;
+    case M_XHR_CLIENT:
+        if (c->status >= 300) errors++;
+        if (c->idx % 2 == 0) {
+            if (c->role == R_OPEN) {
+                if (!c->saw_open) errors++;
+                memcpy(conns[c->idx + 1].sid, c->sid, sizeof c->sid);
+                conns[c->idx + 1].role = R_SEND;
+                c->echoed = 1; /* nothing in flight yet */
+            }
+            /* as sockjs-client: a new poll at once, held until there is news */
+            c->role = R_POLL;
+            http_request(c, "POST", "xhr", NULL, 0);
+            client_send_next(c);
+        } else {
+            client_send_next(c - 1);
         }
         break;
     case M_XHR_STREAM:
@@ -749,6 +799,7 @@ static void open_one(conn_t *c) {
         ws_begin(c);
         break;
     case M_XHR_POLL:
+    case M_XHR_CLIENT:
         rand_sid(c);
         c->role = R_OPEN;
         http_request(c, "POST", "xhr", NULL, 0);
@@ -765,7 +816,9 @@ static void open_one(conn_t *c) {
 
 static int target_open = 0;
 static void open_more(void) {
-    while (next_to_open < target_open && n_opening < max_opening) open_one(&conns[next_to_open++]);
+    int step = mode == M_XHR_CLIENT ? 2 : 1; /* xhr-client: pollers open sessions */
+    while (next_to_open < target_open && n_opening < max_opening)
+        open_one(&conns[step * next_to_open++]);
 }
 
 static void handle(conn_t *c, uint32_t ev) {
@@ -786,7 +839,8 @@ static void handle(conn_t *c, uint32_t ev) {
                 n_opening--;
                 return;
             }
-            c->state = (mode == M_XHR_POLL || mode == M_XHR_STREAM) ? S_HTTP : S_WS_HANDSHAKE;
+            c->state = (mode == M_XHR_POLL || mode == M_XHR_STREAM || mode == M_XHR_CLIENT)
+                           ? S_HTTP : S_WS_HANDSHAKE;
             set_events(c, EPOLLIN);
             flush(c);
         }
@@ -860,14 +914,15 @@ static int cmpd(const void *a, const void *b) {
 }
 
 static const char *mode_name(void) {
-    const char *names[] = {"ws-echo", "ws-bcast", "xhr-poll", "xhr-stream", "ws-idle"};
+    const char *names[] = {"ws-echo", "ws-bcast", "xhr-poll", "xhr-stream", "ws-idle",
+                           "xhr-client"};
     return names[mode];
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr,
-                "usage: loadgen ws-echo|ws-bcast|xhr-poll|xhr-stream|ws-idle [--port N] "
+                "usage: loadgen ws-echo|ws-bcast|xhr-poll|xhr-client|xhr-stream|ws-idle [--port N] "
                 "[--prefix /echo] [--conns N] [--size B] [--duration S] [--warmup S] "
                 "[--server-pid PID] [--window N] [--batch N] [--warm N] [--settle S]\n");
         return 2;
@@ -878,6 +933,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "xhr-poll")) mode = M_XHR_POLL;
     else if (!strcmp(m, "xhr-stream")) mode = M_XHR_STREAM;
     else if (!strcmp(m, "ws-idle")) mode = M_WS_IDLE;
+    else if (!strcmp(m, "xhr-client")) mode = M_XHR_CLIENT;
     else { fprintf(stderr, "unknown mode %s\n", m); return 2; }
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -917,7 +973,8 @@ int main(int argc, char **argv) {
 
     ep = epoll_create1(0);
     if (mode == M_XHR_STREAM) nconns = 1;
-    nall = nconns + (mode == M_XHR_STREAM ? 1 : 0) + (mode == M_WS_IDLE ? warm_conns : 0);
+    nall = nconns + (mode == M_XHR_STREAM ? 1 : 0) + (mode == M_WS_IDLE ? warm_conns : 0)
+           + (mode == M_XHR_CLIENT ? nconns : 0);
     conns = calloc(nall, sizeof(conn_t));
     for (int i = 0; i < nall; i++) {
         conns[i].idx = i;

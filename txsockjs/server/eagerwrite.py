@@ -1,0 +1,109 @@
+"""Eager writes: bytes go to the socket at once when Twisted holds none for it.
+
+Twisted's ``transport.write()`` always buffers and sends on the next reactor
+turn (Twisted issue 5303): per small message that is a ``startWriting`` /
+``stopWriting`` pair (two ``epoll_ctl`` calls) and one more reactor turn.
+When Twisted's own buffers for the connection are empty, nothing can be
+reordered by sending now, so :func:`writer_for` gives the connection a
+``write`` that calls ``send()`` on the socket and hands Twisted only what the
+kernel did not take.  Twisted then does the rest as before: it buffers the
+remainder, sends it when the socket is writable, and pauses the registered
+producer when its buffer is full.
+
+This is the one place txsockjs reads private attributes of a Twisted object
+(``_tempDataBuffer``, ``_writeDisconnecting``, ``_writeDisconnected``), so it is
+used only where it is known to be right:
+
+* the transport's class is exactly :class:`twisted.internet.tcp.Server` (a
+  TLS transport, a wrapper, a UNIX socket or a test double is another class);
+* :func:`probe` finds every attribute read here, of the expected type, on that
+  transport (checked once per connection);
+* the connection is not under TLS (``startTLS``), closing or half-closed at the
+  moment of the write, and Twisted holds no bytes for it;
+* ``TXSOCKJS_NO_EAGER_WRITE=1`` is not set.
+
+Otherwise the connection writes with ``transport.write``.
+"""
+
+import os
+import socket
+
+from twisted.internet import tcp
+from twisted.logger import Logger
+
+DISABLE_VARIABLE = "TXSOCKJS_NO_EAGER_WRITE"
+
+log = Logger()
+
+# Attribute -> the type probe() requires of it on the transport.
+_EXPECTED = (
+    ("socket", socket.socket),
+    ("dataBuffer", bytes),
+    ("_tempDataBuffer", list),
+    ("connected", (bool, int)),
+    ("disconnecting", (bool, int)),
+    ("_writeDisconnecting", (bool, int)),
+    ("_writeDisconnected", (bool, int)),
+    ("TLS", (bool, int)),
+)
+
+_logged = []
+
+
+def disabled():
+    """True when ``TXSOCKJS_NO_EAGER_WRITE`` turns eager writes off."""
+    return os.environ.get(DISABLE_VARIABLE, "") not in ("", "0")
+
+
+def probe(transport):
+    """None if eager writes are safe on ``transport``, else why not."""
+    if disabled():
+        return "%s is set" % DISABLE_VARIABLE
+    if type(transport) is not tcp.Server:
+        return "the transport is a %s, not a plain twisted.internet.tcp.Server" % (
+            type(transport).__name__,)
+    for name, kind in _EXPECTED:
+        value = getattr(transport, name, _EXPECTED)
+        if value is _EXPECTED:
+            return "this Twisted's tcp.Server has no %s" % name
+        if not isinstance(value, kind):
+            return "this Twisted's tcp.Server.%s is a %s" % (name, type(value).__name__)
+    if transport.socket.type != socket.SOCK_STREAM or transport.TLS:
+        return "the socket is not plain TCP"
+    return None
+
+
+def writer_for(transport):
+    """The function the connection on ``transport`` writes its bytes with."""
+    why_not = probe(transport)
+    if not _logged:
+        _logged.append(True)
+        if why_not is None:
+            log.info("txsockjs eager writes: on")
+        else:
+            log.info("txsockjs eager writes: off ({why})", why=why_not)
+    if why_not is not None:
+        return transport.write
+    return _eager_writer(transport)
+
+
+def _eager_writer(transport):
+    send = transport.socket.send
+    buffered_write = transport.write
+
+    def write(data):
+        t = transport
+        if (t.dataBuffer or t._tempDataBuffer or not t.connected or t.disconnecting
+                or t._writeDisconnecting or t._writeDisconnected or t.TLS):
+            buffered_write(data)
+            return
+        try:
+            sent = send(data)
+        except OSError:
+            # EAGAIN, or a broken connection: Twisted's own write path
+            # meets the error when it tries, and reports it as it should.
+            sent = 0
+        if sent < len(data):
+            buffered_write(data[sent:])
+
+    return write
