@@ -30,7 +30,8 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_~\-][A-Za-z0-9_~.\-]*\Z")
 _logged_implementation = []
 
 
-def _validate_prefix(prefix):
+def validate_prefix(prefix):
+    """``prefix`` without its outer slashes; ValueError if a part is not a plain name."""
     if not isinstance(prefix, str):
         raise ValueError("prefix must be a str, not %r" % (prefix,))
     stripped = prefix.strip("/")
@@ -63,7 +64,7 @@ class SockJSMultiFactory(ServerFactory):
 
     def addFactory(self, factory, prefix, options=None):
         """Serve ``factory`` at ``http://host:port/<prefix>``."""
-        prefix = _validate_prefix(prefix)
+        prefix = validate_prefix(prefix)
         options = Options.from_dict(options)
         for existing in self.services:
             if existing == prefix:

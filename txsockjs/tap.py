@@ -4,12 +4,18 @@
 
     twistd -n sockjs --factory myapp.chat.ChatFactory --heartbeat 10
     twistd -n sockjs --listen tcp:8080 --proxy tcp:127.0.0.1:6667
+    twistd -n sockjs --static site/ --prefix app --factory myapp.chat.ChatFactory
     python -m txsockjs serve --proxy tcp:127.0.0.1:4000 --proxy-encoding base64
 
 Every SockJS option is a flag named after it (``--cookie-needed true``,
 ``--max-message-size 65536``), read by :mod:`txsockjs.optiontext`.
+
+``--static DIR`` serves the directory at ``/`` and the service beside it at
+``/PREFIX`` (so a ``--prefix`` is required): a twisted.web ``SockJSSite``
+whose root is ``File(DIR)`` with a ``SockJSResource`` at the prefix.
 """
 
+import os
 import sys
 
 from twisted.internet.endpoints import serverFromString
@@ -40,12 +46,20 @@ class ServeOptions(usage.Options):
          "client endpoint each session connects to, e.g. tcp:127.0.0.1:6667"],
         ["proxy-encoding", None, "text",
          "text (UTF-8 messages) or base64 (binary protocols), with --proxy"],
+        ["static", None, None,
+         "serve this directory at / beside the service (then give a --prefix)"],
     ] + [[_flag(name), None, None, "SockJS option: %s" % (text or name,)]
          for name, text in option_help().items()]
 
     def postOptions(self):
         if (self["factory"] is None) == (self["proxy"] is None):
             raise usage.UsageError("give exactly one of --factory and --proxy")
+        if self["static"] is not None:
+            if not self["prefix"].strip("/"):
+                raise usage.UsageError("--static serves the directory at /: give the service "
+                                       "a --prefix (e.g. --prefix app serves it at /app)")
+            if not os.path.isdir(self["static"]):
+                raise usage.UsageError("--static: %s is not a directory" % (self["static"],))
         if self["factory"] is None and self["proxy-encoding"] not in ("text", "base64"):
             raise usage.UsageError("--proxy-encoding must be text or base64, not %r"
                                    % (self["proxy-encoding"],))
@@ -133,13 +147,38 @@ def makeService(config, reactor=None):
         what = "a proxy to %s" % (config["proxy"],)
     else:
         app, what = config["app"], config["factory"]
-    site = SockJSMultiFactory(reactor)
     try:
-        site.addFactory(app, config["prefix"], config["sockjs-options"])
+        if config["static"] is not None:
+            site = static_site(config["static"], config["prefix"], app,
+                               config["sockjs-options"], reactor)
+            what += " at /%s beside %s" % (config["prefix"].strip("/"), config["static"])
+        else:
+            site = SockJSMultiFactory(reactor)
+            site.addFactory(app, config["prefix"], config["sockjs-options"])
         endpoint = serverFromString(reactor, config["listen"])
     except ValueError as error:
         raise usage.UsageError(str(error))
     return SockJSServerService(endpoint, site, config["listen"], what)
+
+
+def static_site(directory, prefix, factory, options=None, reactor=None):
+    """A SockJSSite serving ``directory`` at ``/`` and ``factory`` over
+    SockJS at ``/prefix`` (``a/b`` nests: the static files under ``/a/``
+    are still served)."""
+    from twisted.web.static import File
+    from txsockjs.factory import validate_prefix
+    from txsockjs.web import SockJSResource, SockJSSite
+    segments = validate_prefix(prefix).split("/")
+    if segments == [""]:
+        raise ValueError("a service beside static files needs a prefix")
+    root = node = File(directory)
+    for segment in segments[:-1]:
+        directory = os.path.join(directory, segment)
+        child = File(directory)
+        node.putChild(segment.encode("ascii"), child)
+        node = child
+    node.putChild(segments[-1].encode("ascii"), SockJSResource(factory, options, reactor))
+    return SockJSSite(root)
 
 
 class TwistdOptions(ServeOptions):

@@ -8,7 +8,12 @@ certificate, a user's own object, ...) is preceded by a comment saying so::
 
     .. example-fragment: needs a certificate file
 
-and is reported as skipped with that reason.
+and is reported as skipped with that reason.  A block that needs an optional package
+(installed by the ``docs`` extra, which the matrix legs do not install) says so::
+
+    .. example-requires: klein
+
+and is skipped, naming it, where that package cannot be imported.
 """
 
 import os
@@ -25,22 +30,26 @@ DOCUMENTS = [ROOT / "README.rst"] + sorted((ROOT / "docs").rglob("*.rst"))
 
 _DIRECTIVE = re.compile(r"^(\s*)\.\. code-block:: python\s*$")
 _FRAGMENT = re.compile(r"^\s*\.\. example-fragment:\s*(.+?)\s*$")
+_REQUIRES = re.compile(r"^\s*\.\. example-requires:\s*(\S+)\s*$")
 
 
 def python_blocks(path):
-    """(first line number, code, fragment reason or None) for each python block."""
+    """(first line number, code, fragment reason or None, required module or None) for
+    each python block."""
     lines = path.read_text(encoding="utf-8").splitlines()
     blocks = []
     for number, line in enumerate(lines):
         directive = _DIRECTIVE.match(line)
         if not directive:
             continue
-        fragment = None
+        fragment = requires = None
         before = number - 1
         while before >= 0 and not lines[before].strip():
             before -= 1
         if before >= 0 and _FRAGMENT.match(lines[before]):
             fragment = _FRAGMENT.match(lines[before]).group(1)
+        if before >= 0 and _REQUIRES.match(lines[before]):
+            requires = _REQUIRES.match(lines[before]).group(1)
         body = number + 1
         while body < len(lines) and lines[body].strip().startswith(":"):
             body += 1  # directive options such as :caption:
@@ -53,15 +62,15 @@ def python_blocks(path):
         source = "\n".join(code).strip("\n")
         width = min(len(t) - len(t.lstrip()) for t in source.splitlines() if t.strip())
         source = "\n".join(t[width:] for t in source.splitlines()) + "\n"
-        blocks.append((number + 1, source, fragment))
+        blocks.append((number + 1, source, fragment, requires))
     return blocks
 
 
 def all_examples():
     for path in DOCUMENTS:
-        for line, source, fragment in python_blocks(path):
+        for line, source, fragment, requires in python_blocks(path):
             name = "%s:%d" % (path.relative_to(ROOT), line)
-            yield pytest.param(source, fragment, id=name)
+            yield pytest.param(source, fragment, requires, id=name)
 
 
 EXAMPLES = list(all_examples())
@@ -81,10 +90,12 @@ def run_example(tmp_path, source):
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("source,fragment", EXAMPLES)
-def test_example_runs(tmp_path, source, fragment):
+@pytest.mark.parametrize("source,fragment,requires", EXAMPLES)
+def test_example_runs(tmp_path, source, fragment, requires):
     if fragment:
         pytest.skip("marked as a fragment: %s" % fragment)
+    if requires:
+        pytest.importorskip(requires, reason="the example needs %s (the docs extra)" % requires)
     done = run_example(tmp_path, source)
     assert done.returncode == 0, "%s\n--- stdout\n%s\n--- stderr\n%s" % (
         source, done.stdout, done.stderr)

@@ -2,6 +2,16 @@
 
 import json
 
+# Every transport sockjs-client has, in the order it prefers them.
+TRANSPORTS = [
+    "websocket", "xhr-streaming", "eventsource", "iframe-eventsource", "htmlfile",
+    "iframe-htmlfile", "xhr-polling", "iframe-xhr-polling", "jsonp-polling",
+]
+ORIGINS = ["cross", "same"]
+# (origin, transport) pairs the client does not offer in Chromium
+NOT_OFFERED = {("cross", "htmlfile")}
+LONE_SURROGATES = 3  # runner.mjs adds this many messages with lone surrogates
+
 
 def kernels():
     try:
@@ -15,6 +25,30 @@ def result_of(run, scenario_id):
     r = run["results"].get(scenario_id)
     assert r is not None, "scenario %s did not run" % scenario_id
     assert not r.get("error"), "%s: %s (console: %s)" % (scenario_id, r["error"], r.get("consoleErrors"))
+    return r
+
+
+def echo_scenario(origin, transport):
+    """The hard messages (and lone surrogates) echoed over ``transport`` alone."""
+    return {"id": "echo-%s-%s" % (origin, transport), "origin": origin, "service": "echo",
+            "transports": [transport], "messages": "hard", "loneSurrogates": True,
+            "mode": "echo", "timeoutMs": 60000}
+
+
+def close_scenario(origin, transport):
+    """The ``close`` service over ``transport`` alone: the server ends the session."""
+    return {"id": "close-%s-%s" % (origin, transport), "origin": origin, "service": "close",
+            "transports": [transport], "messages": None, "mode": "wait-close",
+            "timeoutMs": 20000}
+
+
+def offered_result(run, scenario_id, origin, transport):
+    """The scenario's result, or None once checked that the client did not offer
+    ``transport`` from that ``origin`` (NOT_OFFERED)."""
+    r = result_of(run, scenario_id)
+    if (origin, transport) in NOT_OFFERED:
+        assert_not_offered(r)
+        return None
     return r
 
 

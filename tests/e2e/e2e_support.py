@@ -33,7 +33,8 @@ ARTIFACTS = E2E_DIR / "artifacts"
 # (title, text) pairs that tests record; printed at the end of the pytest run.
 SUMMARIES = []
 
-LISTENING_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+# "listening on ..." (demo, conformance), "txsockjs serving ... on ..." (serve)
+LISTENING_RE = re.compile(r"(?:listening|serving .*) on http://127\.0\.0\.1:(\d+)")
 
 USE_RUN_TESTS = (
     "Run the suite with ./run-tests (it installs Chromium, the npm packages and the Autobahn "
@@ -112,11 +113,15 @@ def kill_process_group(proc, grace=5.0):
 
 class ServerProcess:
     """``python -m txsockjs <command> --host 127.0.0.1 --port 0 ...`` in a subprocess,
-    or ``python <script> --host 127.0.0.1 --port 0 ...`` when ``script`` is given."""
+    or ``python <script> --host 127.0.0.1 --port 0 ...`` when ``script`` is given, or
+    ``python -m txsockjs <command> <args>`` as given when ``own_listen`` (``serve
+    --listen ...``)."""
 
-    def __init__(self, command, *args, log_dir=None, start_timeout=30.0, script=None):
+    def __init__(self, command, *args, log_dir=None, start_timeout=30.0, script=None,
+                 own_listen=False):
         self.command = command
         self.script = script
+        self.own_listen = own_listen
         self.args = [str(a) for a in args]
         self.start_timeout = start_timeout
         self.log_dir = Path(log_dir or ARTIFACTS)
@@ -133,7 +138,8 @@ class ServerProcess:
 
     def start(self):
         program = [str(self.script)] if self.script else ["-m", "txsockjs", self.command]
-        argv = [sys.executable] + program + ["--host", "127.0.0.1", "--port", "0"] + self.args
+        listen = [] if self.own_listen else ["--host", "127.0.0.1", "--port", "0"]
+        argv = [sys.executable] + program + listen + self.args
         self._log = open(self.log_path, "w", encoding="utf-8", errors="replace")
         self._log.write("$ %s\n" % " ".join(argv))
         self._log.flush()

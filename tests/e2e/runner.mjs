@@ -67,10 +67,16 @@ export async function runScenario(argJson) {
       try { sock.close(); } catch (e) { /* ignore */ }
       finish();
     }, arg.timeoutMs);
+    // mode "echo-joined": for a byte stream behind the server (python -m txsockjs serve
+    // --proxy), where messages may come back split or merged: the echoes, joined, must be
+    // the messages, joined.
+    const joined = arg.mode === 'echo-joined';
+    const expected = joined ? messages.map(wellFormed).join('') : null;
+    let got = '';
     sock.onopen = () => {
       result.events.push('open');
       result.transport = sock.transport;
-      if (arg.mode === 'echo') {
+      if (arg.mode === 'echo' || joined) {
         try {
           for (const m of messages) { sock.send(m); result.sent++; }
         } catch (e) {
@@ -81,6 +87,19 @@ export async function runScenario(argJson) {
     };
     sock.onheartbeat = () => { result.heartbeats++; };
     sock.onmessage = (e) => {
+      if (joined) {
+        result.received++;
+        got += e.data;
+        if (got.length >= expected.length) {
+          result.joinedMatches = got === expected;
+          result.joinedLength = got.length;
+          result.expectedLength = expected.length;
+          if (!result.joinedMatches) result.mismatches.push({ expected: short(expected), got: short(got) });
+          result.events.push('all-echoed');
+          sock.close();
+        }
+        return;
+      }
       const i = result.received++;
       if (i >= messages.length) {
         if (result.extra.length < 5) result.extra.push(short(e.data));

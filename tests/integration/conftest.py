@@ -11,6 +11,12 @@ Environment: TXSOCKJS_NO_EXTENSIONS=1 runs the whole suite on the pure-Python ke
 (it is passed to the server); TXSOCKJS_TEST_REPO=<dir> serves another copy of txsockjs
 (e.g. a ``git archive`` snapshot of a commit). A few tests (``any_addr``) always run on
 both kernel paths.
+
+TXSOCKJS_TEST_FRONT=web serves the same services as SockJSResources in a twisted.web
+Site (``conformance --front web``) and runs only the modules in ``WEB_FRONT_MODULES``:
+those about SockJS behaviour, not about our own HTTP parser.  A test that cannot hold
+through twisted.web is marked ``@own_front_only("why")`` and skipped there with that
+reason; every assertion stays as it is for our own front door.
 """
 
 import collections
@@ -35,6 +41,19 @@ STREAMING_LIMIT = 4096
 # The library default (1 MiB); the conformance command defaults to 32 MiB for Autobahn.
 MAX_MESSAGE_SIZE = 1024 * 1024
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+# "own": our HTTP channel (the default); "web": twisted.web with SockJSResources.
+FRONT = os.environ.get("TXSOCKJS_TEST_FRONT", "own")
+if FRONT not in ("own", "web"):
+    raise RuntimeError("TXSOCKJS_TEST_FRONT must be own or web, not %r" % (FRONT,))
+# The modules about SockJS behaviour, which hold on any front door.
+WEB_FRONT_MODULES = ("test_xhr.py", "test_other_transports.py", "test_sessions.py",
+                     "test_encoding.py", "test_broadcast.py", "test_websocket.py",
+                     "test_urls.py")
+
+
+def own_front_only(reason):
+    """Marks a test that cannot hold through twisted.web, and says why."""
+    return pytest.mark.own_front_only(reason=reason)
 
 
 class Server:
@@ -61,7 +80,7 @@ class Server:
             sys.executable, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
             "--port", "0", "--streaming-limit", str(STREAMING_LIMIT),
             "--heartbeat", str(int(HEARTBEAT)), "--timeout", str(int(TIMEOUT)),
-            "--max-message-size", str(MAX_MESSAGE_SIZE)]
+            "--max-message-size", str(MAX_MESSAGE_SIZE), "--front", FRONT]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         found = {}
@@ -172,9 +191,30 @@ def addr(server):
     return server.addr
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "own_front_only(reason): cannot hold through twisted.web")
+
+
 def pytest_collection_modifyitems(config, items):
     here = os.path.dirname(os.path.abspath(__file__))
+    kept, other_front = [], []
     for item in items:
-        if str(item.fspath).startswith(here) and item.get_closest_marker("timeout") is None:
+        if not str(item.fspath).startswith(here):
+            kept.append(item)
+            continue
+        if item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(20))
+        if FRONT == "web":
+            # the modules about our own HTTP channel or another front door are left out
+            if os.path.basename(str(item.fspath)) not in WEB_FRONT_MODULES:
+                other_front.append(item)
+                continue
+            marker = item.get_closest_marker("own_front_only")
+            if marker is not None:
+                item.add_marker(pytest.mark.skip(reason="not through twisted.web: "
+                                                        + marker.kwargs["reason"]))
+        kept.append(item)
+    if other_front:
+        config.hook.pytest_deselected(items=other_front)
+        items[:] = kept
 

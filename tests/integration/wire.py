@@ -20,6 +20,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import struct
 import time
 
@@ -31,11 +32,22 @@ class Closed(Exception):
     """The peer closed the connection before the expected bytes arrived."""
 
 
+class TLSAddress(tuple):
+    """A (host, port) that every helper here reaches over TLS with ``context``
+    (an ``ssl.SSLContext``): ``request(TLSAddress("127.0.0.1", port, ctx), ...)``."""
+
+    def __new__(cls, host, port, context):
+        address = tuple.__new__(cls, (host, port))
+        address.tls = context
+        return address
+
+
 class Conn:
     """A client TCP connection with a receive buffer and bounded reads.
 
     ``source``: the local address to connect from (e.g. ``"127.0.0.2"``, a
-    second loopback client), any free port."""
+    second loopback client), any free port.  A :class:`TLSAddress` connects
+    over TLS."""
 
     def __init__(self, addr, timeout=2.0, source=None):
         self.addr = addr
@@ -43,6 +55,9 @@ class Conn:
         self.sock = socket.create_connection(
             addr, timeout=timeout, source_address=None if source is None else (source, 0))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        context = getattr(addr, "tls", None)
+        if context is not None:
+            self.sock = context.wrap_socket(self.sock, server_hostname=addr[0])
         self.buf = bytearray()
         self.eof = False
         self.reset = False
@@ -80,6 +95,8 @@ class Conn:
         except (ConnectionResetError, ConnectionAbortedError):
             self.reset = True
             data = b""
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            data = b""  # the TLS peer went away: an end like any other
         if not data:
             self.eof = True
             return False

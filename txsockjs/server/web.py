@@ -18,15 +18,19 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from txsockjs.protocol.http import NOSNIFF
+from txsockjs.protocol.http import NOSNIFF, REASONS
 from txsockjs.server.channel import _normalise_ip
 
 log = Logger(namespace="txsockjs.web")
 
 try:  # Twisted 25.5+ with twisted[websocket]
     from twisted.web.websocket import WebSocketResource
+    # What wsproto raises when a message is sent after the peer's close frame
+    # (twisted.web answers that frame before it tells the protocol anything).
+    from wsproto.utilities import LocalProtocolError as WebSocketClosedError
 except ImportError:  # pragma: no cover - depends on the installed Twisted
     WebSocketResource = None
+    WebSocketClosedError = None
 
 WEBSOCKET_AVAILABLE = WebSocketResource is not None
 _NOSNIFF_NAME, _, _NOSNIFF_VALUE = NOSNIFF.partition(": ")
@@ -85,7 +89,8 @@ class WebResponse(object):
     def _head(self, status, headers):
         self._errors.count(status)
         request = self.request
-        request.setResponseCode(status)
+        # our phrase: twisted.web knows none for some codes (426 "Unknown Status")
+        request.setResponseCode(status, REASONS.get(status, "Unknown").encode("ascii"))
         request.responseHeaders.setRawHeaders(_NOSNIFF_NAME, [_NOSNIFF_VALUE])
         for name, value in headers:
             request.responseHeaders.addRawHeader(name, value)

@@ -45,8 +45,18 @@ def is_hixie76(request):
     return "sec-websocket-key1" in headers and "sec-websocket-key2" in headers
 
 
-def refuse_version(response):
-    response.error(426, "Only WebSocket version 13 is supported.", [("Sec-WebSocket-Version", "13")])
+def rfc6455_key(request, response):
+    """The client's Sec-WebSocket-Key of an RFC 6455 handshake, or None
+    after answering a wrong version (426) or a bad key (400)."""
+    headers = request.headers
+    if headers.get("sec-websocket-version", "").strip() != "13":
+        response.error(426, "Only WebSocket version 13 is supported.", [("Sec-WebSocket-Version", "13")])
+        return None
+    key = headers.get("sec-websocket-key", "").strip()
+    if not ws.valid_key(key):
+        response.error(400, "Invalid Sec-WebSocket-Key.")
+        return None
+    return key
 
 
 def upgrade(service, channel, request, response, session_id):
@@ -68,11 +78,9 @@ def upgrade(service, channel, request, response, session_id):
             head.append(("Sec-WebSocket-Origin", headers["origin"]))
         handler.hixie76_keys = (headers["sec-websocket-key1"], headers["sec-websocket-key2"])
     else:
-        if headers.get("sec-websocket-version", "").strip() != "13":
-            return refuse_version(response)
-        key = headers.get("sec-websocket-key", "").strip()
-        if not ws.valid_key(key):
-            return response.error(400, "Invalid Sec-WebSocket-Key.")
+        key = rfc6455_key(request, response)
+        if key is None:
+            return
         stream = ws.WebSocketStream(options.max_message_size)
         handler = WebSocketHandler(service, channel, stream, ws.text_frame, ws.close_frame)
         head = [("Upgrade", "websocket"), ("Connection", "Upgrade"),

@@ -7,11 +7,13 @@ import inspect
 
 from twisted.internet.error import ConnectionDone
 from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.server import NOT_DONE_YET
 
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.rawsession import RawWebSocketSession
 from txsockjs.server import websocket
-from txsockjs.server.web import WebSocketResource
+from txsockjs.server.web import WebSocketClosedError, WebSocketResource
 
 log = Logger(namespace="txsockjs.web")
 
@@ -25,8 +27,8 @@ def upgrade(service, conn, request, response, session_id):
     if websocket.is_hixie76(request):
         return response.error(400, "The hixie-76 WebSocket handshake is not supported "
                                    "through twisted.web.")
-    if request.headers.get("sec-websocket-version", "").strip() != "13":
-        return websocket.refuse_version(response)
+    if websocket.rfc6455_key(request, response) is None:
+        return
     raw = session_id is None
 
     def opened(delegate):
@@ -43,7 +45,13 @@ def upgrade(service, conn, request, response, session_id):
         response.pause_with(target.write_paused)
         response.started = True
         service.registry.upgraded.add(protocol)
-        WebSocketResource(_Once(protocol)).render(conn.request)
+        refused = WebSocketResource(_Once(protocol)).render(conn.request)
+        if refused != NOT_DONE_YET:
+            # wsproto refused a handshake our checks let through: its answer
+            # goes out, and the session made for it is given up.
+            conn.request.write(refused)
+            conn.request.finish()
+            protocol.connectionLost(Failure(ConnectionDone()))
 
     service.door.open(conn, request, response, "raw_websocket" if raw else "websocket",
                       session_id, opened)
@@ -135,14 +143,23 @@ class SockJSWebSocketProtocol(object):
     # -- to the client -----------------------------------------------------------
 
     def send_frame(self, frame):
-        if self.closing:
-            return False
-        self.transport.sendTextMessage(frame.decode("utf-8"))
-        return True
+        return self._send_text(frame.decode("utf-8"))
 
     def send_payload(self, payload):
-        if not self.closing:
-            self.transport.sendTextMessage(payload.decode("utf-8"))
+        self._send_text(payload.decode("utf-8"))
+
+    def _send_text(self, text):
+        """False once the WebSocket is closing: ours, or the client's close
+        frame, which twisted.web answers (and then drops the connection)
+        before our connectionLost is called."""
+        if self.closing:
+            return False
+        try:
+            self.transport.sendTextMessage(text)
+        except WebSocketClosedError:
+            self.closing = True
+            return False
+        return True
 
     def finish(self):
         self.close(1000, "Normal closure")
@@ -153,10 +170,13 @@ class SockJSWebSocketProtocol(object):
             lose = self.transport.loseConnection
             # twisted.web's WebSocketTransport promises the code; releases
             # whose loseConnection takes a reason get it too.
-            if _takes_reason(lose):
-                lose(code, reason=reason)
-            else:
-                lose(code)
+            try:
+                if _takes_reason(lose):
+                    lose(code, reason=reason)
+                else:
+                    lose(code)
+            except WebSocketClosedError:
+                pass  # the client closed first; twisted.web is dropping the connection
 
     def pause_reading(self, paused):
         transport = self.request.channel.transport
