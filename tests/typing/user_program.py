@@ -53,5 +53,5 @@ multi.addFactory(Factory.forProtocol(Echo), "plain")
 
 resource = SockJSResource(Factory.forProtocol(Echo), {"websocket": False})
 
+# (setServiceParent and startService are Twisted's own, unannotated: see above)
 service = SockJSService("tcp:0:interface=127.0.0.1", single, grace=5.0)
-service.startService()
