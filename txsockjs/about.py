@@ -7,19 +7,20 @@ import platform
 import sys
 import warnings
 from importlib import metadata
+from typing import List, Optional, Sequence, Tuple
 
 import txsockjs
 
 # (what it gives, the distributions it needs).  Versions are read from the
 # installed metadata, so nothing here is imported.
-EXTRAS = (
+EXTRAS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("metrics", ("prometheus_client",)),
     ("redis", ("txredisapi",)),
     ("TLS", ("service_identity", "pyOpenSSL")),
 )
 
 
-def installed_version(distribution):
+def installed_version(distribution: str) -> Optional[str]:
     """The installed version of ``distribution``, or None."""
     try:
         return metadata.version(distribution)
@@ -27,7 +28,7 @@ def installed_version(distribution):
         return None
 
 
-def describe_extra(distributions):
+def describe_extra(distributions: Sequence[str]) -> str:
     found = [(name, installed_version(name)) for name in distributions]
     missing = [name for name, version in found if version is None]
     present = ", ".join("%s %s" % (name, version) for name, version in found if version)
@@ -36,13 +37,14 @@ def describe_extra(distributions):
     return "no (missing: %s%s)" % (", ".join(missing), "; have " + present if present else "")
 
 
-def describe():
+def describe() -> str:
     """A few ``name: value`` lines about this installation, ending in a newline."""
     with warnings.catch_warnings():
         # The report says it itself; the import-time warning would repeat it.
         warnings.simplefilter("ignore", RuntimeWarning)
-        kernels = txsockjs.kernel_implementation()
-    rows = [
+        # (the ignore goes when issue 13's phase 2 annotates txsockjs/__init__.py)
+        kernels = txsockjs.kernel_implementation()  # type: ignore[no-untyped-call]
+    rows: List[Tuple[str, str]] = [
         ("txsockjs", "%s (%s)" % (txsockjs.__version__, txsockjs.__path__[0])),
         ("Python", "%s (%s, %s)" % (platform.python_version(),
                                     platform.python_implementation(), sys.executable)),

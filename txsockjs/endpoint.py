@@ -18,8 +18,13 @@ and validated like the options dict, so a bad option fails in
 The parser is registered as a Twisted plugin (``twisted/plugins/txsockjs_plugins.py``).
 """
 
+from typing import Any, Mapping, Optional
+
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IStreamServerEndpoint, IStreamServerEndpointStringParser
+from twisted.internet.interfaces import (
+    IListeningPort, IStreamServerEndpoint, IStreamServerEndpointStringParser)
+from twisted.internet.protocol import Factory
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
@@ -31,21 +36,25 @@ from txsockjs.optiontext import validated_options
 class SockJSServerEndpoint(object):
     """Serves a factory over SockJS on another server endpoint."""
 
-    def __init__(self, wrapped, options=None, reactor=None):
+    # ``wrapped`` provides IStreamServerEndpoint (zope interfaces are no types to mypy).
+    def __init__(self, wrapped: Any, options: Optional[Mapping[str, Any]] = None,
+                 reactor: Any = None) -> None:
         self.wrapped = wrapped
         self.options = options
         self.reactor = reactor
 
-    def listen(self, protocolFactory):
+    def listen(self, protocolFactory: Factory) -> "Deferred[IListeningPort]":
         """The wrapped endpoint's ``listen`` Deferred (firing with its port)."""
-        return self.wrapped.listen(SockJSFactory(protocolFactory, self.options, self.reactor))
+        factory = SockJSFactory(protocolFactory, self.options, self.reactor)
+        listening: "Deferred[IListeningPort]" = self.wrapped.listen(factory)
+        return listening
 
 
 @implementer(IPlugin, IStreamServerEndpointStringParser)
 class SockJSServerParser(object):
     prefix = "sockjs"
 
-    def parseStreamServer(self, reactor, *args, **kwargs):
+    def parseStreamServer(self, reactor: Any, *args: str, **kwargs: str) -> SockJSServerEndpoint:
         if len(args) != 1:
             raise ValueError(
                 "sockjs: takes one endpoint description with its ':' and '=' escaped, "

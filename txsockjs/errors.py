@@ -15,6 +15,8 @@ the network dropped a receiving request      1002    ``ConnectionLost``
 ===========================================  ======  =================================
 """
 
+from typing import Tuple
+
 from twisted.internet.error import ConnectionLost
 
 from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE
@@ -22,10 +24,10 @@ from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE
 __all__ = ["APP_ERROR", "GO_AWAY", "SEND_OVERFLOW", "SHUTTING_DOWN", "ApplicationError",
            "SendBufferOverflow", "ServerShuttingDown"]
 
-GO_AWAY = (3000, "Go away!")
-APP_ERROR = (1011, "Internal server error")
-SEND_OVERFLOW = OVERFLOW_CLOSE
-SHUTTING_DOWN = (1001, "Server shutting down")
+GO_AWAY: Tuple[int, str] = (3000, "Go away!")
+APP_ERROR: Tuple[int, str] = (1011, "Internal server error")
+SEND_OVERFLOW: Tuple[int, str] = OVERFLOW_CLOSE
+SHUTTING_DOWN: Tuple[int, str] = (1001, "Server shutting down")
 
 
 class SendBufferOverflow(ConnectionLost):

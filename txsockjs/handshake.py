@@ -65,7 +65,7 @@ class Handshake:
     session_id: Optional[str]
     principal: Any = None
 
-    def with_principal(self, principal):
+    def with_principal(self, principal: Any) -> "Handshake":
         """A copy naming the principal ``authorize`` returned."""
         return dataclasses.replace(self, principal=principal)
 
@@ -75,13 +75,13 @@ class Rejected(Exception):
     ``status`` (403 by default; any 4xx or 5xx) with ``reason`` as a short
     text body, and the application's ``buildProtocol`` is never called."""
 
-    def __init__(self, status=403, reason="Forbidden"):
+    def __init__(self, status: int = 403, reason: str = "Forbidden") -> None:
         if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
             raise ValueError("Rejected status must be an int from 400 to 599, not %r" % (status,))
-        reason = str(reason)
-        Exception.__init__(self, status, reason)
+        text = str(reason)
+        Exception.__init__(self, status, text)
         self.status = status
-        self.reason = reason
+        self.reason = text
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Rejected(status=%d, reason=%r)" % (self.status, self.reason)

@@ -2,7 +2,7 @@
 
 import dataclasses
 import math
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Iterable, Mapping, Optional, Tuple, Union
 
 from txsockjs.protocol.sendbuffer import POLICIES
 
@@ -79,7 +79,10 @@ class Options:
     broker: Optional[Any] = None
     base_url: Optional[str] = None
 
-    def __post_init__(self):
+    # (The field annotations stay as they are: txsockjs.optiontext reads them at run
+    # time to parse options given as text.)
+
+    def __post_init__(self) -> None:
         for name in ("websocket", "cookie_needed"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError("option %r must be True or False, not %r" % (name, getattr(self, name)))
@@ -115,7 +118,7 @@ class Options:
         if any(ch in url for ch in '"<>\\') or not url.isprintable():
             raise ValueError("option 'sockjs_url' has characters that cannot go in an HTML attribute: %r" % (url,))
 
-    def _check_who_may_connect(self):
+    def _check_who_may_connect(self) -> None:
         # Imported here: the policies live in the pure core, options must not
         # import the server.
         from txsockjs.protocol.forwarded import ProxyPolicy
@@ -137,13 +140,13 @@ class Options:
                 raise ValueError("option %r must be None or a whole number >= 1, not %r" % (name, value))
 
     @property
-    def retry_after(self):
+    def retry_after(self) -> int:
         """Seconds a refused client should wait (the Retry-After of a 503):
         by then a session that was closing has been forgotten."""
         return max(1, int(math.ceil(self.timeout)))
 
     @classmethod
-    def from_dict(cls, options=None):
+    def from_dict(cls, options: Union["Options", Mapping[str, Any], None] = None) -> "Options":
         """Build from the documented dict; unknown keys raise, naming the key."""
         if options is None:
             return cls()
@@ -158,7 +161,7 @@ class Options:
         return cls(**options)
 
 
-def _str_tuple(name, value):
+def _str_tuple(name: str, value: Iterable[str]) -> Tuple[str, ...]:
     if isinstance(value, (str, bytes)):
         raise ValueError("option %r must be a list of str, not a single %s: %r"
                          % (name, type(value).__name__, value))

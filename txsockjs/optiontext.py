@@ -27,6 +27,7 @@ import dataclasses
 import importlib
 import types
 import typing
+from typing import Any, Dict, Iterable, List, Mapping, Tuple, Union
 
 from txsockjs.options import Options
 
@@ -35,13 +36,13 @@ _FALSE = ("false", "no", "off", "0")
 _NONE = ("none", "")
 
 
-def option_types():
+def option_types() -> Dict[str, Any]:
     """{option name: resolved type annotation}, in field order."""
     hints = typing.get_type_hints(Options)
     return {field.name: hints.get(field.name, str) for field in dataclasses.fields(Options)}
 
 
-def option_help():
+def option_help() -> Dict[str, str]:
     """{option name: one line of help}, from the Options docstring's
     ``name   description`` lines (empty where it says nothing)."""
     names = option_types()
@@ -53,7 +54,7 @@ def option_help():
     return found
 
 
-def import_name(dotted):
+def import_name(dotted: str) -> Any:
     """The object named ``package.module.name`` (also ``package.module:name``)."""
     dotted = dotted.strip()
     if ":" in dotted:
@@ -66,7 +67,7 @@ def import_name(dotted):
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise ValueError("cannot import %r: %s" % (module_name, error))
-    obj = module
+    obj: Any = module
     for part in attribute.split("."):
         try:
             obj = getattr(obj, part)
@@ -75,24 +76,24 @@ def import_name(dotted):
     return obj
 
 
-def _is_union(annotation):
+def _is_union(annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     return origin is typing.Union or origin is getattr(types, "UnionType", None)
 
 
-def _is_callable(annotation):
+def _is_callable(annotation: Any) -> bool:
     if annotation is collections.abc.Callable or annotation is typing.Callable:
         return True
     return typing.get_origin(annotation) is collections.abc.Callable
 
 
-def read_value(annotation, text):
+def read_value(annotation: Any, text: str) -> Any:
     """``text`` read as a value of type ``annotation``; ValueError if it cannot be."""
     if _is_union(annotation):
         members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         if len(members) < len(typing.get_args(annotation)) and text.strip().lower() in _NONE:
             return None
-        errors = []
+        errors: List[str] = []
         for member in members:
             try:
                 return read_value(member, text)
@@ -135,7 +136,7 @@ def read_value(annotation, text):
     return text
 
 
-def option_from_text(key, text):
+def option_from_text(key: str, text: str) -> Tuple[str, Any]:
     """(option name, value) for one option given as text; ``-`` in the key reads as ``_``."""
     name = key.strip().replace("-", "_")
     known = option_types()
@@ -147,10 +148,10 @@ def option_from_text(key, text):
         raise ValueError("SockJS option %r: %s" % (name, error))
 
 
-def options_from_text(pairs):
+def options_from_text(pairs: Union[Mapping[str, str], Iterable[str]]) -> Dict[str, Any]:
     """The options dict from ``key=value`` strings or a {key: text} mapping."""
     if isinstance(pairs, collections.abc.Mapping):
-        items = list(pairs.items())
+        items: List[Tuple[str, str]] = list(pairs.items())
     else:
         items = []
         for pair in pairs:
@@ -158,14 +159,14 @@ def options_from_text(pairs):
             if not equals:
                 raise ValueError("SockJS option %r: expected key=value" % (pair,))
             items.append((key, text))
-    options = {}
+    options: Dict[str, Any] = {}
     for key, text in items:
         name, value = option_from_text(key, text)
         options[name] = value
     return options
 
 
-def validated_options(pairs):
+def validated_options(pairs: Union[Mapping[str, str], Iterable[str]]) -> Dict[str, Any]:
     """``options_from_text`` checked by ``Options.from_dict``; returns the dict."""
     options = options_from_text(pairs)
     Options.from_dict(options)

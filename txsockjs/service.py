@@ -17,10 +17,14 @@ so twistd waits for it before the process exits.  The factory may also be a
 ``txsockjs.web.SockJSSite``.
 """
 
+from typing import Any, Generator, Optional, Union
+
 from twisted.application.service import Service
+from twisted.internet.defer import Deferred
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 __all__ = ["SockJSService"]
 
@@ -29,7 +33,10 @@ class SockJSService(Service):
 
     log = Logger()
 
-    def __init__(self, endpoint, factory, grace=10.0, reactor=None):
+    # ``endpoint`` provides IStreamServerEndpoint, ``factory`` is an IProtocolFactory
+    # (zope interfaces are no types to mypy without a plugin).
+    def __init__(self, endpoint: Union[str, Any], factory: Any, grace: float = 10.0,
+                 reactor: Any = None) -> None:
         """``endpoint``: a server endpoint description (``"tcp:8080"``,
         ``"ssl:443:privateKey=key.pem"``, ...) or an ``IStreamServerEndpoint``."""
         if isinstance(grace, bool) or not isinstance(grace, (int, float)) or not grace >= 0:
@@ -42,26 +49,27 @@ class SockJSService(Service):
         self.endpoint = endpoint
         self.factory = factory
         self.grace = grace
-        self.port = None
-        self.listening = None
+        # (an IListeningPort: its zope-declared methods have no self for mypy)
+        self.port: Optional[Any] = None
+        self.listening: "Optional[Deferred[Any]]" = None
 
-    def privilegedStartService(self):
+    def privilegedStartService(self) -> None:
         # Listen before twistd drops privileges (a port below 1024).
         Service.privilegedStartService(self)
         self.listening = self.endpoint.listen(self.factory)
         self.listening.addCallbacks(self._listening, self._failed)
 
-    def _listening(self, port):
+    def _listening(self, port: Any) -> Any:
         self.port = port
         self.log.info("txsockjs listening on {endpoint}", endpoint=self.description)
         return port
 
-    def _failed(self, failure):
+    def _failed(self, failure: Failure) -> None:
         self.log.failure("txsockjs cannot listen on {endpoint}", failure,
                          endpoint=self.description)
 
     @inlineCallbacks
-    def stopService(self):
+    def stopService(self) -> Generator[Any, Any, None]:
         Service.stopService(self)
         port, self.port = self.port, None
         if port is not None:

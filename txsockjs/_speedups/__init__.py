@@ -17,6 +17,8 @@ import importlib
 import os
 import platform
 import warnings
+from types import ModuleType
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from txsockjs._speedups.errors import HTTPError, PayloadError, WebSocketError
 
@@ -24,18 +26,18 @@ _NO_EXTENSIONS = os.environ.get("TXSOCKJS_NO_EXTENSIONS", "") not in ("", "0")
 _REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
 
 
-def _load_pure():
+def _load_pure() -> Tuple[ModuleType, ...]:
     from txsockjs._speedups import httphead_py, mask_py, sockjsframes_py, wsframes_py
     return mask_py, wsframes_py, sockjsframes_py, httphead_py
 
 
-def _load_compiled():
+def _load_compiled() -> Tuple[ModuleType, ...]:
     # import_module gives a plain "No module named ..." when one is missing.
     return tuple(importlib.import_module("txsockjs._speedups." + name)
                  for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"))
 
 
-def _tell_slow_path(error):
+def _tell_slow_path(error: ImportError) -> None:
     """Say, once, that the install left us on the slow path.
 
     A RuntimeWarning for whoever runs Python with warnings on, and a log event
@@ -54,7 +56,9 @@ def _tell_slow_path(error):
     Logger(namespace="txsockjs.speedups").warn("{message}", message=message)
 
 
-FALLBACK_REASON = None
+FALLBACK_REASON: Optional[str] = None
+IMPLEMENTATION: str
+REASON: str
 if _NO_EXTENSIONS:
     FALLBACK_REASON = "TXSOCKJS_NO_EXTENSIONS is set"
 elif platform.python_implementation() != "CPython":
@@ -81,25 +85,36 @@ if FALLBACK_REASON is not None:
 if IMPLEMENTATION == "compiled":
     REASON = "the compiled kernels import (CPython; TXSOCKJS_NO_EXTENSIONS not set)"
 else:
-    REASON = FALLBACK_REASON
+    REASON = FALLBACK_REASON or ""
 
-websocket_mask = _mask_mod.websocket_mask
-websocket_mask_inplace = _mask_mod.websocket_mask_inplace
+if TYPE_CHECKING:
+    # Both paths have one signature per name (the .pyi stubs of the compiled
+    # modules say the same as the twins; tests/typing checks the stubs against
+    # the compiled modules), so the twins' annotations stand for either.
+    from txsockjs._speedups.httphead_py import parse_request_head
+    from txsockjs._speedups.mask_py import websocket_mask, websocket_mask_inplace
+    from txsockjs._speedups.sockjsframes_py import (
+        HEARTBEAT_FRAME, OPEN_FRAME, decode_messages, encode_close, encode_messages, quote,
+        wrap_eventsource, wrap_htmlfile, wrap_jsonp)
+    from txsockjs._speedups.wsframes_py import FrameParser, build_frame
+else:
+    websocket_mask = _mask_mod.websocket_mask
+    websocket_mask_inplace = _mask_mod.websocket_mask_inplace
 
-FrameParser = _ws_mod.FrameParser
-build_frame = _ws_mod.build_frame
+    FrameParser = _ws_mod.FrameParser
+    build_frame = _ws_mod.build_frame
 
-OPEN_FRAME = _frames_mod.OPEN_FRAME
-HEARTBEAT_FRAME = _frames_mod.HEARTBEAT_FRAME
-quote = _frames_mod.quote
-encode_messages = _frames_mod.encode_messages
-encode_close = _frames_mod.encode_close
-wrap_eventsource = _frames_mod.wrap_eventsource
-wrap_htmlfile = _frames_mod.wrap_htmlfile
-wrap_jsonp = _frames_mod.wrap_jsonp
-decode_messages = _frames_mod.decode_messages
+    OPEN_FRAME = _frames_mod.OPEN_FRAME
+    HEARTBEAT_FRAME = _frames_mod.HEARTBEAT_FRAME
+    quote = _frames_mod.quote
+    encode_messages = _frames_mod.encode_messages
+    encode_close = _frames_mod.encode_close
+    wrap_eventsource = _frames_mod.wrap_eventsource
+    wrap_htmlfile = _frames_mod.wrap_htmlfile
+    wrap_jsonp = _frames_mod.wrap_jsonp
+    decode_messages = _frames_mod.decode_messages
 
-parse_request_head = _http_mod.parse_request_head
+    parse_request_head = _http_mod.parse_request_head
 
 __all__ = [
     "IMPLEMENTATION", "REASON", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",

@@ -8,24 +8,26 @@ kernels and their pure-Python twins raise the very same classes.
 class WebSocketError(Exception):
     """A peer broke RFC 6455; ``code`` is the close code to answer with."""
 
-    def __init__(self, code, reason):
+    frames: "list[tuple[bool, int, bytes]]"
+
+    def __init__(self, code: int, reason: str) -> None:
         Exception.__init__(self, code, reason)
         self.code = code
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%d %s" % (self.code, self.reason)
 
 
 class HTTPError(Exception):
     """A request could not be parsed; ``status`` is the HTTP status to send."""
 
-    def __init__(self, status, reason):
+    def __init__(self, status: int, reason: str) -> None:
         Exception.__init__(self, status, reason)
         self.status = status
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%d %s" % (self.status, self.reason)
 
 

@@ -9,7 +9,9 @@ error.
 """
 
 import re
+from typing import Dict, Tuple
 
+from txsockjs._speedups.buffers import BytesLike
 from txsockjs._speedups.errors import HTTPError
 
 MAX_HEADERS = 100
@@ -20,7 +22,8 @@ _VERSION = re.compile(rb"HTTP/([0-9])\.([0-9])\Z")
 _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def parse_request_head(head, max_headers=MAX_HEADERS):
+def parse_request_head(head: BytesLike, max_headers: int = MAX_HEADERS
+                       ) -> Tuple[str, str, int, Dict[str, str]]:
     """Parse the bytes of a request head, without the final empty line.
 
     Returns ``(method, target, minor_version, headers)``: ``method`` and
@@ -28,8 +31,7 @@ def parse_request_head(head, max_headers=MAX_HEADERS):
     lower-case name to value (str, latin-1); repeated headers are joined with
     ", " (``Cookie`` fields with "; ").  Raises :class:`HTTPError` with the status to answer.
     """
-    head = bytes(head)
-    lines = head.split(b"\n")
+    lines = bytes(head).split(b"\n")
     request_line = lines[0]
     if request_line.endswith(b"\r"):
         request_line = request_line[:-1]
@@ -48,7 +50,7 @@ def parse_request_head(head, max_headers=MAX_HEADERS):
         raise HTTPError(505, "HTTP version not supported")
     minor = 1 if found.group(2) == b"1" else 0
 
-    headers = {}
+    headers: Dict[str, str] = {}
     count = 0
     for index in range(1, len(lines)):
         line = lines[index]

@@ -3,10 +3,12 @@
 XOR over one big integer: CPython does the loop in C, with no lookup tables.
 """
 
+from txsockjs._speedups.buffers import BytesLike
+
 _from_bytes = int.from_bytes
 
 
-def websocket_mask(mask, data):
+def websocket_mask(mask: BytesLike, data: BytesLike) -> bytes:
     """Return ``data`` XORed with the repeating 4-byte ``mask``, as bytes.
 
     ``mask`` and ``data`` may be any bytes-like objects; ``mask`` must hold
@@ -23,6 +25,6 @@ def websocket_mask(mask, data):
     return value.to_bytes(length, "little")
 
 
-def websocket_mask_inplace(mask, buf):
+def websocket_mask_inplace(mask: BytesLike, buf: bytearray) -> None:
     """XOR the writable buffer ``buf`` (a bytearray) with ``mask`` in place."""
     buf[:] = websocket_mask(mask, buf)

@@ -11,18 +11,23 @@ server works on UTF-16 strings, so that is what it sends).
 
 import json
 import re
+from types import ModuleType
+from typing import Any, Callable, Dict, Iterable, List, Match
 # The C string quoter that json.dumps(..., ensure_ascii=False) uses; called
 # directly it skips the encoder's set-up (6x faster on one short message).
 from json.encoder import encode_basestring as _quote_json
 
+from txsockjs._speedups.buffers import BytesLike
 from txsockjs._speedups.errors import PayloadError
+
+_json_module: ModuleType
 
 try:
     import ujson as _json_module
 except ImportError:  # pragma: no cover - ujson is a declared dependency
     _json_module = json
 
-_loads = _json_module.loads
+_loads: Callable[[str], Any] = _json_module.loads
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _ESCAPE_CLASS = (
@@ -33,7 +38,7 @@ _ESCAPABLE = re.compile(_ESCAPE_CLASS)
 # Splitting keeps the characters to escape at the odd indices: replacing
 # them from a table costs far less than a Python callback per match.
 _SPLIT = re.compile("(" + _ESCAPE_CLASS + ")")
-_ESCAPES = {}
+_ESCAPES: Dict[str, str] = {}
 for _low, _high in ((0x200C, 0x200F), (0x2028, 0x202F), (0x2060, 0x206F),
                     (0xD800, 0xDFFF), (0xFFF0, 0xFFFF)):
     for _code in range(_low, _high + 1):
@@ -46,7 +51,7 @@ _HTML_UNSAFE = re.compile("[<>&]")
 _ESCAPES_MAX = len(_ESCAPES) + 4096
 
 
-def _escape_astral(char):
+def _escape_astral(char: str) -> str:
     """An astral character as its escaped UTF-16 surrogate pair (and kept in
     the table, up to a bound, since the same emoji tend to come back)."""
     pair = char.encode("utf-16-be").hex()
@@ -56,7 +61,7 @@ def _escape_astral(char):
     return escaped
 
 
-def _escape(out):
+def _escape(out: str) -> str:
     """The SockJS escaping of the (non-ASCII) JSON text ``out``."""
     try:
         # Latin-1 text holds nothing to escape (the set starts at U+200C),
@@ -73,11 +78,11 @@ def _escape(out):
     return out
 
 
-def _escape_html_char(match):
+def _escape_html_char(match: "Match[str]") -> str:
     return "\\u%04x" % ord(match.group())
 
 
-def quote(text):
+def quote(text: object) -> str:
     """``text`` as a JSON string literal with the SockJS escaping, as str."""
     out = _quote_json(text) if isinstance(text, str) else _dumps(text)
     if out.isascii():
@@ -85,7 +90,7 @@ def quote(text):
     return _escape(out)
 
 
-def encode_messages(messages):
+def encode_messages(messages: Iterable[Any]) -> bytes:
     """The ``a[...]`` frame carrying ``messages`` (a sequence of str), as bytes."""
     if type(messages) is list and len(messages) == 1 and type(messages[0]) is str:
         out = _quote_json(messages[0])  # the common case: one message
@@ -105,38 +110,38 @@ OPEN_FRAME = b"o"
 HEARTBEAT_FRAME = b"h"
 
 
-def encode_close(code, reason):
+def encode_close(code: int, reason: str) -> bytes:
     """The ``c[code,"reason"]`` frame, as bytes."""
     return ("c[%d,%s]" % (code, quote(reason))).encode("utf-8")
 
 
-def wrap_eventsource(frame):
+def wrap_eventsource(frame: BytesLike) -> bytes:
     """``data: <frame>\\r\\n\\r\\n``; the client decodeURI()s each line, so
     ``%``, CR, LF and NUL are percent-encoded."""
-    frame = bytes(frame)
-    if b"%" in frame:
-        frame = frame.replace(b"%", b"%25")
-    if b"\r" in frame or b"\n" in frame or b"\x00" in frame:
-        frame = frame.replace(b"\r", b"%0D").replace(b"\n", b"%0A").replace(b"\x00", b"%00")
-    return b"data: " + frame + b"\r\n\r\n"
+    data = bytes(frame)
+    if b"%" in data:
+        data = data.replace(b"%", b"%25")
+    if b"\r" in data or b"\n" in data or b"\x00" in data:
+        data = data.replace(b"\r", b"%0D").replace(b"\n", b"%0A").replace(b"\x00", b"%00")
+    return b"data: " + data + b"\r\n\r\n"
 
 
-def _frame_literal(frame):
+def _frame_literal(frame: BytesLike) -> bytes:
     literal = quote(bytes(frame).decode("utf-8"))
     return _HTML_UNSAFE.sub(_escape_html_char, literal).encode("utf-8")
 
 
-def wrap_htmlfile(frame):
+def wrap_htmlfile(frame: BytesLike) -> bytes:
     """One ``<script>`` block calling ``p()``; the frame cannot end the block."""
     return b"<script>\np(" + _frame_literal(frame) + b");\n</script>\r\n"
 
 
-def wrap_jsonp(callback, frame):
+def wrap_jsonp(callback: bytes, frame: BytesLike) -> bytes:
     """``/**/callback("<frame>");``; ``callback`` is validated ASCII bytes."""
     return b"/**/" + callback + b"(" + _frame_literal(frame) + b");\r\n"
 
 
-def decode_messages(body):
+def decode_messages(body: BytesLike) -> List[str]:
     """The list of str a client sent as a JSON array of strings.
 
     Raises :class:`PayloadError` with the SockJS error text: ``Payload

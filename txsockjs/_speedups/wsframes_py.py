@@ -6,6 +6,9 @@ payload arrives is checked at once, so a hostile peer is refused early and the
 buffer never holds more than one frame of at most ``max_payload`` bytes.
 """
 
+from typing import List, Optional, Tuple
+
+from txsockjs._speedups.buffers import BytesLike, Frame
 from txsockjs._speedups.errors import WebSocketError
 from txsockjs._speedups.mask_py import websocket_mask
 
@@ -34,14 +37,15 @@ class FrameParser(object):
     ``feed()``.  After an error the parser must not be fed again.
     """
 
-    def __init__(self, max_payload=1 << 20, require_mask=True, allow_binary=True):
+    def __init__(self, max_payload: int = 1 << 20, require_mask: bool = True,
+                 allow_binary: bool = True) -> None:
         self._buf = bytearray()
         self.max_payload = max_payload
         self.require_mask = require_mask
         self.allow_binary = allow_binary
 
-    def feed(self, data):
-        frames = []
+    def feed(self, data: BytesLike) -> List[Frame]:
+        frames: List[Frame] = []
         try:
             self._feed(data, frames)
         except WebSocketError as error:
@@ -49,7 +53,7 @@ class FrameParser(object):
             raise
         return frames
 
-    def _feed(self, data, frames):
+    def _feed(self, data: BytesLike, frames: List[Frame]) -> None:
         buf = self._buf
         buf += data
         append = frames.append
@@ -120,11 +124,11 @@ class FrameParser(object):
             del buf[:pos]
 
     @property
-    def buffered(self):
+    def buffered(self) -> int:
         """Bytes received but not yet part of a complete frame."""
         return len(self._buf)
 
-    def partial_payload(self, start=0):
+    def partial_payload(self, start: int = 0) -> Optional[Tuple[int, bytes]]:
         """``(opcode, payload[start:available])`` of the data frame still
         arriving (unmasked), or None when no data frame's header is complete.
         Lets a caller check a large text frame as it arrives."""
@@ -153,7 +157,7 @@ class FrameParser(object):
         return (opcode, chunk)
 
 
-def build_frame(opcode, payload, fin=True):
+def build_frame(opcode: int, payload: BytesLike, fin: bool = True) -> bytes:
     """One unmasked (server-to-client) frame."""
     length = len(payload)
     if not 0 <= opcode <= 15:

@@ -24,6 +24,7 @@ trust and in the result.  Parsing never raises on hostile input.
 """
 
 import ipaddress
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 import re
 
 UNIX = "unix"
@@ -36,8 +37,13 @@ _NODE_PORT = re.compile(r"[0-9]{1,5}\Z|_[A-Za-z0-9._\-]+\Z")
 _OWS = " \t"
 _INVALID = object()  # a Forwarded pair that could not be read
 
+Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+# (quoted, text) pieces of a Forwarded pair's name or value
+Pieces = List[Tuple[bool, str]]
 
-def _address(text):
+
+def _address(text: str) -> Optional[Address]:
     """An ip_address for a bare IP in text (mapped IPv4 unwrapped), else None."""
     if "%" in text:  # zone ids: meaningless from another machine, and a spoofing aid
         return None
@@ -49,7 +55,7 @@ def _address(text):
     return mapped if mapped is not None else address
 
 
-def _node(text):
+def _node(text: object) -> Optional[Address]:
     """The IP of one hop: ``ip``, ``ip:port``, ``[ipv6]`` or ``[ipv6]:port``; else None."""
     if not isinstance(text, str):
         return None
@@ -73,7 +79,7 @@ def _node(text):
     return _address(text)
 
 
-def _pair(name, pieces, bad):
+def _pair(name: Optional[Pieces], pieces: Pieces, bad: bool) -> Any:
     """One ``name=value`` pair: None if blank, _INVALID if malformed, else (name, value)."""
     texts = [piece for piece in pieces if piece[0] or piece[1].strip(_OWS)]
     if name is None:
@@ -87,7 +93,7 @@ def _pair(name, pieces, bad):
     return key, _QUOTED_PAIR.sub(r"\1", text) if quoted else text.strip(_OWS)
 
 
-def _parse_forwarded(value):
+def _parse_forwarded(value: str) -> List[Dict[str, str]]:
     """The elements of a Forwarded header, each a dict of lower-case name -> value.
 
     A malformed element (unbalanced quotes, text without '=', a quoted string
@@ -95,9 +101,12 @@ def _parse_forwarded(value):
     it has neither ``for`` nor ``proto``; blank elements are dropped, as the
     list rule says.
     """
-    elements = []
-    element, element_bad = {}, False
-    name, pieces, bad = None, [], False
+    elements: List[Dict[str, str]] = []
+    element: Dict[str, str] = {}
+    element_bad = False
+    name: Optional[Pieces] = None
+    pieces: Pieces = []
+    bad = False
     tokens = _FORWARDED_TOKEN.finditer(value)
     while True:
         match = next(tokens, None)
@@ -136,7 +145,7 @@ class ProxyPolicy(object):
 
     __slots__ = ("_entries", "_unix", "_addresses", "_networks")
 
-    def __init__(self, trusted):
+    def __init__(self, trusted: Optional[Iterable[str]]) -> None:
         if isinstance(trusted, (str, bytes)):
             raise ValueError(
                 "trusted proxies must be a list, not the single string %r (write [%r])"
@@ -147,8 +156,8 @@ class ProxyPolicy(object):
             raise ValueError("trusted proxies must be a list of addresses, not %r" % (trusted,))
         self._entries = entries
         self._unix = False
-        self._addresses = set()
-        self._networks = []
+        self._addresses: Set[Address] = set()
+        self._networks: List[Network] = []
         for entry in entries:
             if entry == UNIX:
                 self._unix = True
@@ -160,7 +169,7 @@ class ProxyPolicy(object):
                 self._networks.append(network)
 
     @staticmethod
-    def _network(entry):
+    def _network(entry: object) -> Network:
         if not isinstance(entry, str):
             raise ValueError("trusted proxy %r is not a str" % (entry,))
         if "%" in entry:
@@ -169,26 +178,27 @@ class ProxyPolicy(object):
             network = ipaddress.ip_network(entry)
         except ValueError as e:
             raise ValueError("trusted proxy %r is not an IP address or network (%s)" % (entry, e))
-        mapped = ipaddress.ip_network("::ffff:0:0/96")
-        if network.version == 6 and network.subnet_of(mapped):
+        mapped = ipaddress.IPv6Network("::ffff:0:0/96")
+        if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(mapped):
             # The same hosts as an IPv4 network, which is how they are compared.
             network = ipaddress.ip_network(
                 "%s/%d" % (network.network_address.ipv4_mapped, network.prefixlen - 96))
         return network
 
-    def _trusts_address(self, address):
+    def _trusts_address(self, address: Address) -> bool:
         if address in self._addresses:
             return True
         return any(address in network for network in self._networks)
 
-    def trusts(self, host):
+    def trusts(self, host: Optional[str]) -> bool:
         """Whether a peer (str IP, or None on a UNIX socket) is a trusted proxy."""
         if host is None:
             return self._unix
         address = _address(host) if isinstance(host, str) else None
         return address is not None and self._trusts_address(address)
 
-    def client(self, peer_host, headers, tls):
+    def client(self, peer_host: Optional[str], headers: Mapping[str, str],
+               tls: object) -> Tuple[str, bool]:
         """``(client_ip, secure)`` for a request from peer_host with these headers.
 
         headers maps lower-case names to str values, repeated fields joined
@@ -197,7 +207,8 @@ class ProxyPolicy(object):
         peer = self._peer_text(peer_host)
         if not self.trusts(peer_host):
             return peer, bool(tls)
-        forwarded = None
+        forwarded: Optional[List[Dict[str, str]]] = None
+        hops: Sequence[Optional[str]]
         if "x-forwarded-for" in headers:
             hops = headers["x-forwarded-for"].split(",")
         elif "forwarded" in headers:
@@ -216,14 +227,14 @@ class ProxyPolicy(object):
         return client, bool(tls) or self._proto(headers, forwarded) == "https"
 
     @staticmethod
-    def _peer_text(peer_host):
+    def _peer_text(peer_host: Optional[str]) -> str:
         if peer_host is None:
             return UNIX
         address = _address(peer_host) if isinstance(peer_host, str) else None
         return str(peer_host) if address is None else str(address)
 
     @staticmethod
-    def _proto(headers, forwarded):
+    def _proto(headers: Mapping[str, str], forwarded: Optional[List[Dict[str, str]]]) -> Optional[str]:
         """The scheme the nearest proxy saw, lower-case, or None."""
         if "x-forwarded-proto" in headers:
             return headers["x-forwarded-proto"].rpartition(",")[2].strip(_OWS).lower()
@@ -234,5 +245,5 @@ class ProxyPolicy(object):
         proto = forwarded[-1].get("proto") if forwarded else None
         return proto.lower() if isinstance(proto, str) else None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "ProxyPolicy(%r)" % (list(self._entries),)

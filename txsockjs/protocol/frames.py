@@ -5,6 +5,12 @@ from txsockjs._speedups import (  # noqa: F401  (re-exported)
     wrap_eventsource, wrap_htmlfile, wrap_jsonp,
 )
 
+__all__ = [
+    "PayloadError", "decode_messages", "encode_close", "encode_messages", "quote",
+    "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "OPEN", "HEARTBEAT", "CLOSE_GO_AWAY",
+    "CLOSE_ANOTHER_CONNECTION", "CLOSE_INTERRUPTED", "CLOSE_SHUTDOWN",
+]
+
 OPEN = b"o"
 HEARTBEAT = b"h"
 CLOSE_GO_AWAY = encode_close(3000, "Go away!")

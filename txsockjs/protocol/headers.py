@@ -5,12 +5,13 @@ client, and a malformed cookie or query must not cost anyone a session.
 """
 
 from collections.abc import Mapping
+from typing import Dict, Iterator, List, Tuple, Union
 from urllib.parse import parse_qsl
 
 _OWS = " \t"
 
 
-def parse_cookies(value):
+def parse_cookies(value: object) -> Dict[str, str]:
     """The Cookie header as a dict of name -> value (RFC 6265 section 5.4, server side).
 
     Pairs are separated by ";" only: a "," may be part of a value (dates, JSON)
@@ -23,7 +24,7 @@ def parse_cookies(value):
         value = bytes(value).decode("latin-1")
     if not isinstance(value, str):
         return {}
-    cookies = {}
+    cookies: Dict[str, str] = {}
     for pair in value.split(";"):
         name, equals, text = pair.partition("=")
         name = name.strip(_OWS)
@@ -36,7 +37,7 @@ def parse_cookies(value):
     return cookies
 
 
-def parse_query(query):
+def parse_query(query: object) -> Dict[str, Tuple[str, ...]]:
     """The raw query string (after '?') as a dict of name -> tuple of values.
 
     Percent-decoded as UTF-8 with bad sequences replaced, '+' as space, blank
@@ -46,13 +47,13 @@ def parse_query(query):
         query = bytes(query).decode("utf-8", "replace")
     if not isinstance(query, str):
         return {}
-    collected = {}
+    collected: Dict[str, List[str]] = {}
     for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
         collected.setdefault(name, []).append(value)
     return {name: tuple(values) for name, values in collected.items()}
 
 
-class HeaderView(Mapping):
+class HeaderView(Mapping[str, str]):
     """A read-only, case-insensitive view of request headers.
 
     Built from a dict of lower-case name -> str (repeated fields already
@@ -62,10 +63,10 @@ class HeaderView(Mapping):
 
     __slots__ = ("_headers",)
 
-    def __init__(self, headers):
+    def __init__(self, headers: Union[Mapping[str, str], Dict[str, str]]) -> None:
         self._headers = {name.lower(): value for name, value in dict(headers).items()}
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> str:
         if isinstance(name, str):
             headers = self._headers
             if name in headers:  # the common case: asked in lower case already
@@ -75,11 +76,11 @@ class HeaderView(Mapping):
                 return headers[lowered]
         raise KeyError(name)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._headers)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._headers)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "HeaderView(%r)" % (self._headers,)

@@ -8,6 +8,7 @@ raises :class:`HTTPError` carrying the status to answer with.
 
 import re
 from http import HTTPStatus
+from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qs
 
 from txsockjs._speedups import HTTPError, parse_request_head
@@ -35,7 +36,8 @@ class Request(object):
 
     __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive")
 
-    def __init__(self, method, target, minor, headers, body=b""):
+    def __init__(self, method: str, target: str, minor: int, headers: Dict[str, str],
+                 body: bytes = b"") -> None:
         self.method = method
         self.target = target
         path, _, query = target.partition("?")
@@ -55,18 +57,18 @@ class Request(object):
         else:
             self.keep_alive = "keep-alive" in tokens
 
-    def query_param(self, name):
+    def query_param(self, name: str) -> Optional[str]:
         """The first value of query parameter ``name``, or None."""
         if not self.query:
             return None
         values = parse_qs(self.query, keep_blank_values=True).get(name)
         return values[0] if values else None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<Request %s %s HTTP/1.%d>" % (self.method, self.target, self.minor)
 
 
-def connection_tokens(headers):
+def connection_tokens(headers: Dict[str, str]) -> Sequence[str]:
     value = headers.get("connection")
     if not value:
         return ()
@@ -79,35 +81,37 @@ _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS = range(6)
 class RequestReader(object):
     """Incremental request parser: ``feed()`` bytes, ``next_request()`` out."""
 
-    def __init__(self, max_body=1 << 20, max_head=MAX_HEAD, max_request_line=MAX_REQUEST_LINE):
+    def __init__(self, max_body: int = 1 << 20, max_head: int = MAX_HEAD,
+                 max_request_line: int = MAX_REQUEST_LINE) -> None:
         self.max_body = max_body
         self.max_head = max_head
         self.max_request_line = max_request_line
         self._buf = bytearray()
         self._searched = 0
         self._state = _HEAD
-        self._request = None
+        self._request: Optional[Tuple[str, str, int, Dict[str, str]]] = None
         self._remaining = 0
-        self._body = None
+        # (bytes, or a bytearray while chunks arrive; empty between requests)
+        self._body: Union[bytes, bytearray] = b""
         # Set when a request's head asked for "Expect: 100-continue" and its
         # body is still to come; the owner sends the interim response.
         self.continue_expected = False
 
-    def feed(self, data):
+    def feed(self, data: Union[bytes, bytearray, memoryview]) -> None:
         self._buf += data
 
     @property
-    def buffered(self):
+    def buffered(self) -> int:
         return len(self._buf)
 
-    def take_buffered(self):
+    def take_buffered(self) -> bytes:
         """Everything not yet parsed (what follows a WebSocket upgrade)."""
         data = bytes(self._buf)
         del self._buf[:]
         self._searched = 0
         return data
 
-    def next_request(self):
+    def next_request(self) -> Optional[Request]:
         """A complete Request, or None when more bytes are needed."""
         if self._state == _HEAD:
             if not self._buf or not self._read_head():
@@ -125,7 +129,7 @@ class RequestReader(object):
                 return self._finish()
         return None
 
-    def _read_head(self):
+    def _read_head(self) -> bool:
         buf = self._buf
         # Tolerate the empty lines some clients send between requests.
         while buf and (buf[0] == 10 or (buf[0] == 13 and buf[:2] == b"\r\n")):
@@ -185,7 +189,7 @@ class RequestReader(object):
             self._remaining = 0
         return True
 
-    def _read_chunked_step(self):
+    def _read_chunked_step(self) -> bool:
         buf = self._buf
         if self._state == _CHUNK_SIZE or self._state == _TRAILERS:
             line_end = buf.find(b"\n")
@@ -234,12 +238,13 @@ class RequestReader(object):
         self._state = _CHUNK_SIZE
         return True
 
-    def _finish(self):
+    def _finish(self) -> Request:
         self.continue_expected = False
+        assert self._request is not None  # (a head was read)
         method, target, minor, headers = self._request
         request = Request(method, target, minor, headers, bytes(self._body))
         self._request = None
-        self._body = None
+        self._body = b""
         self._state = _HEAD
         return request
 
@@ -249,7 +254,7 @@ class RequestReader(object):
 NOSNIFF = "X-Content-Type-Options: nosniff"
 
 
-def response_head(status, headers):
+def response_head(status: int, headers: Iterable[Tuple[str, str]]) -> bytes:
     """The bytes of a response head; ``headers`` is a list of (name, value)."""
     lines = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, "Unknown")), NOSNIFF]
     for name, value in headers:
@@ -258,14 +263,14 @@ def response_head(status, headers):
     return "\r\n".join(lines).encode("latin-1")
 
 
-def error_head(status, length):
+def error_head(status: int, length: int) -> bytes:
     """The head of a plain-text error response that closes the connection."""
     return response_head(status, [
         ("Content-Type", "text/plain;charset=UTF-8"), ("Cache-Control", "no-store"),
         ("Content-Length", str(length)), ("Connection", "close")])
 
 
-def chunk(data):
+def chunk(data: bytes) -> bytes:
     """One HTTP/1.1 chunk."""
     return b"%x\r\n%s\r\n" % (len(data), data)
 

@@ -24,6 +24,7 @@ brackets and are compressed (``[::1]``), so the triple stays unambiguous.
 
 import ipaddress
 import re
+from typing import Any, Iterable, List, Optional, Set, Tuple
 
 DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
@@ -35,10 +36,13 @@ _PORT = re.compile(r"[0-9]{1,5}\Z")
 # Characters that can never appear inside one serialized origin.
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f/?#@,\\]")
 
-_ANY_PORT = object()
+_ANY_PORT: Any = object()
+
+# (scheme, host, port): port None for schemes with no default port
+Origin = Tuple[str, str, Optional[int]]
 
 
-def _split(value):
+def _split(value: object) -> Optional[Tuple[str, str, Optional[str]]]:
     """Split ``scheme://host[:port]`` into lower-cased parts; None if malformed.
 
     The port part is returned as text ('' when absent, as given otherwise) so
@@ -64,7 +68,7 @@ def _split(value):
     return scheme, host, port if colon else None
 
 
-def _host(text):
+def _host(text: str) -> Optional[str]:
     """The canonical form of a host (no wildcard), or None if it is not one."""
     if text.startswith("["):
         inner = text[1:-1]
@@ -77,7 +81,8 @@ def _host(text):
     return text if _REG_NAME.match(text) else None
 
 
-def _port(scheme, text):
+def _port(scheme: str, text: Optional[str]) -> Optional[int]:
+    # (False, a bool and so an int, for a bad port)
     """The port number (default filled in); False if the text is not a port."""
     if text is None:
         return DEFAULT_PORTS.get(scheme)
@@ -87,7 +92,7 @@ def _port(scheme, text):
     return number if number <= 65535 else False
 
 
-def parse_origin(value):
+def parse_origin(value: object) -> Optional[Origin]:
     """``(scheme, host, port)`` for one serialized origin, else None.
 
     The port is the scheme's default when not given (80 for http/ws, 443 for
@@ -105,14 +110,15 @@ def parse_origin(value):
     return scheme, host, port
 
 
-def _serialize(scheme, host, port):
+def _serialize(scheme: str, host: str, port: Optional[int]) -> str:
     """The form a browser sends for this origin (default port left out)."""
     if port is None or port == DEFAULT_PORTS.get(scheme):
         return "%s://%s" % (scheme, host)
     return "%s://%s:%d" % (scheme, host, port)
 
 
-def _parse_pattern(pattern):
+def _parse_pattern(pattern: object) -> Tuple[str, str, Any, bool]:
+    # (the port may be _ANY_PORT)
     """``(scheme, host_or_suffix, port_or_ANY, is_wildcard)``; ValueError says why not."""
     if not isinstance(pattern, str):
         raise ValueError("allowed origin %r is not a str" % (pattern,))
@@ -155,10 +161,10 @@ class OriginPolicy(object):
     __slots__ = ("restricted", "_patterns", "_null", "_exact_text", "_exact",
                  "_any_port", "_wildcards")
 
-    def __init__(self, allowed):
+    def __init__(self, allowed: Optional[Iterable[str]]) -> None:
         if allowed is None:
             self.restricted = False
-            self._patterns = None
+            self._patterns: Optional[Tuple[str, ...]] = None
             return
         if isinstance(allowed, (str, bytes)):
             raise ValueError(
@@ -171,10 +177,10 @@ class OriginPolicy(object):
         self.restricted = True
         self._patterns = patterns
         self._null = False
-        self._exact_text = set()  # serialized forms, checked before any parsing
-        self._exact = set()  # (scheme, host, port)
-        self._any_port = set()  # (scheme, host)
-        self._wildcards = []  # (scheme, ".suffix", port or _ANY_PORT)
+        self._exact_text: Set[str] = set()  # serialized forms, checked before any parsing
+        self._exact: Set[Origin] = set()
+        self._any_port: Set[Tuple[str, str]] = set()  # (scheme, host)
+        self._wildcards: List[Tuple[str, str, Any]] = []  # (scheme, ".suffix", port or _ANY_PORT)
         for pattern in patterns:
             if pattern == "null":
                 self._null = True
@@ -188,7 +194,7 @@ class OriginPolicy(object):
                 self._exact.add((scheme, host, port))
                 self._exact_text.add(_serialize(scheme, host, port))
 
-    def allows(self, origin):
+    def allows(self, origin: Optional[str]) -> bool:
         """Whether a request carrying this raw Origin header (None: absent) may proceed."""
         if not self.restricted:
             return True
@@ -212,5 +218,5 @@ class OriginPolicy(object):
                 return True
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "OriginPolicy(%r)" % (None if self._patterns is None else list(self._patterns),)

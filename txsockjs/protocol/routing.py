@@ -1,6 +1,7 @@
 """Paths inside one service, to what should answer them."""
 
 import re
+from typing import Optional
 
 GREETING = "greeting"
 INFO = "info"
@@ -15,17 +16,18 @@ _SESSION = re.compile(r"/([^/.]+)/([^/.]+)/([^/]+)\Z")
 class Route(object):
     __slots__ = ("kind", "server_id", "session_id", "transport")
 
-    def __init__(self, kind, server_id=None, session_id=None, transport=None):
+    def __init__(self, kind: str, server_id: Optional[str] = None, session_id: Optional[str] = None,
+                 transport: Optional[str] = None) -> None:
         self.kind = kind
         self.server_id = server_id
         self.session_id = session_id
         self.transport = transport
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Route(%r, %r, %r, %r)" % (self.kind, self.server_id, self.session_id, self.transport)
 
 
-def route(path):
+def route(path: str) -> Optional[Route]:
     """Route the part of a path below the service prefix; None means 404.
 
     ``path`` is ``""`` or starts with ``/``; the query string is not part of it.

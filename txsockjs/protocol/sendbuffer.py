@@ -15,14 +15,16 @@ droppable message by message).
   once the buffer has been handed on.
 """
 
+from typing import List, Tuple
+
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
 # (code, reason) of the close frame when a session's buffer overflows under
 # the "close" policy: 1013 is WebSocket's "try again later".
-OVERFLOW_CLOSE = (1013, "Send buffer limit exceeded")
+OVERFLOW_CLOSE: Tuple[int, str] = (1013, "Send buffer limit exceeded")
 
 
-def utf8_size(message):
+def utf8_size(message: str) -> int:
     return len(message.encode("utf-8"))
 
 
@@ -30,8 +32,8 @@ class SendBuffer(object):
 
     __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured")
 
-    def __init__(self, limit, policy="close"):
-        self.messages = []
+    def __init__(self, limit: int, policy: str = "close") -> None:
+        self.messages: List[str] = []
         self.size = 0
         self.limit = limit
         self.high_water = limit // 2
@@ -39,13 +41,13 @@ class SendBuffer(object):
         self.dropped = 0
         self.pressured = False
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.messages)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.messages)
 
-    def add(self, message, size):
+    def add(self, message: str, size: int) -> bool:
         """Queue ``message`` (``size`` bytes).  True if it was queued; False
         if the policy dropped it or the session must close (``policy ==
         "close"``: the caller closes)."""
@@ -67,16 +69,16 @@ class SendBuffer(object):
         self.size = total
         return True
 
-    def take(self):
+    def take(self) -> List[str]:
         """Everything queued, oldest first; the buffer is empty after."""
         messages = self.messages
         self.messages = []
         self.size = 0
         return messages
 
-    def clear(self):
+    def clear(self) -> None:
         self.messages = []
         self.size = 0
 
-    def above_high_water(self):
+    def above_high_water(self) -> bool:
         return self.size >= self.high_water

@@ -1,5 +1,7 @@
 """Per-transport facts: methods, content type, prelude, framing, streaming."""
 
+from typing import Callable, Optional, Tuple
+
 from txsockjs.protocol.frames import wrap_eventsource, wrap_htmlfile
 
 JAVASCRIPT = "application/javascript;charset=UTF-8"
@@ -8,7 +10,7 @@ HTML = "text/html;charset=UTF-8"
 EVENT_STREAM = "text/event-stream"
 
 # How each receiving transport writes a frame.
-def wrap_xhr(frame):
+def wrap_xhr(frame: bytes) -> bytes:
     return frame + b"\n"
 
 
@@ -30,7 +32,7 @@ _HTMLFILE_HEAD = """<!doctype html>
 """
 
 
-def htmlfile_prelude(callback):
+def htmlfile_prelude(callback: str) -> bytes:
     """The htmlfile head page, padded past 1024 bytes so browsers render
     (and run) the scripts that follow as they arrive."""
     head = (_HTMLFILE_HEAD % callback).encode("ascii")
@@ -43,8 +45,10 @@ class Transport(object):
     __slots__ = ("name", "methods", "receiving", "streaming", "content_type",
                  "cors", "needs_callback", "prelude", "wrap")
 
-    def __init__(self, name, methods, receiving=False, streaming=False, content_type=None,
-                 cors=True, needs_callback=False, prelude=None, wrap=None):
+    def __init__(self, name: str, methods: Tuple[str, ...], receiving: bool = False,
+                 streaming: bool = False, content_type: Optional[str] = None, cors: bool = True,
+                 needs_callback: bool = False, prelude: Optional[bytes] = None,
+                 wrap: Optional[Callable[[bytes], bytes]] = None) -> None:
         self.name = name
         self.methods = methods
         self.receiving = receiving

@@ -10,8 +10,12 @@ import base64
 import codecs
 import hashlib
 import struct
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from txsockjs._speedups import FrameParser, WebSocketError, build_frame
+
+if TYPE_CHECKING:
+    from txsockjs.protocol.http import Request
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
@@ -27,28 +31,32 @@ _VALID_CLOSE_CODES = frozenset([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 
 
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
+# One event from a stream's receive(): (TEXT, str), (PING, bytes), (PONG, bytes),
+# (CLOSE, code or None, reason) or (ERROR, WebSocketError).
+Event = Tuple[Any, ...]
 
-def accept_key(key):
+
+def accept_key(key: str) -> str:
     """The Sec-WebSocket-Accept value for a Sec-WebSocket-Key."""
     digest = hashlib.sha1((key + GUID).encode("ascii")).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
-def valid_key(key):
+def valid_key(key: str) -> bool:
     try:
         return len(base64.b64decode(key.encode("ascii"), validate=True)) == 16
     except Exception:
         return False
 
 
-def is_upgrade(request):
+def is_upgrade(request: "Request") -> bool:
     """Does the request ask for a WebSocket upgrade (Connection + Upgrade)?"""
     upgrade = request.headers.get("upgrade", "").strip().lower()
     connection = [t.strip().lower() for t in request.headers.get("connection", "").split(",")]
     return upgrade == "websocket" and "upgrade" in connection
 
 
-def hixie76_challenge(key1, key2, key3):
+def hixie76_challenge(key1: str, key2: str, key3: bytes) -> bytes:
     """The 16-byte answer of the hixie-76 handshake; ValueError if keys are bad."""
     numbers = []
     for key in (key1, key2):
@@ -63,12 +71,12 @@ def hixie76_challenge(key1, key2, key3):
     return hashlib.md5(struct.pack(">II", numbers[0], numbers[1]) + key3).digest()
 
 
-def text_frame(payload):
+def text_frame(payload: bytes) -> bytes:
     """A server text frame for UTF-8 ``payload`` bytes."""
     return build_frame(OP_TEXT, payload)
 
 
-def close_frame(code=None, reason=""):
+def close_frame(code: Optional[int] = None, reason: str = "") -> bytes:
     if code is None:
         return build_frame(OP_CLOSE, b"")
     return build_frame(OP_CLOSE, struct.pack(">H", code) + reason.encode("utf-8")[:123])
@@ -80,18 +88,18 @@ class WebSocketStream(object):
     __slots__ = ("_parser", "_max_message", "_fragments", "_size", "_decoder", "closed",
                  "_partial_decoder", "_partial_seen", "_partial_payload")
 
-    def __init__(self, max_message=1 << 20):
+    def __init__(self, max_message: int = 1 << 20) -> None:
         self._parser = FrameParser(max_payload=max_message, allow_binary=False)
         self._partial_payload = self._parser.partial_payload
-        self._partial_decoder = None
+        self._partial_decoder: Optional[codecs.IncrementalDecoder] = None
         self._partial_seen = 0
         self._max_message = max_message
-        self._fragments = None
+        self._fragments: Optional[List[str]] = None
         self._size = 0
-        self._decoder = None
+        self._decoder: Optional[codecs.IncrementalDecoder] = None
         self.closed = False
 
-    def receive(self, data):
+    def receive(self, data: bytes) -> List[Event]:
         """A list of events: ``(TEXT, str)``, ``(PING, bytes)``, ``(PONG,
         bytes)``, ``(CLOSE, code or None, reason)``, ``(ERROR,
         WebSocketError)``.  Nothing follows CLOSE or ERROR.
@@ -100,10 +108,10 @@ class WebSocketStream(object):
         the ERROR event, as RFC 6455 peers expect (a valid message, then a
         bad frame in the same packet: the message is echoed, then the close).
         """
-        events = []
+        events: List[Event] = []
         if self.closed:
             return events
-        error = None
+        error: Optional[WebSocketError] = None
         try:
             frames = self._parser.feed(data)
         except WebSocketError as raised:
@@ -137,7 +145,7 @@ class WebSocketStream(object):
             events.append((ERROR, error))
         return events
 
-    def _check_partial(self, frames_completed):
+    def _check_partial(self, frames_completed: bool) -> None:
         """Fail fast on invalid UTF-8 in a text frame that is still arriving
         (a large frame comes in many packets; the bad byte may be early)."""
         if frames_completed:
@@ -155,6 +163,7 @@ class WebSocketStream(object):
                 decoder = _utf8_decoder()
             elif opcode == OP_CONTINUATION and self._fragments is not None:
                 decoder = _utf8_decoder()
+                assert self._decoder is not None  # (set with _fragments)
                 decoder.setstate(self._decoder.getstate())
             else:
                 return
@@ -166,7 +175,7 @@ class WebSocketStream(object):
                 raise WebSocketError(1007, "invalid UTF-8 in text message")
             self._partial_seen += len(chunk)
 
-    def _data_frame(self, fin, opcode, payload):
+    def _data_frame(self, fin: bool, opcode: int, payload: bytes) -> Optional[str]:
         if opcode == OP_TEXT:
             if self._fragments is not None:
                 raise WebSocketError(1002, "new message inside a fragmented message")
@@ -183,6 +192,7 @@ class WebSocketStream(object):
         self._size += len(payload)
         if self._size > self._max_message:
             raise WebSocketError(1009, "message over the size limit")
+        assert self._decoder is not None  # (set with _fragments)
         try:
             self._fragments.append(self._decoder.decode(payload, fin))
         except UnicodeDecodeError:
@@ -195,7 +205,7 @@ class WebSocketStream(object):
         return message
 
     @staticmethod
-    def _close_frame(payload):
+    def _close_frame(payload: bytes) -> Event:
         if not payload:
             return (CLOSE, None, "")
         if len(payload) == 1:
@@ -215,13 +225,13 @@ class Hixie76Stream(object):
 
     __slots__ = ("_buf", "_max_message", "closed")
 
-    def __init__(self, max_message=1 << 20):
+    def __init__(self, max_message: int = 1 << 20) -> None:
         self._buf = bytearray()
         self._max_message = max_message
         self.closed = False
 
-    def receive(self, data):
-        events = []
+    def receive(self, data: bytes) -> List[Event]:
+        events: List[Event] = []
         if self.closed:
             return events
         buf = self._buf
@@ -249,9 +259,9 @@ class Hixie76Stream(object):
         return events
 
     @staticmethod
-    def text_frame(payload):
+    def text_frame(payload: bytes) -> bytes:
         return b"\x00" + payload + b"\xff"
 
     @staticmethod
-    def close_frame(code=None, reason=""):
+    def close_frame(code: Optional[int] = None, reason: str = "") -> bytes:
         return b"\xff\x00"
