@@ -148,6 +148,9 @@ def listen_and_run(site, args):
     """Listen on ``args.host``:``args.port`` and run the reactor until stopped;
     SIGTERM and SIGINT drain the sessions (``args.grace`` seconds) first."""
     level = LogLevel.levelWithName(args.log_level)
+    if level <= LogLevel.debug:
+        from txsockjs.server.sessiontransport import log_sessions
+        log_sessions(True)
     observer = FilteringLogObserver(textFileLogObserver(sys.stderr),
                                     [LogLevelFilterPredicate(defaultLogLevel=level)])
     globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)

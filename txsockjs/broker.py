@@ -68,7 +68,7 @@ class Broker(object):
     def __init__(self, deliver=broadcast_many):
         self._deliver = deliver
         self._sessions = {}       # session id -> subscriber
-        self._topics_of = {}      # session id -> set of topics
+        self._topics_of = {}      # session id -> set of topics (only once it subscribed)
         self._subscribers = {}    # topic -> {session id: subscriber}, in subscription order
         self._fanout = {}         # topic -> tuple of subscribers (cached for delivery)
 
@@ -82,7 +82,6 @@ class Broker(object):
         if known is not None:
             return known is subscriber
         self._sessions[session_id] = subscriber
-        self._topics_of[session_id] = set()
         self._remote_attached(session_id)
         return True
 
@@ -93,7 +92,7 @@ class Broker(object):
         if known is None or (subscriber is not None and known is not subscriber):
             return
         del self._sessions[session_id]
-        for topic in self._topics_of.pop(session_id):
+        for topic in self._topics_of.pop(session_id, ()):
             self._drop(session_id, topic)
         self._remote_detached(session_id)
 
@@ -102,7 +101,10 @@ class Broker(object):
         subscriber = self._sessions.get(session_id)
         if subscriber is None:
             raise KeyError("no session %r is attached to this broker" % (session_id,))
-        topics = self._topics_of[session_id]
+        topics = self._topics_of.get(session_id)
+        if topics is None:
+            # most sessions never subscribe: their set is made on demand
+            topics = self._topics_of[session_id] = set()
         if topic in topics:
             return defer.succeed(None)
         topics.add(topic)

@@ -17,7 +17,7 @@ TRANSPORT_NAMES = ("websocket", "raw_websocket", "xhr", "xhr_streaming", "events
                    "htmlfile", "jsonp")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Handshake:
     """The request that created a session.
 

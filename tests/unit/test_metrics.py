@@ -344,12 +344,21 @@ def test_a_client_abort_is_never_logged_as_a_problem(logged, transport):
 
 
 def test_sessions_open_and_close_at_debug_and_every_namespace_is_ours(logged):
-    scripted_site()
+    from txsockjs.server import sessiontransport
+    sessiontransport.log_sessions(True)      # what --log-level debug turns on
+    try:
+        scripted_site()
+    finally:
+        sessiontransport.log_sessions(False)
     namespaces = {event["log_namespace"] for event in logged}
     assert all(ns.startswith("txsockjs.") or ns.startswith("twisted.") for ns in namespaces), \
         namespaces
     debug = [event["log_format"] for event in logged if event["log_level"] == LogLevel.debug]
     assert any("opened" in line for line in debug) and any("closed" in line for line in debug)
+    # off by default: a log event per session costs microseconds even when nobody keeps it
+    del logged[:]
+    scripted_site()
+    assert not [e for e in logged if e["log_level"] == LogLevel.debug and "Session" in e["log_format"]]
     errors = [event for event in logged if event["log_level"] >= LogLevel.error]
     # the crashing application and the crashing authorize, each with a short session id
     assert len(errors) == 2

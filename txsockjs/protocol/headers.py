@@ -5,7 +5,7 @@ client, and a malformed cookie or query must not cost anyone a session.
 """
 
 from collections.abc import Mapping
-from typing import Dict, Iterator, List, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl
 
 _OWS = " \t"
@@ -61,14 +61,44 @@ class HeaderView(Mapping[str, str]):
     Iteration yields the lower-case names.
     """
 
-    __slots__ = ("_headers",)
+    __slots__ = ("_headers", "_head")
 
     def __init__(self, headers: Union[Mapping[str, str], Dict[str, str]]) -> None:
-        self._headers = {name.lower(): value for name, value in dict(headers).items()}
+        self._headers: Optional[Dict[str, str]] = {
+            name.lower(): value for name, value in dict(headers).items()}
+        self._head: Optional[bytes] = None
+
+    @classmethod
+    def of_head(cls, head: bytes) -> "HeaderView":
+        """A view of the headers in a raw request head (``parse_request_head``
+        input), parsed on first use: a session keeps these bytes rather than a
+        dict of them, and most applications never read the headers."""
+        view = cls.__new__(cls)
+        view._headers = None
+        view._head = head
+        return view
+
+    def _parsed(self) -> Dict[str, str]:
+        headers = self._headers
+        if headers is None:
+            from txsockjs._speedups import parse_request_head
+            assert self._head is not None  # one of the two is always set
+            headers = self._headers = parse_request_head(self._head)[3]
+            self._head = None
+        return headers
+
+    @classmethod
+    def adopt(cls, headers: Dict[str, str]) -> "HeaderView":
+        """A view of ``headers`` (lower-case names already) without copying
+        it: for a dict its owner never changes again (a parsed request's)."""
+        view = cls.__new__(cls)
+        view._headers = headers
+        view._head = None
+        return view
 
     def __getitem__(self, name: str) -> str:
         if isinstance(name, str):
-            headers = self._headers
+            headers = self._parsed()
             if name in headers:  # the common case: asked in lower case already
                 return headers[name]
             lowered = name.lower()
@@ -77,10 +107,10 @@ class HeaderView(Mapping[str, str]):
         raise KeyError(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._headers)
+        return iter(self._parsed())
 
     def __len__(self) -> int:
-        return len(self._headers)
+        return len(self._parsed())
 
     def __repr__(self) -> str:
-        return "HeaderView(%r)" % (self._headers,)
+        return "HeaderView(%r)" % (self._parsed(),)

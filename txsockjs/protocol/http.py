@@ -34,10 +34,14 @@ REASONS.update({413: "Content Too Large", 414: "URI Too Long",
 class Request(object):
     """One parsed request.  ``headers`` maps lower-case names to str values."""
 
-    __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive")
+    __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive",
+                 "head")
 
     def __init__(self, method: str, target: str, minor: int, headers: Dict[str, str],
-                 body: bytes = b"") -> None:
+                 body: bytes = b"", head: bytes = b"") -> None:
+        # The raw head: a handshake keeps it (smaller than the parsed headers)
+        # and parses it again only if the application reads its headers.
+        self.head = head
         self.method = method
         self.target = target
         path, _, query = target.partition("?")
@@ -89,7 +93,7 @@ class RequestReader(object):
         self._buf = bytearray()
         self._searched = 0
         self._state = _HEAD
-        self._request: Optional[Tuple[str, str, int, Dict[str, str]]] = None
+        self._request: Optional[Tuple[str, str, int, Dict[str, str], bytes]] = None
         self._remaining = 0
         # (bytes, or a bytearray while chunks arrive; empty between requests)
         self._body: Union[bytes, bytearray] = b""
@@ -161,7 +165,7 @@ class RequestReader(object):
         method, target, minor, headers = parse_request_head(head)
         if minor >= 1 and "host" not in headers:
             raise HTTPError(400, "Host header required")
-        self._request = (method, target, minor, headers)
+        self._request = (method, target, minor, headers, head)
         self._body = b""
         self.continue_expected = minor >= 1 and \
             headers.get("expect", "").strip().lower() == "100-continue"
@@ -241,8 +245,8 @@ class RequestReader(object):
     def _finish(self) -> Request:
         self.continue_expected = False
         assert self._request is not None  # (a head was read)
-        method, target, minor, headers = self._request
-        request = Request(method, target, minor, headers, bytes(self._body))
+        method, target, minor, headers, head = self._request
+        request = Request(method, target, minor, headers, bytes(self._body), head)
         self._request = None
         self._body = b""
         self._state = _HEAD

@@ -17,7 +17,7 @@ Origins are checked by the handlers before they come here (they differ per
 transport: a WebSocket without Origin is refused when origins are
 restricted, an HTTP request without one is not).
 
-Later requests of a session (:meth:`SessionDoor.admit`), with
+Later requests of a session (:meth:`SessionDoor.verdict`, :meth:`SessionDoor.reauthorize`), with
 ``session_binding="client"``: a session whose ``authorize`` returned a
 principal (not just True) admits a request when ``authorize`` gives an equal
 principal for it, from any address; any other session admits requests from
@@ -26,6 +26,7 @@ is not touched.
 """
 
 import inspect
+from types import MappingProxyType
 
 from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
 from twisted.python.failure import Failure
@@ -34,6 +35,9 @@ from twisted.logger import LogLevel
 from txsockjs.handshake import Handshake, Rejected
 from txsockjs.protocol.headers import HeaderView, parse_cookies, parse_query
 from txsockjs.server.sessiontransport import SessionTransport, short_id
+
+# What a handshake without a query string or cookies has (read-only, shared).
+_EMPTY = MappingProxyType({})
 
 
 class SessionDoor(object):
@@ -58,11 +62,15 @@ class SessionDoor(object):
             client_ip, secure = self.proxies.client(conn.peer_host, headers, conn.tls)
         else:
             client_ip, secure = conn.client_host, conn.tls
+        query = request.query
+        cookie = headers.get("cookie")
         return Handshake(
             transport=transport, method=request.method, path=request.path,
-            query=parse_query(request.query), headers=HeaderView(headers),
-            cookies=parse_cookies(headers.get("cookie", "")), origin=headers.get("origin"),
-            peer=conn.peer, client_ip=client_ip, secure=secure, session_id=session_id)
+            query=MappingProxyType(parse_query(query)) if query else _EMPTY,
+            headers=HeaderView.of_head(request.head) if request.head else HeaderView.adopt(headers),
+            cookies=MappingProxyType(parse_cookies(cookie)) if cookie else _EMPTY,
+            origin=headers.get("origin"), peer=conn.peer, client_ip=client_ip, secure=secure,
+            session_id=session_id)
 
     # -- opening ------------------------------------------------------------------
 
@@ -122,17 +130,26 @@ class SessionDoor(object):
 
     # -- later requests of a session ------------------------------------------
 
-    def admit(self, session, conn, request, response, transport, proceed):
-        """Let a later request of ``session`` in (``proceed()``), or refuse it."""
+    def verdict(self, session, conn, request, response):
+        """May a later request of ``session`` in?  True: yes, now; False: no
+        (the request is answered); None: the session belongs to a principal,
+        so ``reauthorize`` decides."""
         if self.options.session_binding == "none":
-            return proceed()
+            return True
         owner = session.delegate.handshake
         principal = owner.principal
         if principal is None or principal is True:
             client_ip = self.client_ip(conn, request)
             if client_ip == owner.client_ip:
-                return proceed()
-            return self._hijack(response, session, "request from %s" % client_ip)
+                return True
+            self._hijack(response, session, "request from %s" % client_ip)
+            return False
+        return None
+
+    def reauthorize(self, session, conn, request, response, transport, proceed):
+        """``proceed()`` if ``authorize`` gives this request the principal
+        that owns ``session``; otherwise refuse it."""
+        principal = session.delegate.handshake.principal
         handshake = self.handshake(conn, request, transport, session.session_id)
 
         def admitted(handshake):

@@ -2,6 +2,7 @@
 
 import json
 import re
+from functools import partial
 import secrets
 import time
 from email.utils import formatdate
@@ -221,7 +222,6 @@ def _callback(request, response):
 
 def _receive(service, channel, request, response, session_id, transport):
     """A receiving request: attach it to the session (opening it if new)."""
-    options = service.options
     wrap = transport.wrap
     prelude = transport.prelude
     if transport.needs_callback:
@@ -231,32 +231,39 @@ def _receive(service, channel, request, response, session_id, transport):
         if transport.name == "htmlfile":
             prelude = htmlfile_prelude(callback.decode("ascii"))
         else:
-            wrap = lambda frame: wrap_jsonp(callback, frame)  # noqa: E731
-
-    def attach(session):
-        headers = [("Content-Type", transport.content_type), NO_CACHE]
-        if transport.cors:
-            headers += cors(service, request)
-        headers += jsessionid(request, options)
-        if transport.streaming:
-            receiver = HTTPReceiver(response, session, wrap, options.streaming_limit)
-            response.start_streaming(200, headers, prelude)
-        else:
-            # A polling response is complete, with a Content-Length, once its
-            # one frame is known.
-            receiver = HTTPReceiver(response, session, wrap, 0, headers)
-        channel.on_pause = session.write_paused
-        session.attach(receiver)
-
+            wrap = partial(wrap_jsonp, callback)
     session = service.sessions.get(session_id)
-    if session is not None:
-        return service.door.admit(session, channel, request, response, transport.name,
-                                  lambda: attach(session))
+    door = service.door
+    if session is None:
+        def opened(delegate):
+            _attach(service, channel, request, response, transport, wrap, prelude,
+                    service.new_session(delegate))
+        return door.open(channel, request, response, transport.name, session_id, opened)
+    # The common case goes without a closure: this runs for every poll.
+    verdict = door.verdict(session, channel, request, response)
+    if verdict:
+        _attach(service, channel, request, response, transport, wrap, prelude, session)
+    elif verdict is None:
+        door.reauthorize(session, channel, request, response, transport.name,
+                         partial(_attach, service, channel, request, response, transport, wrap,
+                                 prelude, session))
 
-    def opened(delegate):
-        attach(service.new_session(delegate))
 
-    service.door.open(channel, request, response, transport.name, session_id, opened)
+def _attach(service, channel, request, response, transport, wrap, prelude, session):
+    options = service.options
+    headers = [("Content-Type", transport.content_type), NO_CACHE]
+    if transport.cors:
+        headers += cors(service, request)
+    headers += jsessionid(request, options)
+    if transport.streaming:
+        receiver = HTTPReceiver(response, session, wrap, options.streaming_limit)
+        response.start_streaming(200, headers, prelude)
+    else:
+        # A polling response is complete, with a Content-Length, once its
+        # one frame is known.
+        receiver = HTTPReceiver(response, session, wrap, 0, headers)
+    channel.on_pause = session.write_paused
+    session.attach(receiver)
 
 
 def _send(service, channel, request, response, session_id, transport):
@@ -264,34 +271,43 @@ def _send(service, channel, request, response, session_id, transport):
     session = service.sessions.get(session_id)
     if session is None:
         return not_found(response)
+    door = service.door
+    verdict = door.verdict(session, channel, request, response)
+    if verdict:
+        _deliver(service, request, response, session, transport)
+    elif verdict is None:
+        # Re-authorized as the transport that opened the session.
+        door.reauthorize(session, channel, request, response, session.delegate.handshake.transport,
+                         partial(_deliver, service, request, response, session, transport))
 
-    def deliver():
-        body = request.body
-        if transport.name == "jsonp_send":
-            content_type = request.headers.get("content-type", "").lower()
-            if content_type.startswith("application/x-www-form-urlencoded"):
-                body = form_field(body, b"d")
-        try:
-            messages = decode_messages(body)
-        except PayloadError as error:
-            service.quiet.emit(log, "bad_body", "Bad {transport} body for session {sid}: {error}",
-                               transport=transport.name, sid=short_id(session_id),
-                               error=str(error))
-            return response.error(500, str(error))
-        headers = [("Content-Type", PLAIN), NO_CACHE] + cors(service, request) + \
-            jsessionid(request, service.options)
 
-        def answer():
-            session.messages_received(messages)
-            if transport.name == "xhr_send":
-                response.send(204, headers)
-            else:
-                response.send(200, headers, b"ok")
-
-        # While the application holds client messages, the send waits: the
+def _deliver(service, request, response, session, transport):
+    body = request.body
+    if transport.name == "jsonp_send":
+        content_type = request.headers.get("content-type", "").lower()
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            body = form_field(body, b"d")
+    try:
+        messages = decode_messages(body)
+    except PayloadError as error:
+        service.quiet.emit(log, "bad_body", "Bad {transport} body for session {sid}: {error}",
+                           transport=transport.name, sid=short_id(session.session_id),
+                           error=str(error))
+        return response.error(500, str(error))
+    headers = [("Content-Type", PLAIN), NO_CACHE] + cors(service, request) + \
+        jsessionid(request, service.options)
+    delegate = session.delegate
+    if delegate.reading:
+        _answer(response, session, transport, messages, headers)
+    else:
+        # The application holds client messages: the send waits, so the
         # client sends no more meanwhile.
-        session.delegate.when_reading(answer)
+        delegate.when_reading(partial(_answer, response, session, transport, messages, headers))
 
-    # Re-authorized as the transport that opened the session.
-    service.door.admit(session, channel, request, response,
-                       session.delegate.handshake.transport, deliver)
+
+def _answer(response, session, transport, messages, headers):
+    session.messages_received(messages)
+    if transport.name == "xhr_send":
+        response.send(204, headers)
+    else:
+        response.send(200, headers, b"ok")

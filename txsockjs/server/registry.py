@@ -16,9 +16,12 @@ import collections
 class SessionRegistry(object):
 
     __slots__ = ("by_id", "live", "upgraded", "_per_client", "_reserved", "_reserved_per_client",
-                 "_opening")
+                 "_opening", "_counting_clients")
 
-    def __init__(self):
+    def __init__(self, count_per_client=True):
+        # Counting per client costs a Counter update per session: only when
+        # max_sessions_per_client asks for it.
+        self._counting_clients = count_per_client
         self.by_id = {}
         self.live = set()
         # WebSocket connections still open (a drain waits for their close handshakes)
@@ -40,17 +43,20 @@ class SessionRegistry(object):
     def reserve(self, client_ip):
         """Hold a place for a session being opened; give it back with ``release``."""
         self._reserved += 1
-        self._reserved_per_client[client_ip] += 1
+        if self._counting_clients:
+            self._reserved_per_client[client_ip] += 1
 
     def release(self, client_ip):
         self._reserved -= 1
-        _decrement(self._reserved_per_client, client_ip)
+        if self._counting_clients:
+            _decrement(self._reserved_per_client, client_ip)
 
     # -- sessions -------------------------------------------------------------
 
     def add(self, session, client_ip, addressable):
         self.live.add(session)
-        self._per_client[client_ip] += 1
+        if self._counting_clients:
+            self._per_client[client_ip] += 1
         if addressable:
             self.by_id[session.session_id] = session
 
@@ -58,7 +64,8 @@ class SessionRegistry(object):
         """The session closed: it no longer counts against the limits."""
         if session in self.live:
             self.live.discard(session)
-            _decrement(self._per_client, client_ip)
+            if self._counting_clients:
+                _decrement(self._per_client, client_ip)
 
     def forget(self, session):
         """The session is gone for good (its disconnect delay ran out)."""

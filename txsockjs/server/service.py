@@ -99,7 +99,7 @@ class Service(object):
         self.prefix = prefix
         self.clock = clock
         self.flusher = flusher
-        self.registry = SessionRegistry()
+        self.registry = SessionRegistry(options.max_sessions_per_client is not None)
         self.origins = OriginPolicy(options.allowed_origins)
         self.proxies = ProxyPolicy(options.trusted_proxies)
         self.door = SessionDoor(self)
@@ -131,10 +131,10 @@ class Service(object):
         return session
 
     def register(self, session, delegate, addressable=False):
-        client_ip = delegate.handshake.client_ip
-        registry = self.registry
-        registry.add(session, client_ip, addressable)
-        delegate.on_close = lambda: registry.closed(session, client_ip)
+        self.registry.add(session, delegate.handshake.client_ip, addressable)
+        # The delegate tells the registry when the session closes.
+        delegate.session = session
+        delegate.registry = self.registry
 
     def refused(self, reason, format, /, level=LogLevel.info, failure=None, **kwargs):
         """A session, or a later request of one, was refused for ``reason``

@@ -14,6 +14,7 @@ Bytes and text, exactly:
 """
 
 import codecs
+import os
 import uuid
 
 from twisted.internet.error import ConnectionDone, ConnectionLost
@@ -61,6 +62,19 @@ _REASONS = {
 }
 
 
+# Session open/close events at debug level cost a log event each even when no
+# observer keeps them (several microseconds per session): off unless asked for.
+_LOG_SESSIONS = os.environ.get("TXSOCKJS_LOG_SESSIONS", "") not in ("", "0")
+
+
+def log_sessions(enabled=True):
+    """Log every session's opening and closing (twisted.logger, debug level,
+    namespace under ``txsockjs``); ``TXSOCKJS_LOG_SESSIONS=1`` does the same.
+    ``python -m txsockjs demo --log-level debug`` turns it on."""
+    global _LOG_SESSIONS
+    _LOG_SESSIONS = bool(enabled)
+
+
 def short_id(session_id):
     """Enough of a session id to follow it in logs, not enough to hijack it."""
     if session_id is None:
@@ -74,7 +88,7 @@ class SessionTransport(object):
 
     log = Logger(namespace="txsockjs.session")
 
-    __slots__ = ("session", "protocol", "handshake", "host", "service", "stats", "on_close",
+    __slots__ = ("session", "protocol", "handshake", "host", "service", "stats", "registry",
                  "producer", "broker_id", "_lost", "_paused", "_held", "_producer_paused_for",
                  "_dropped", "_waiting")
 
@@ -88,8 +102,9 @@ class SessionTransport(object):
         # The service's counters (txsockjs.server.stats), kept here so that a
         # message costs one attribute add, not a lookup through the service.
         self.stats = service.stats if service is not None else ServiceStats()
-        # Called once when the session closes (the service's registry counts it).
-        self.on_close = None
+        # The service's registry, told once when the session closes (set when
+        # the service registers the session).
+        self.registry = None
         self.producer = None
         # The id the broker knows this session by (None: not attached).
         self.broker_id = None
@@ -108,9 +123,10 @@ class SessionTransport(object):
         handshake = self.handshake
         self.stats.session_opened(handshake.transport)
         self._attach_to_broker()
-        self.log.debug("Session {sid} opened ({transport}) for {client}",
-                       sid=short_id(handshake.session_id), transport=handshake.transport,
-                       client=handshake.client_ip)
+        if _LOG_SESSIONS:
+            self.log.debug("Session {sid} opened ({transport}) for {client}",
+                           sid=short_id(handshake.session_id), transport=handshake.transport,
+                           client=handshake.client_ip)
         try:
             self.protocol.makeConnection(self)
         except Exception:
@@ -151,8 +167,9 @@ class SessionTransport(object):
             self.stats.session_closed(self.handshake.transport, why)
         if why == states.OVERFLOW:
             self.stats.overflows["close"] += 1
-        self.log.debug("Session {sid} closed ({why})", sid=short_id(self.handshake.session_id),
-                       why=why)
+        if _LOG_SESSIONS:
+            self.log.debug("Session {sid} closed ({why})",
+                           sid=short_id(self.handshake.session_id), why=why)
         producer = self.producer
         self.producer = None
         if producer is not None:
@@ -177,10 +194,9 @@ class SessionTransport(object):
         broker_id, self.broker_id = self.broker_id, None
         if broker_id is not None:
             self.service.broker.detach(broker_id, self)
-        on_close = self.on_close
-        self.on_close = None
-        if on_close is not None:
-            on_close()
+        registry, self.registry = self.registry, None
+        if registry is not None:
+            registry.closed(self.session, self.handshake.client_ip)
 
     def write_paused(self, paused):
         self._pause_producer(SOCKET_FULL, paused)
@@ -336,6 +352,11 @@ class SessionTransport(object):
             waiting, self._waiting = self._waiting, None
             for deliver in waiting or ():
                 deliver()
+
+    @property
+    def reading(self):
+        """False while the application holds client messages (pauseProducing)."""
+        return not self._paused or self._lost
 
     def when_reading(self, deliver):
         """Call ``deliver()`` now, or once the application resumes reading."""

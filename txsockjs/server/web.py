@@ -39,9 +39,12 @@ _NOSNIFF_NAME, _, _NOSNIFF_VALUE = NOSNIFF.partition(": ")
 class WebRequest(object):
     """The request interface of the handlers, read from a twisted.web Request."""
 
-    __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive")
+    __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive",
+                 "head")
 
     def __init__(self, request, path):
+        # No raw head here: a handshake keeps the headers dict itself.
+        self.head = b""
         self.method = request.method.decode("latin-1")
         self.target = request.uri.decode("latin-1")
         self.path = path
