@@ -108,6 +108,11 @@ class SockJSSite(Site):
     (``drain(grace)``, as ``SockJSFactory.drain``): what ``twistd`` and
     ``SockJSService`` call when they stop."""
 
+    # (typed here: twisted.web's Site.__init__ carries no annotations)
+    def __init__(self, resource: Any, *args: Any, **kwargs: Any) -> None:
+        """``resource``: the root resource (an IResource), as for Site."""
+        Site.__init__(self, resource, *args, **kwargs)
+
     def drain(self, grace: float = 10.0) -> "Deferred[None]":
         return gatherResults([resource.drain(grace) for resource in _sockjs_resources(self.resource)]
                              ).addCallback(lambda _: None)
