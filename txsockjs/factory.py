@@ -185,6 +185,6 @@ class SockJSFactory(SockJSMultiFactory):
         return sent
 
     def presence(self, topic: str) -> "Deferred[Any]":
-        """How many sessions subscribe to ``topic``, on every node."""
+        """A Deferred of the set of session ids subscribed to ``topic``, on every node."""
         count: "Deferred[Any]" = self.service.presence(topic)
         return count
