@@ -26,11 +26,8 @@ class KernelImplementation(NamedTuple):
     reason: str
 
 
-def kernel_implementation():
-    """The kernel path in use (chosen once, at the first import of the kernels).
-
-    :rtype: KernelImplementation
-    """
+def kernel_implementation() -> KernelImplementation:
+    """The kernel path in use (chosen once, at the first import of the kernels)."""
     from txsockjs import _speedups
     return KernelImplementation(_speedups.IMPLEMENTATION, _speedups.REASON)
 

@@ -6,6 +6,7 @@ file) is one line on stderr and exit status 2, never a traceback.
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, Any, List, NoReturn, Optional, Sequence, Tuple, Union
 
 from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import Factory
@@ -15,29 +16,33 @@ from twisted.logger import (
 )
 
 from txsockjs.factory import SockJSMultiFactory
+from txsockjs.interfaces import SockJSOptions
 from txsockjs.options import DEFAULT_SOCKJS_URL
 from txsockjs.sampleapps import BroadcastFactory, CloseProtocol, EchoProtocol
+
+if TYPE_CHECKING:
+    from txsockjs.web import SockJSSite
 
 # Not Logger(): run as ``python -m txsockjs`` this module is "__main__".
 log = Logger(namespace="txsockjs.cli")
 
 
-def conformance_services(args):
+def conformance_services(args: argparse.Namespace) -> List[Tuple[str, Factory, SockJSOptions]]:
     """(prefix, factory, options): the four services the official SockJS
     protocol suite needs, plus broadcast."""
-    base = {"streaming_limit": args.streaming_limit, "sockjs_url": args.sockjs_url,
+    base: SockJSOptions = {"streaming_limit": args.streaming_limit, "sockjs_url": args.sockjs_url,
             "heartbeat": args.heartbeat, "timeout": args.timeout,
             "max_message_size": args.max_message_size}
     return [
         ("echo", Factory.forProtocol(EchoProtocol), base),
         ("close", Factory.forProtocol(CloseProtocol), base),
-        ("disabled_websocket_echo", Factory.forProtocol(EchoProtocol), dict(base, websocket=False)),
-        ("cookie_needed_echo", Factory.forProtocol(EchoProtocol), dict(base, cookie_needed=True)),
+        ("disabled_websocket_echo", Factory.forProtocol(EchoProtocol), {**base, "websocket": False}),
+        ("cookie_needed_echo", Factory.forProtocol(EchoProtocol), {**base, "cookie_needed": True}),
         ("broadcast", BroadcastFactory(), base),
     ]
 
 
-def conformance_site(args):
+def conformance_site(args: argparse.Namespace) -> "Union[SockJSMultiFactory, SockJSSite]":
     """The conformance services on our own HTTP channel, or (``--front
     web``) as SockJSResources in a twisted.web Site."""
     if getattr(args, "front", "own") == "web":
@@ -45,7 +50,9 @@ def conformance_site(args):
         from twisted.web.resource import Resource
         root = Resource()
         for prefix, factory, options in conformance_services(args):
-            root.putChild(prefix.encode("ascii"), SockJSResource(factory, options))
+            # (Any: without a plugin mypy cannot see that a Resource provides IResource)
+            resource: Any = SockJSResource(factory, options)
+            root.putChild(prefix.encode("ascii"), resource)
         return SockJSSite(root)
     site = SockJSMultiFactory()
     for prefix, factory, options in conformance_services(args):
@@ -63,11 +70,11 @@ class CommandLineError(Exception):
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of printing its usage and exiting."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise CommandLineError("%s: %s (see --help)" % (self.prog, message))
 
 
-def port_number(text):
+def port_number(text: str) -> int:
     try:
         port = int(text)
     except ValueError:
@@ -77,7 +84,7 @@ def port_number(text):
     return port
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog=PROG)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -124,7 +131,7 @@ def build_parser():
     return parser
 
 
-def run_demo(args):
+def run_demo(args: argparse.Namespace) -> None:
     from txsockjs.demo import demo_site
     try:
         site = demo_site(args.sockjs_url, args.sockjs_client)
@@ -136,7 +143,7 @@ def run_demo(args):
     listen_and_run(site, args)
 
 
-def run_conformance(args):
+def run_conformance(args: argparse.Namespace) -> None:
     try:
         site = conformance_site(args)
     except ValueError as error:  # an option the services refused, e.g. --heartbeat 0
@@ -144,17 +151,20 @@ def run_conformance(args):
     listen_and_run(site, args)
 
 
-def listen_and_run(site, args):
+def listen_and_run(site: "Union[SockJSMultiFactory, SockJSSite]", args: argparse.Namespace) -> None:
     """Listen on ``args.host``:``args.port`` and run the reactor until stopped;
     SIGTERM and SIGINT drain the sessions (``args.grace`` seconds) first."""
     level = LogLevel.levelWithName(args.log_level)
     if level <= LogLevel.debug:
         from txsockjs.server.sessiontransport import log_sessions
         log_sessions(True)
-    observer = FilteringLogObserver(textFileLogObserver(sys.stderr),
-                                    [LogLevelFilterPredicate(defaultLogLevel=level)])
+    # (Any: these provide ILogObserver and ILogFilterPredicate, zope interfaces)
+    to_stderr: Any = textFileLogObserver(sys.stderr)
+    predicate: Any = LogLevelFilterPredicate(defaultLogLevel=level)
+    observer: Any = FilteringLogObserver(to_stderr, [predicate])
     globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
+    reactor: Any = _reactor  # (IReactorCore and IReactorTCP: zope interfaces)
     reactor.addSystemEventTrigger("before", "shutdown", site.drain, args.grace)
     try:
         port = reactor.listenTCP(args.port, site, interface=args.host)
@@ -168,18 +178,19 @@ def listen_and_run(site, args):
     reactor.run()
 
 
-def run_info(args):
+def run_info(args: argparse.Namespace) -> None:
     from txsockjs.about import describe
     sys.stdout.write(describe())
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> Optional[int]:
     """Run one command; return the exit status (2 for a command-line error)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["serve"]:
         # the same options and code as `twistd sockjs`
         from txsockjs.tap import serve
-        return serve(argv[1:])
+        serve(argv[1:])
+        return None  # (the reactor stopped: exit status 0)
     try:
         args = build_parser().parse_args(argv)
         args.run(args)

@@ -42,8 +42,7 @@ def describe() -> str:
     with warnings.catch_warnings():
         # The report says it itself; the import-time warning would repeat it.
         warnings.simplefilter("ignore", RuntimeWarning)
-        # (the ignore goes when issue 13's phase 2 annotates txsockjs/__init__.py)
-        kernels = txsockjs.kernel_implementation()  # type: ignore[no-untyped-call]
+        kernels = txsockjs.kernel_implementation()
     rows: List[Tuple[str, str]] = [
         ("txsockjs", "%s (%s)" % (txsockjs.__version__, txsockjs.__path__[0])),
         ("Python", "%s (%s, %s)" % (platform.python_version(),

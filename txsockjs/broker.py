@@ -32,22 +32,31 @@ published to its topic after it subscribed, the publishing session too,
 in the order each publisher published them.
 """
 
+from typing import Any, Callable, Dict, List, Sequence, Set, Tuple, Union
+
 from twisted.internet import defer
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from txsockjs.utils import broadcast_many
 
 __all__ = ["Broker", "MemoryBroker", "check_message", "check_topic"]
 
+# A subscriber is anything with ``write(bytes)``; delivery takes the messages
+# and the subscribers of a topic.
+Subscriber = Any
+Deliver = Callable[[Sequence[bytes], Sequence[Subscriber]], None]
 
-def check_topic(topic):
+
+def check_topic(topic: str) -> None:
     if not isinstance(topic, str) or not topic:
         raise TypeError("a topic is a non-empty str, not %r" % (topic,))
 
 
-def check_message(message):
+def check_message(message: Union[bytes, bytearray, memoryview]) -> bytes:
     """The message as bytes, or TypeError / ValueError as transport.write."""
-    if isinstance(message, str):
+    # (unreachable to a type-checked caller; others get a clear error)
+    if isinstance(message, str):  # type: ignore[unreachable]
         raise TypeError("messages are bytes (UTF-8), not str: encode it first")
     message = bytes(message)
     try:
@@ -65,16 +74,18 @@ class Broker(object):
 
     log = Logger()
 
-    def __init__(self, deliver=broadcast_many):
+    def __init__(self, deliver: Deliver = broadcast_many) -> None:
         self._deliver = deliver
-        self._sessions = {}       # session id -> subscriber
-        self._topics_of = {}      # session id -> set of topics (only once it subscribed)
-        self._subscribers = {}    # topic -> {session id: subscriber}, in subscription order
-        self._fanout = {}         # topic -> tuple of subscribers (cached for delivery)
+        self._sessions: Dict[str, Subscriber] = {}  # session id -> subscriber
+        self._topics_of: Dict[str, Set[str]] = {}   # session id -> topics (only once it subscribed)
+        # topic -> {session id: subscriber}, in subscription order
+        self._subscribers: Dict[str, Dict[str, Subscriber]] = {}
+        # topic -> tuple of subscribers (cached for delivery)
+        self._fanout: Dict[str, Tuple[Subscriber, ...]] = {}
 
     # -- the service side ------------------------------------------------------
 
-    def attach(self, session_id, subscriber):
+    def attach(self, session_id: str, subscriber: Subscriber) -> bool:
         """Register a session; False (and nothing changes) if another session
         of that id is attached (two websockets may share an id: the first
         keeps it)."""
@@ -85,7 +96,7 @@ class Broker(object):
         self._remote_attached(session_id)
         return True
 
-    def detach(self, session_id, subscriber=None):
+    def detach(self, session_id: str, subscriber: Subscriber = None) -> None:
         """Forget a session and its subscriptions (only if it is ``subscriber``,
         when given)."""
         known = self._sessions.get(session_id)
@@ -96,7 +107,7 @@ class Broker(object):
             self._drop(session_id, topic)
         self._remote_detached(session_id)
 
-    def subscribe(self, session_id, topic):
+    def subscribe(self, session_id: str, topic: str) -> "Deferred[None]":
         check_topic(topic)
         subscriber = self._sessions.get(session_id)
         if subscriber is None:
@@ -112,11 +123,12 @@ class Broker(object):
         first = members is None
         if first:
             members = self._subscribers[topic] = {}
+        assert members is not None  # (made just above when it was not there)
         members[session_id] = subscriber
         self._fanout.pop(topic, None)
         return self._remote_subscribed(session_id, topic, first)
 
-    def unsubscribe(self, session_id, topic):
+    def unsubscribe(self, session_id: str, topic: str) -> "Deferred[None]":
         check_topic(topic)
         topics = self._topics_of.get(session_id)
         if not topics or topic not in topics:
@@ -124,7 +136,7 @@ class Broker(object):
         topics.discard(topic)
         return self._drop(session_id, topic)
 
-    def _drop(self, session_id, topic):
+    def _drop(self, session_id: str, topic: str) -> "Deferred[None]":
         members = self._subscribers[topic]
         del members[session_id]
         self._fanout.pop(topic, None)
@@ -135,13 +147,13 @@ class Broker(object):
 
     # -- messages -------------------------------------------------------------
 
-    def publish(self, topic, message):
+    def publish(self, topic: str, message: Union[bytes, bytearray, memoryview]) -> "Deferred[None]":
         check_topic(topic)
         message = check_message(message)
         self.deliver_local(topic, message)
         return self._remote_publish(topic, message)
 
-    def send(self, session_id, message):
+    def send(self, session_id: str, message: Union[bytes, bytearray, memoryview]) -> "Deferred[bool]":
         message = check_message(message)
         subscriber = self._sessions.get(session_id)
         if subscriber is not None:
@@ -149,15 +161,15 @@ class Broker(object):
             return defer.succeed(True)
         return self._remote_send(session_id, message)
 
-    def presence(self, topic):
+    def presence(self, topic: str) -> "Deferred[Set[str]]":
         check_topic(topic)
         return self._remote_presence(topic, set(self._subscribers.get(topic, ())))
 
-    def deliver_local(self, topic, message):
+    def deliver_local(self, topic: str, message: bytes) -> None:
         """Write ``message`` to this node's subscribers of ``topic``."""
         self.deliver_local_many(topic, [message])
 
-    def deliver_local_many(self, topic, messages):
+    def deliver_local_many(self, topic: str, messages: Sequence[bytes]) -> None:
         """Write ``messages``, in order, to this node's subscribers of
         ``topic``: one ``a[...]`` frame for them all, encoded once."""
         fanout = self._fanout.get(topic)
@@ -170,7 +182,7 @@ class Broker(object):
             fanout = self._fanout[topic] = tuple(members.values())
         self._deliver(messages, fanout)
 
-    def deliver_to_session(self, session_id, message):
+    def deliver_to_session(self, session_id: str, message: bytes) -> bool:
         """Write ``message`` to a local session; False if it is not here."""
         subscriber = self._sessions.get(session_id)
         if subscriber is None:
@@ -178,44 +190,44 @@ class Broker(object):
         subscriber.write(message)
         return True
 
-    def local_topics(self):
+    def local_topics(self) -> List[str]:
         return list(self._subscribers)
 
-    def local_sessions(self):
+    def local_sessions(self) -> List[str]:
         return list(self._sessions)
 
-    def local_members(self, topic):
+    def local_members(self, topic: str) -> List[str]:
         return list(self._subscribers.get(topic, ()))
 
     # -- life -----------------------------------------------------------------
 
-    def start(self):
+    def start(self) -> "Deferred[None]":
         return defer.succeed(None)
 
-    def stop(self):
+    def stop(self) -> "Deferred[None]":
         return defer.succeed(None)
 
     # -- hooks for brokers that reach other nodes ------------------------------
 
-    def _remote_attached(self, session_id):
+    def _remote_attached(self, session_id: str) -> None:
         pass
 
-    def _remote_detached(self, session_id):
+    def _remote_detached(self, session_id: str) -> None:
         pass
 
-    def _remote_subscribed(self, session_id, topic, first):
+    def _remote_subscribed(self, session_id: str, topic: str, first: bool) -> "Deferred[None]":
         return defer.succeed(None)
 
-    def _remote_unsubscribed(self, session_id, topic, last):
+    def _remote_unsubscribed(self, session_id: str, topic: str, last: bool) -> "Deferred[None]":
         return defer.succeed(None)
 
-    def _remote_publish(self, topic, message):
+    def _remote_publish(self, topic: str, message: bytes) -> "Deferred[None]":
         return defer.succeed(None)
 
-    def _remote_send(self, session_id, message):
+    def _remote_send(self, session_id: str, message: bytes) -> "Deferred[bool]":
         return defer.succeed(False)
 
-    def _remote_presence(self, topic, local):
+    def _remote_presence(self, topic: str, local: Set[str]) -> "Deferred[Set[str]]":
         return defer.succeed(local)
 
 

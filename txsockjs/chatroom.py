@@ -26,8 +26,10 @@ open; the first one of each connection is logged.
 import itertools
 import json
 import unicodedata
+from typing import Any, Dict, Iterator, Optional, Tuple
 
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.python.failure import Failure
 from twisted.logger import Logger
 
 from txsockjs.utils import broadcast
@@ -43,7 +45,7 @@ class BadRequest(ValueError):
     """A client message the room cannot use; ``str()`` is the reply's ``error``."""
 
 
-def parse_request(data):
+def parse_request(data: bytes) -> Tuple[str, Optional[str]]:
     """``(kind, value)`` from one client message (UTF-8 bytes): ``("join",
     name)``, ``("say", text)`` or ``("leave", None)``; anything else raises
     :class:`BadRequest`."""
@@ -76,7 +78,7 @@ def parse_request(data):
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def clean_name(name):
+def clean_name(name: str) -> str:
     """The name as others see it: no control characters, lone surrogates or
     bidi overrides, spaces collapsed, at most MAX_NAME_LENGTH characters; may
     be empty.  (Zero-width joiners stay: emoji sequences need them.)"""
@@ -86,7 +88,7 @@ def clean_name(name):
     return " ".join(kept.split())[:MAX_NAME_LENGTH].strip()
 
 
-def encode(event):
+def encode(event: Dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -94,19 +96,24 @@ class ChatMember(Protocol):
     """One connection to the room; a member once it has sent ``join``."""
 
     log = Logger(namespace="txsockjs.demo")
+    # The ChatRoom, and an ITransport: Any to mypy (Factory.protocol's type
+    # wants ``factory`` as wide as Twisted declares it; ITransport is a zope
+    # interface).
+    factory: Any
+    transport: Any
 
-    def __init__(self):
-        self.id = None
-        self.name = None          # None until the first join
+    def __init__(self) -> None:
+        self.id: Optional[int] = None
+        self.name: Optional[str] = None  # None until the first join
         self.complained = False   # the first bad message is logged, later ones are not
 
-    def card(self):
+    def card(self) -> Dict[str, Any]:
         return {"id": self.id, "name": self.name}
 
-    def connectionMade(self):
+    def connectionMade(self) -> None:
         self.id = self.factory.new_id()
 
-    def dataReceived(self, data):
+    def dataReceived(self, data: bytes) -> None:
         try:
             kind, value = parse_request(data)
             if kind == "say" and self.name is None:
@@ -115,6 +122,7 @@ class ChatMember(Protocol):
             self.refuse(str(error))
             return
         if kind == "join":
+            assert self.id is not None  # (given in connectionMade)
             self.factory.join(self, value or "Guest %d" % self.id)
         elif kind == "say":
             self.factory.say(self, value)
@@ -122,14 +130,14 @@ class ChatMember(Protocol):
             self.factory.leave(self)
             self.transport.loseConnection()
 
-    def refuse(self, why):
+    def refuse(self, why: str) -> None:
         if not self.complained:
             self.complained = True
             self.log.info("Chat member {id}: {why} (later bad messages of this member are "
                           "answered but not logged)", id=self.id, why=why)
         self.transport.write(encode({"type": "error", "error": why}))
 
-    def connectionLost(self, reason):
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.factory.leave(self)
 
 
@@ -138,14 +146,14 @@ class ChatRoom(Factory):
 
     protocol = ChatMember
 
-    def __init__(self):
-        self.members = {}   # id -> ChatMember, in the order they joined
-        self._ids = itertools.count(1)
+    def __init__(self) -> None:
+        self.members: Dict[Optional[int], ChatMember] = {}  # id -> member, in joining order
+        self._ids: Iterator[int] = itertools.count(1)
 
-    def new_id(self):
+    def new_id(self) -> int:
         return next(self._ids)
 
-    def join(self, member, name):
+    def join(self, member: ChatMember, name: str) -> None:
         if member.id in self.members:
             was, member.name = member.name, name
             self.tell_all({"type": "renamed", "member": member.card(), "was": was})
@@ -157,12 +165,12 @@ class ChatRoom(Factory):
             "type": "welcome", "you": member.card(),
             "members": [other.card() for other in self.members.values()]}))
 
-    def say(self, member, text):
+    def say(self, member: ChatMember, text: Optional[str]) -> None:
         self.tell_all({"type": "said", "from": member.card(), "text": text})
 
-    def leave(self, member):
+    def leave(self, member: ChatMember) -> None:
         if self.members.pop(member.id, None) is not None:
             self.tell_all({"type": "left", "member": member.card()})
 
-    def tell_all(self, event):
+    def tell_all(self, event: Dict[str, Any]) -> None:
         broadcast(encode(event), [member.transport for member in self.members.values()])

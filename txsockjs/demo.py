@@ -9,11 +9,16 @@ JavaScript, no external assets); ``/chat`` speaks the JSON protocol of
 import html
 import json
 from importlib import resources
+from typing import Any, Optional
 
 from twisted.internet.protocol import Factory
 
 from txsockjs.chatroom import ChatRoom
 from txsockjs.factory import SockJSMultiFactory
+from txsockjs.interfaces import SockJSOptions
+from txsockjs.protocol.http import Request
+from txsockjs.server.channel import HTTPChannel
+from txsockjs.server.response import Response
 from txsockjs.sampleapps import EchoProtocol
 
 __all__ = ["DemoSite", "demo_site", "demo_page", "CLIENT_PATH", "STATS_PATH"]
@@ -22,9 +27,11 @@ CLIENT_PATH = "/sockjs.min.js"
 STATS_PATH = "/stats.json"
 
 
-def demo_page(sockjs_url):
+def demo_page(sockjs_url: str) -> bytes:
     """The page as UTF-8 bytes, loading the SockJS client from ``sockjs_url``."""
-    template = resources.files("txsockjs").joinpath("static", "demo.html").read_text("utf-8")
+    # (one name per joinpath: Python 3.10's Traversable takes one)
+    template = resources.files("txsockjs").joinpath("static").joinpath("demo.html") \
+        .read_text("utf-8")
     return template.replace("{{sockjs_url}}", html.escape(sockjs_url, quote=True)).encode("utf-8")
 
 
@@ -32,12 +39,13 @@ class DemoSite(SockJSMultiFactory):
     """The SockJS services plus the page at ``/``, the client script (when
     given) and the live figures."""
 
-    def __init__(self, page, client_script=None, reactor=None):
+    def __init__(self, page: bytes, client_script: Optional[bytes] = None,
+                 reactor: Any = None) -> None:
         SockJSMultiFactory.__init__(self, reactor)
         self.page = page
         self.client_script = client_script
 
-    def handle(self, channel, request, response):
+    def handle(self, channel: HTTPChannel, request: Request, response: Response) -> None:
         if request.path == CLIENT_PATH and self.client_script is not None:
             return response.send(200, [("Content-Type", "application/javascript;charset=UTF-8"),
                                        ("Cache-Control", "public, max-age=3600")],
@@ -55,7 +63,8 @@ class DemoSite(SockJSMultiFactory):
         return SockJSMultiFactory.handle(self, channel, request, response)
 
 
-def demo_site(sockjs_url, client_file=None, reactor=None):
+def demo_site(sockjs_url: str, client_file: Optional[str] = None,
+              reactor: Any = None) -> DemoSite:
     """The demo; with ``client_file`` (a local copy of sockjs-client) the
     page and the iframe transports load the client from this server."""
     client_script = None
@@ -64,7 +73,7 @@ def demo_site(sockjs_url, client_file=None, reactor=None):
             client_script = script.read()
         sockjs_url = CLIENT_PATH
     site = DemoSite(demo_page(sockjs_url), client_script, reactor)
-    options = {"sockjs_url": sockjs_url}
+    options: SockJSOptions = {"sockjs_url": sockjs_url}
     site.addFactory(ChatRoom(), "chat", options)
     site.addFactory(Factory.forProtocol(EchoProtocol), "echo", options)
     return site

@@ -18,7 +18,7 @@ and validated like the options dict, so a bad option fails in
 The parser is registered as a Twisted plugin (``twisted/plugins/txsockjs_plugins.py``).
 """
 
-from typing import Any, Mapping, Optional
+from typing import Any, Optional, cast
 
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
@@ -29,6 +29,7 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from txsockjs.factory import SockJSFactory
+from txsockjs.interfaces import SockJSOptions
 from txsockjs.optiontext import validated_options
 
 
@@ -37,7 +38,7 @@ class SockJSServerEndpoint(object):
     """Serves a factory over SockJS on another server endpoint."""
 
     # ``wrapped`` provides IStreamServerEndpoint (zope interfaces are no types to mypy).
-    def __init__(self, wrapped: Any, options: Optional[Mapping[str, Any]] = None,
+    def __init__(self, wrapped: Any, options: Optional[SockJSOptions] = None,
                  reactor: Any = None) -> None:
         self.wrapped = wrapped
         self.options = options
@@ -60,5 +61,6 @@ class SockJSServerParser(object):
                 "sockjs: takes one endpoint description with its ':' and '=' escaped, "
                 r"e.g. sockjs:tcp\:8080\:interface\=127.0.0.1 (got %d parts: %r)"
                 % (len(args), list(args)))
-        options = validated_options(kwargs)
+        # (validated_options checked every key and value)
+        options = cast(SockJSOptions, validated_options(kwargs))
         return SockJSServerEndpoint(serverFromString(reactor, args[0]), options, reactor)

@@ -11,15 +11,20 @@
 """
 
 import re
+from typing import Any, Dict, List, Optional, Tuple
 
-from twisted.internet.defer import gatherResults
-from twisted.internet.protocol import ServerFactory
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.interfaces import IAddress
+from twisted.internet.protocol import Factory, ServerFactory
 from twisted.logger import Logger
 
 from txsockjs import _speedups
+from txsockjs.interfaces import SockJSOptions
 from txsockjs.options import Options
+from txsockjs.protocol.http import Request
 from txsockjs.server import handlers
 from txsockjs.server.channel import HTTPChannel
+from txsockjs.server.response import Response
 from txsockjs.server.quietlog import QuietLog
 from txsockjs.server.service import Flusher, Service
 from txsockjs.server.stats import HTTPErrorStats
@@ -27,11 +32,12 @@ from txsockjs.server.stats import HTTPErrorStats
 __all__ = ["SockJSFactory", "SockJSMultiFactory"]
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_~\-][A-Za-z0-9_~.\-]*\Z")
-_logged_implementation = []
+_logged_implementation: List[bool] = []
 
 
-def validate_prefix(prefix):
+def validate_prefix(prefix: str) -> str:
     """``prefix`` without its outer slashes; ValueError if a part is not a plain name."""
+    # (unreachable to a type-checked caller; others get a clear error)
     if not isinstance(prefix, str):
         raise ValueError("prefix must be a str, not %r" % (prefix,))
     stripped = prefix.strip("/")
@@ -50,38 +56,40 @@ class SockJSMultiFactory(ServerFactory):
 
     log = Logger()
 
-    def __init__(self, reactor=None):
+    # ``reactor`` provides IReactorTime (a zope interface: Any to mypy).
+    def __init__(self, reactor: Any = None) -> None:
         if reactor is None:
             from twisted.internet import reactor
-        self.clock = reactor
+        self.clock: Any = reactor
         self.flusher = Flusher(reactor)
         self.http_errors = HTTPErrorStats()
         # The channel's bad-request lines go through this (rate-limited).
         self.quiet = QuietLog(reactor)
-        self.services = {}
-        self._by_length = []
+        self.services: Dict[str, Service] = {}
+        self._by_length: List[Service] = []
         self.max_body = 1
 
-    def addFactory(self, factory, prefix, options=None):
+    def addFactory(self, factory: "Factory", prefix: str,
+                   options: Optional[SockJSOptions] = None) -> Service:
         """Serve ``factory`` at ``http://host:port/<prefix>``."""
         prefix = validate_prefix(prefix)
-        options = Options.from_dict(options)
+        checked = Options.from_dict(options)
         for existing in self.services:
             if existing == prefix:
                 raise ValueError("prefix %r is already used" % (prefix,))
             if existing == "" or prefix == "" or existing.startswith(prefix + "/") \
                     or prefix.startswith(existing + "/"):
                 raise ValueError("prefix %r overlaps prefix %r" % (prefix, existing))
-        service = Service(factory, options, prefix, self.clock, self.flusher)
+        service = Service(factory, checked, prefix, self.clock, self.flusher)
         self.services[prefix] = service
         self._by_length = sorted(self.services.values(), key=lambda s: -len(s.prefix))
-        self.max_body = max(self.max_body, options.max_message_size)
+        self.max_body = max(self.max_body, checked.max_message_size)
         return service
 
-    def buildProtocol(self, addr):
+    def buildProtocol(self, addr: Optional[IAddress]) -> HTTPChannel:
         return HTTPChannel(self)
 
-    def find_service(self, path):
+    def find_service(self, path: str) -> Tuple[Optional[Service], Optional[str]]:
         """(service, path below its prefix), or (None, None)."""
         for service in self._by_length:
             prefix = service.prefix
@@ -93,15 +101,17 @@ class SockJSMultiFactory(ServerFactory):
                     return service, rest
         return None, None
 
-    def handle(self, channel, request, response):
+    def handle(self, channel: HTTPChannel, request: Request, response: Response) -> None:
         service, subpath = self.find_service(request.path)
         if service is None:
-            return handlers.not_found(response)
+            handlers.not_found(response)
+            return
+        assert subpath is not None  # (found with its service)
         if len(request.body) > service.options.max_message_size:
             return response.error(413, "Request body too large.", close=True)
         handlers.handle(service, channel, request, response, subpath)
 
-    def stats(self):
+    def stats(self) -> Dict[str, Any]:
         """Every counter as a plain dict (JSON-serialisable)::
 
             {"services": {prefix: {"sessions": {transport: open now},
@@ -122,7 +132,7 @@ class SockJSMultiFactory(ServerFactory):
             "http_errors_total": self.http_errors.as_dict(),
         }
 
-    def startFactory(self):
+    def startFactory(self) -> None:
         if not _logged_implementation:
             _logged_implementation.append(True)
             self.log.info("txsockjs kernels: {implementation}{why}",
@@ -132,7 +142,7 @@ class SockJSMultiFactory(ServerFactory):
             service.broker.start()
             service.factory.doStart()
 
-    def drain(self, grace=10.0):
+    def drain(self, grace: float = 10.0) -> "Deferred[None]":
         """Stop gracefully: refuse new sessions (503 + Retry-After), close
         every open session on every transport with ``c[1001,"Server
         shutting down"]`` after what it had queued (polling sessions at
@@ -143,7 +153,7 @@ class SockJSMultiFactory(ServerFactory):
         drains = [service.drain(grace) for service in self.services.values()]
         return gatherResults(drains).addCallback(lambda _: None)
 
-    def stopFactory(self):
+    def stopFactory(self) -> None:
         # The last port stopped listening.  A draining service finishes its
         # sessions by itself; otherwise they are closed now.
         for service in self.services.values():
@@ -156,18 +166,25 @@ class SockJSMultiFactory(ServerFactory):
 class SockJSFactory(SockJSMultiFactory):
     """One SockJS service at the root of the port."""
 
-    def __init__(self, factory, options=None, reactor=None):
+    def __init__(self, factory: "Factory", options: Optional[SockJSOptions] = None,
+                 reactor: Any = None) -> None:
         SockJSMultiFactory.__init__(self, reactor)
         self.service = self.addFactory(factory, "", options)
 
     # Topics, for code outside sessions (with SockJSMultiFactory, the same
     # calls are on each service that addFactory returns).
 
-    def publish(self, topic, message):
-        return self.service.publish(topic, message)
+    def publish(self, topic: str, message: bytes) -> "Deferred[Any]":
+        """Send ``message`` (UTF-8 bytes) to every subscriber of ``topic``."""
+        published: "Deferred[Any]" = self.service.publish(topic, message)
+        return published
 
-    def send(self, session_id, message):
-        return self.service.send(session_id, message)
+    def send(self, session_id: str, message: bytes) -> "Deferred[Any]":
+        """Send ``message`` to the session ``session_id``, on whichever node it is."""
+        sent: "Deferred[Any]" = self.service.send(session_id, message)
+        return sent
 
-    def presence(self, topic):
-        return self.service.presence(topic)
+    def presence(self, topic: str) -> "Deferred[Any]":
+        """A Deferred of the set of session ids subscribed to ``topic``, on every node."""
+        count: "Deferred[Any]" = self.service.presence(topic)
+        return count

@@ -14,7 +14,10 @@ Every series of a known label value is exposed from the start (at 0), so a
 first increment is seen by ``rate()``; HTTP statuses appear once sent.
 """
 
+from typing import Any, Iterable, Iterator, List, Mapping, Union
+
 from prometheus_client import REGISTRY
+from prometheus_client.registry import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from txsockjs.server.stats import CLOSE_REASONS, POLICIES, REJECT_REASONS, TRANSPORT_NAMES
@@ -50,17 +53,20 @@ class SockJSCollector(object):
     """A prometheus_client collector for every service of ``factory``
     (a SockJSFactory or SockJSMultiFactory)."""
 
-    def __init__(self, factory):
+    # ``factory``: anything with ``stats()`` shaped as SockJSFactory's
+    # (SockJSResource's too).
+    def __init__(self, factory: Any) -> None:
         self.factory = factory
 
-    def describe(self):
+    def describe(self) -> List[Any]:
         # Registering must not scrape (and the series differ with the services).
         return []
 
-    def collect(self):
+    def collect(self) -> Iterator[Union[CounterMetricFamily, GaugeMetricFamily]]:
         stats = self.factory.stats()
         services = stats["services"]
         for key, name, documentation, label, known in _SERVICE_FAMILIES:
+            family: Union[CounterMetricFamily, GaugeMetricFamily]
             family_type = GaugeMetricFamily if key == "sessions" else CounterMetricFamily
             family = family_type(name, documentation, labels=("service", label))
             for prefix in sorted(services):
@@ -76,11 +82,11 @@ class SockJSCollector(object):
         yield errors
 
 
-def _label_values(known, counts):
+def _label_values(known: Iterable[str], counts: Mapping[str, int]) -> List[str]:
     return list(known) + sorted(value for value in counts if value not in known)
 
 
-def register(factory, registry=REGISTRY):
+def register(factory: Any, registry: CollectorRegistry = REGISTRY) -> SockJSCollector:
     """Expose ``factory``'s metrics in ``registry``; returns the collector
     (``registry.unregister(collector)`` takes them away)."""
     collector = SockJSCollector(factory)

@@ -50,14 +50,17 @@ producer is paused, and resumed with it.  A channel protocol that calls
 messages (they are kept in order and delivered on ``resumeProducing``).
 """
 
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
 from twisted.internet.defer import maybeDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.interfaces import IAddress, IConsumer, IPushProducer, ITransport
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from txsockjs.handshake import Handshake
 from txsockjs.server.sessiontransport import short_id
 
 DEFAULT_MAX_CHANNELS = 32
@@ -71,19 +74,21 @@ class ChannelTransport(object):
 
     log = Logger()
 
-    def __init__(self, session, topic):
+    def __init__(self, session: "MultiplexProtocol", topic: str) -> None:
         self.session = session
         self.topic = topic
         self.prefix = b"msg," + topic.encode("utf-8") + b","
         self.state = AUTHORIZING
-        self.protocol = None
-        self.producer = None
+        # the channel's IProtocol and the IProducer it registers (zope
+        # interfaces: Any to mypy)
+        self.protocol: Any = None
+        self.producer: Any = None
         self.paused = False
-        self.held = []
+        self.held: List[bytes] = []
 
     # -- from the multiplexer -----------------------------------------------------
 
-    def open(self, protocol):
+    def open(self, protocol: Any) -> None:
         self.state = OPEN
         self.protocol = protocol
         try:
@@ -95,7 +100,7 @@ class ChannelTransport(object):
         held, self.held = self.held, []
         self.deliver_all(held)
 
-    def deliver(self, payload):
+    def deliver(self, payload: bytes) -> None:
         if self.state != OPEN or self.paused:
             self.held.append(payload)
             return
@@ -105,7 +110,7 @@ class ChannelTransport(object):
             self._application_failed("dataReceived; closing the channel")
             self.loseConnection()
 
-    def deliver_all(self, payloads):
+    def deliver_all(self, payloads: Sequence[bytes]) -> None:
         for index, payload in enumerate(payloads):
             if self.state != OPEN:
                 return
@@ -114,7 +119,7 @@ class ChannelTransport(object):
                 return
             self.deliver(payload)
 
-    def lost(self, reason):
+    def lost(self, reason: Failure) -> None:
         """The channel ends (client ``uns``, server close or session end)."""
         if self.state == CLOSED:
             return
@@ -134,13 +139,13 @@ class ChannelTransport(object):
         except Exception:
             self._application_failed("connectionLost")
 
-    def _application_failed(self, where):
+    def _application_failed(self, where: str) -> None:
         handshake = getattr(getattr(self.session, "transport", None), "handshake", None)
         self.log.failure("Channel {topic!r} of session {sid}: application error in {where}",
                          level=LogLevel.error, topic=self.topic, where=where,
                          sid=short_id(getattr(handshake, "session_id", None)))
 
-    def session_paused(self, paused):
+    def session_paused(self, paused: bool) -> None:
         producer = self.producer
         if producer is not None:
             if paused:
@@ -150,35 +155,37 @@ class ChannelTransport(object):
 
     # -- ITransport ------------------------------------------------------------------
 
-    def write(self, data):
-        if isinstance(data, str):
+    def write(self, data: Union[bytes, bytearray, memoryview]) -> None:
+        # (unreachable to a type-checked caller; others get a clear error)
+        if isinstance(data, str):  # type: ignore[unreachable]
             raise TypeError("channel transports take bytes (UTF-8), not str: encode it first")
         if self.state == OPEN:
             self.session.transport.write(self.prefix + bytes(data))
 
-    def writeSequence(self, data):
+    def writeSequence(self, data: Iterable[bytes]) -> None:
         self.write(b"".join(data))
 
-    def loseConnection(self):
+    def loseConnection(self) -> None:
         if self.state == OPEN:
             self.session.server_closed(self)
 
-    def abortConnection(self):
+    def abortConnection(self) -> None:
         self.loseConnection()
 
-    def getPeer(self):
+    def getPeer(self) -> Any:
         return self.session.transport.getPeer()
 
-    def getHost(self):
+    def getHost(self) -> Any:
         return self.session.transport.getHost()
 
     @property
-    def handshake(self):
-        return getattr(self.session.transport, "handshake", None)
+    def handshake(self) -> Optional[Handshake]:
+        handshake: Optional[Handshake] = getattr(self.session.transport, "handshake", None)
+        return handshake
 
     # -- IConsumer ----------------------------------------------------------------------
 
-    def registerProducer(self, producer, streaming):
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
         if self.producer is not None:
             raise RuntimeError("a producer is already registered")
         self.producer = producer
@@ -187,21 +194,21 @@ class ChannelTransport(object):
         elif self.session.paused:
             producer.pauseProducing()
 
-    def unregisterProducer(self):
+    def unregisterProducer(self) -> None:
         self.producer = None
 
     # -- IPushProducer: the channel protocol pauses its incoming messages ---------------
 
-    def pauseProducing(self):
+    def pauseProducing(self) -> None:
         self.paused = True
 
-    def resumeProducing(self):
+    def resumeProducing(self) -> None:
         if self.paused:
             self.paused = False
             held, self.held = self.held, []
             self.deliver_all(held)
 
-    def stopProducing(self):
+    def stopProducing(self) -> None:
         self.loseConnection()
 
 
@@ -212,18 +219,24 @@ class MultiplexProtocol(Protocol):
     channel's producer."""
 
     log = Logger()
+    # The session's transport (SockJSTransport): an ITransport, a zope
+    # interface whose methods mypy cannot call without a plugin; and the
+    # MultiplexFactory (Factory.buildProtocol's type wants ``factory`` as wide
+    # as Twisted declares it).
+    transport: Any
+    factory: Any
 
-    def __init__(self, factory):
+    def __init__(self, factory: "MultiplexFactory") -> None:
         self.factory = factory
-        self.channels = {}
+        self.channels: Dict[str, ChannelTransport] = {}
         self.paused = False
         self.ended = False
         self.malformed = 0
 
-    def connectionMade(self):
+    def connectionMade(self) -> None:
         self.transport.registerProducer(self, True)
 
-    def dataReceived(self, message):
+    def dataReceived(self, message: bytes) -> None:
         kind, _, rest = message.partition(b",")
         topic_bytes, comma, payload = rest.partition(b",")
         topic = topic_bytes.decode("utf-8", "replace")
@@ -243,7 +256,7 @@ class MultiplexProtocol(Protocol):
             return channel.lost(Failure(ConnectionDone("the client closed the channel")))
         self._malformed(message)
 
-    def connectionLost(self, reason):
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.ended = True
         channels = list(self.channels.values())
         self.channels.clear()
@@ -252,7 +265,7 @@ class MultiplexProtocol(Protocol):
 
     # -- channels --------------------------------------------------------------------------
 
-    def _subscribe(self, topic):
+    def _subscribe(self, topic: str) -> None:
         if topic in self.channels:
             return self._malformed(b"sub," + topic.encode("utf-8"))
         factory = self.factory
@@ -272,12 +285,12 @@ class MultiplexProtocol(Protocol):
         decision.addErrback(self._authorize_failed, topic)
         decision.addCallback(self._authorized, channel)
 
-    def _authorize_failed(self, failure, topic):
+    def _authorize_failed(self, failure: Failure, topic: str) -> bool:
         self.log.failure("authorize failed for channel {topic!r}; refusing it", failure,
                          level=LogLevel.error, topic=topic)
         return False
 
-    def _authorized(self, allowed, channel):
+    def _authorized(self, allowed: object, channel: ChannelTransport) -> None:
         topic = channel.topic
         if self.ended or self.channels.get(topic) is not channel:
             return  # the session or the channel ended meanwhile
@@ -291,17 +304,17 @@ class MultiplexProtocol(Protocol):
             return self._refuse(topic)
         channel.open(protocol)
 
-    def _refuse(self, topic):
+    def _refuse(self, topic: str) -> None:
         self.transport.write(b"uns," + topic.encode("utf-8"))
 
-    def server_closed(self, channel):
+    def server_closed(self, channel: ChannelTransport) -> None:
         if self.channels.get(channel.topic) is channel:
             del self.channels[channel.topic]
         if not self.ended:
             self._refuse(channel.topic)
         channel.lost(Failure(ConnectionDone("the server closed the channel")))
 
-    def _malformed(self, message):
+    def _malformed(self, message: bytes) -> None:
         self.malformed += 1
         if self.malformed == 1:
             self.log.info("Ignored a multiplex frame that fits no open channel or type: {frame!r} "
@@ -309,19 +322,19 @@ class MultiplexProtocol(Protocol):
 
     # -- IPushProducer: the session's socket is full, or drained -------------------------------
 
-    def pauseProducing(self):
+    def pauseProducing(self) -> None:
         if not self.paused:
             self.paused = True
             for channel in list(self.channels.values()):
                 channel.session_paused(True)
 
-    def resumeProducing(self):
+    def resumeProducing(self) -> None:
         if self.paused:
             self.paused = False
             for channel in list(self.channels.values()):
                 channel.session_paused(False)
 
-    def stopProducing(self):
+    def stopProducing(self) -> None:
         pass  # the session is ending: connectionLost follows
 
 
@@ -331,7 +344,8 @@ class MultiplexFactory(Factory):
     ``channels`` maps each channel name to an ordinary protocol factory.
     """
 
-    def __init__(self, channels, max_channels=DEFAULT_MAX_CHANNELS, authorize=None):
+    def __init__(self, channels: Mapping[str, Factory], max_channels: int = DEFAULT_MAX_CHANNELS,
+                 authorize: Optional[Callable[[Optional[Handshake], str], Any]] = None) -> None:
         for name, factory in channels.items():
             if not isinstance(name, str) or not name or "," in name:
                 raise ValueError("channel names are non-empty str without ',': %r" % (name,))
@@ -345,13 +359,13 @@ class MultiplexFactory(Factory):
         self.max_channels = max_channels
         self.authorize = authorize
 
-    def buildProtocol(self, addr):
+    def buildProtocol(self, addr: Optional[IAddress]) -> MultiplexProtocol:
         return MultiplexProtocol(self)
 
-    def startFactory(self):
+    def startFactory(self) -> None:
         for factory in self.channels.values():
             factory.doStart()
 
-    def stopFactory(self):
+    def stopFactory(self) -> None:
         for factory in self.channels.values():
             factory.doStop()

@@ -40,11 +40,14 @@ until transports offer ``close(code, reason)`` that is a plain
 import base64
 import binascii
 import codecs
+from typing import Any, Callable, List, Optional, Tuple, Union
 
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import clientFromString
-from twisted.internet.interfaces import IPushProducer
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.interfaces import IAddress, IPushProducer
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 CLOSE_BAD_BASE64 = (4001, "Message is not valid base64")
@@ -55,7 +58,7 @@ ENCODINGS = ("text", "base64")
 DEFAULT_PENDING_LIMIT = 1 << 20
 
 
-def close_session(transport, code, reason):
+def close_session(transport: Any, code: int, reason: str) -> None:
     """Close with our code and reason where the transport can say it."""
     close = getattr(transport, "close", None)
     if callable(close):
@@ -67,13 +70,13 @@ def close_session(transport, code, reason):
 class Utf8Reader(object):
     """Incremental UTF-8 decoding of a byte stream; invalid bytes become U+FFFD."""
 
-    def __init__(self, on_invalid):
+    def __init__(self, on_invalid: Callable[[], None]) -> None:
         self._tail = b""
         self._on_invalid = on_invalid
 
-    def decode(self, chunk, final=False):
+    def decode(self, chunk: bytes, final: bool = False) -> str:
         data = self._tail + chunk if self._tail else chunk
-        pieces = []
+        pieces: List[str] = []
         while True:
             try:
                 text, used = codecs.utf_8_decode(data, "strict", final)
@@ -89,48 +92,48 @@ class Utf8Reader(object):
 
 
 class TextCodec(object):
-    def __init__(self, log_invalid):
+    def __init__(self, log_invalid: Callable[[], None]) -> None:
         self._reader = Utf8Reader(log_invalid)
 
-    def to_upstream(self, message):
+    def to_upstream(self, message: bytes) -> bytes:
         return message
 
-    def to_client(self, chunk, final=False):
+    def to_client(self, chunk: bytes, final: bool = False) -> bytes:
         return self._reader.decode(chunk, final).encode("utf-8")
 
 
 class Base64Codec(object):
-    def to_upstream(self, message):
+    def to_upstream(self, message: bytes) -> bytes:
         try:
             return base64.b64decode(message, validate=True)
         except (binascii.Error, ValueError):
             raise ValueError("not valid base64")
 
-    def to_client(self, chunk, final=False):
+    def to_client(self, chunk: bytes, final: bool = False) -> bytes:
         return base64.b64encode(chunk)
 
 
 class Upstream(Protocol):
     """The TCP side of one bridged session."""
 
-    def __init__(self, bridge):
+    def __init__(self, bridge: "ProxyProtocol") -> None:
         self.bridge = bridge
 
-    def connectionMade(self):
+    def connectionMade(self) -> None:
         self.bridge.upstream_connected(self.transport)
 
-    def dataReceived(self, data):
+    def dataReceived(self, data: bytes) -> None:
         self.bridge.from_upstream(data)
 
-    def connectionLost(self, reason):
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.bridge.upstream_lost(reason)
 
 
 class _UpstreamFactory(Factory):
-    def __init__(self, bridge):
+    def __init__(self, bridge: "ProxyProtocol") -> None:
         self.bridge = bridge
 
-    def buildProtocol(self, addr):
+    def buildProtocol(self, addr: Optional[IAddress]) -> Upstream:
         return Upstream(self.bridge)
 
 
@@ -144,16 +147,22 @@ class ProxyProtocol(Protocol):
     """
 
     log = Logger()
+    # The ProxyFactory, and the session's transport (SockJSTransport); Any to
+    # mypy: Factory.protocol's type wants ``factory`` as wide as Twisted
+    # declares it, and ITransport is a zope interface.
+    factory: Any
+    transport: Any
+    codec: Union[TextCodec, Base64Codec]
 
-    def __init__(self):
-        self.upstream = None       # the TCP transport, once connected
-        self.pending = []          # client bytes waiting for it
+    def __init__(self) -> None:
+        self.upstream: Any = None  # the TCP transport, once connected
+        self.pending: List[bytes] = []  # client bytes waiting for it
         self.pending_bytes = 0
-        self.connecting = None     # the connect Deferred while it runs
+        self.connecting: "Optional[Deferred[Any]]" = None  # the connect Deferred while it runs
         self.done = False
         self.warned_invalid = False
 
-    def connectionMade(self):
+    def connectionMade(self) -> None:
         factory = self.factory
         if factory.encoding == "base64":
             self.codec = Base64Codec()
@@ -164,7 +173,7 @@ class ProxyProtocol(Protocol):
 
     # -- client -> upstream -----------------------------------------------------
 
-    def dataReceived(self, message):
+    def dataReceived(self, message: bytes) -> None:
         if self.done:
             return
         try:
@@ -184,7 +193,7 @@ class ProxyProtocol(Protocol):
                           "service was connected", count=self.pending_bytes)
             self._close(CLOSE_PENDING_FULL)
 
-    def connectionLost(self, reason):
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.done = True
         self.pending = []
         if self.connecting is not None:
@@ -194,7 +203,7 @@ class ProxyProtocol(Protocol):
 
     # -- upstream events ------------------------------------------------------------
 
-    def upstream_connected(self, upstream):
+    def upstream_connected(self, upstream: Any) -> None:
         self.connecting = None
         if self.done:
             upstream.loseConnection()
@@ -207,14 +216,14 @@ class ProxyProtocol(Protocol):
         self.transport.registerProducer(upstream, True)
         upstream.registerProducer(self, True)
 
-    def from_upstream(self, chunk):
+    def from_upstream(self, chunk: bytes) -> None:
         if self.done:
             return
         message = self.codec.to_client(chunk)
         if message:
             self.transport.write(message)
 
-    def upstream_lost(self, reason):
+    def upstream_lost(self, reason: Optional[Failure]) -> None:
         if self.done:
             return
         self.done = True
@@ -226,18 +235,18 @@ class ProxyProtocol(Protocol):
 
     # -- IPushProducer, for the TCP connection ------------------------------------
 
-    def pauseProducing(self):
+    def pauseProducing(self) -> None:
         if not self.done:
             self.transport.pauseProducing()
 
-    def resumeProducing(self):
+    def resumeProducing(self) -> None:
         if not self.done:
             self.transport.resumeProducing()
 
-    def stopProducing(self):
+    def stopProducing(self) -> None:
         self.upstream_lost(None)
 
-    def _unreachable(self, failure):
+    def _unreachable(self, failure: Failure) -> None:
         self.connecting = None
         if self.done:
             return None
@@ -245,14 +254,14 @@ class ProxyProtocol(Protocol):
                       endpoint=self.factory.description, error=failure.getErrorMessage())
         self._close(CLOSE_UNREACHABLE)
 
-    def _invalid_utf8(self):
+    def _invalid_utf8(self) -> None:
         if not self.warned_invalid:
             self.warned_invalid = True
             self.log.warn("proxy: {endpoint} sent bytes that are not UTF-8; they are replaced "
                           "by U+FFFD (this is logged once per session; base64 mode carries "
                           "binary protocols)", endpoint=self.factory.description)
 
-    def _close(self, code_reason):
+    def _close(self, code_reason: Tuple[int, str]) -> None:
         self.done = True
         self.pending = []
         if self.upstream is not None:
@@ -269,8 +278,9 @@ class ProxyFactory(Factory):
 
     protocol = ProxyProtocol
 
-    def __init__(self, endpoint, encoding="text", pending_limit=DEFAULT_PENDING_LIMIT,
-                 reactor=None):
+    # ``endpoint`` may provide IStreamClientEndpoint (a zope interface: Any to mypy).
+    def __init__(self, endpoint: Union[str, Any], encoding: str = "text",
+                 pending_limit: int = DEFAULT_PENDING_LIMIT, reactor: Any = None) -> None:
         if encoding not in ENCODINGS:
             raise ValueError("proxy encoding must be one of %s, not %r"
                              % (", ".join(ENCODINGS), encoding))

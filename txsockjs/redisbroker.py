@@ -56,13 +56,17 @@ what that other one published in between.
 """
 
 import uuid
+from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Set
 from urllib.parse import unquote, urlsplit
 
 import txredisapi
 from twisted.internet import defer
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.interfaces import IAddress
+from twisted.python.failure import Failure
 
-from txsockjs.broker import Broker
+from txsockjs.broker import Broker, Deliver
 from txsockjs.utils import broadcast_many
 
 __all__ = ["RedisBroker", "RedisUnavailable", "parse_redis_url"]
@@ -125,7 +129,7 @@ class RedisUnavailable(Exception):
     """The broker has no working connection to Redis right now."""
 
 
-def parse_redis_url(url):
+def parse_redis_url(url: str) -> Dict[str, Any]:
     """``redis://[[user]:password@]host[:port][/db]`` -> dict of the parts."""
     parts = urlsplit(url)
     if parts.scheme != "redis":
@@ -145,27 +149,32 @@ def parse_redis_url(url):
     }
 
 
-class _Subscriber(txredisapi.SubscriberProtocol):
-    def messageReceived(self, pattern, channel, message):
+# (txredisapi ships no type information: its classes are Any to mypy, hence
+# the ignores on the classes below that subclass them)
+class _Subscriber(txredisapi.SubscriberProtocol):  # type: ignore[misc]
+    def messageReceived(self, pattern: Optional[bytes], channel: bytes, message: bytes) -> None:
         self.factory.broker._message(channel, message)
 
 
 class _Watching(object):
     """Tells the broker when a connection is ready and when it is gone."""
 
-    def buildProtocol(self, addr):
-        protocol = super().buildProtocol(addr)
+    broker: "RedisBroker"
+    role: str
+
+    def buildProtocol(self, addr: IAddress) -> Any:
+        protocol = super().buildProtocol(addr)  # type: ignore[misc]
         broker = self.broker
         protocol.whenConnected().addCallback(broker._connection_up, self.role)
         protocol.whenDisconnected().addCallback(broker._connection_down, self.role)
         return protocol
 
 
-class _CommandFactory(_Watching, txredisapi.RedisFactory):
+class _CommandFactory(_Watching, txredisapi.RedisFactory):  # type: ignore[misc]
     role = "command"
 
 
-class _SubscriberFactory(_Watching, txredisapi.SubscriberFactory):
+class _SubscriberFactory(_Watching, txredisapi.SubscriberFactory):  # type: ignore[misc]
     role = "subscriber"
     protocol = _Subscriber
 
@@ -174,8 +183,11 @@ class RedisBroker(Broker):
     """A broker whose topics, ``send`` and ``presence`` span every node that
     uses the same Redis URL and namespace (see the module docstring)."""
 
-    def __init__(self, url="redis://127.0.0.1:6379/0", namespace="txsockjs", presence_ttl=30.0,
-                 reply_timeout=10.0, reconnect_max_delay=5.0, reactor=None, deliver=broadcast_many):
+    # ``reactor`` provides IReactorTime and IReactorTCP (zope interfaces: Any to mypy).
+    def __init__(self, url: str = "redis://127.0.0.1:6379/0", namespace: str = "txsockjs",
+                 presence_ttl: float = 30.0, reply_timeout: float = 10.0,
+                 reconnect_max_delay: float = 5.0, reactor: Any = None,
+                 deliver: Deliver = broadcast_many) -> None:
         Broker.__init__(self, deliver)
         if reactor is None:
             from twisted.internet import reactor
@@ -188,40 +200,41 @@ class RedisBroker(Broker):
         self.reply_timeout = reply_timeout
         self.reconnect_max_delay = reconnect_max_delay
         self.up = False
-        self._clock = reactor
+        self._clock: Any = reactor
         ns = namespace.encode("utf-8")
         self._node = self.node_id.encode("ascii")
         self._topic_channel = ns + b":t:"
         self._session_channel = ns + b":s:"
         self._nodes_key = ns + b":pn:"
         self._members_prefix = ns + b":ps:"
-        self._command = None
-        self._subscriber = None
-        self._factories = []
-        self._waiters = []
-        self._stale_topics = set()
+        # txredisapi's protocols and factories (Any to mypy), and IDelayedCalls
+        self._command: Any = None
+        self._subscriber: Any = None
+        self._factories: List[Any] = []
+        self._waiters: "List[Deferred[None]]" = []
+        self._stale_topics: Set[str] = set()
         self._resyncing = False
         self._ever_up = False
-        self._down_since = None
+        self._down_since: Optional[float] = None
         self._failed_calls = 0
-        self._heartbeat = None
+        self._heartbeat: Any = None
         # topic -> messages from other nodes not yet delivered (see _message)
-        self._arrived = {}
-        self._arrived_call = None
+        self._arrived: Dict[str, List[bytes]] = {}
+        self._arrived_call: Any = None
         self._started = False
         self._stopped = False
 
     # -- keys ------------------------------------------------------------------
 
-    def _members_key(self, topic):
+    def _members_key(self, topic: str) -> bytes:
         return self._members_prefix + self._node + b":" + topic.encode("utf-8")
 
-    def _presence_keys(self, topic):
+    def _presence_keys(self, topic: str) -> List[bytes]:
         return [self._members_key(topic), self._nodes_key + topic.encode("utf-8")]
 
     # -- life ------------------------------------------------------------------
 
-    def start(self):
+    def start(self) -> "Deferred[None]":
         """Connect (and keep reconnecting); fires once connected."""
         if not self._started:
             self._started = True
@@ -243,7 +256,7 @@ class RedisBroker(Broker):
             self._heartbeat = self._clock.callLater(self.presence_ttl / 3, self._beat)
         return self.when_connected().addErrback(lambda failure: None)
 
-    def when_connected(self):
+    def when_connected(self) -> "Deferred[None]":
         """A Deferred that fires once the broker is connected and subscribed
         (at once if it is); it errbacks if the broker is stopped first."""
         if self.up:
@@ -251,7 +264,7 @@ class RedisBroker(Broker):
         return self._when_up()
 
     @defer.inlineCallbacks
-    def stop(self):
+    def stop(self) -> Generator["Deferred[Any]", Any, None]:
         """Leave presence at once, then disconnect."""
         if self._stopped:
             return
@@ -270,7 +283,7 @@ class RedisBroker(Broker):
 
     # -- connection state --------------------------------------------------------
 
-    def _connection_up(self, protocol, role):
+    def _connection_up(self, protocol: Any, role: str) -> None:
         if self._stopped:
             return
         if role == "command":
@@ -279,7 +292,7 @@ class RedisBroker(Broker):
             self._subscriber = protocol
         self._resync()
 
-    def _connection_down(self, protocol, role):
+    def _connection_down(self, protocol: Any, role: str) -> None:
         if role == "command" and self._command is protocol:
             self._command = None
         elif role == "subscriber" and self._subscriber is protocol:
@@ -294,15 +307,15 @@ class RedisBroker(Broker):
                 "until it is back; local delivery goes on", role=role, node=self.node_id)
         self.up = False
 
-    def _when_up(self):
-        waiter = defer.Deferred()
+    def _when_up(self) -> "Deferred[None]":
+        waiter: "Deferred[None]" = defer.Deferred()
         self._waiters.append(waiter)
         return waiter
 
-    def _both(self):
+    def _both(self) -> bool:
         return self._command is not None and self._subscriber is not None
 
-    def _resync(self):
+    def _resync(self) -> None:
         """Both connections are there: subscribe everything again and rewrite
         this node's presence, then call the broker up."""
         if not self._both() or self.up or self._resyncing:
@@ -318,7 +331,7 @@ class RedisBroker(Broker):
         work += [self._leave(topic, None) for topic in stale if topic not in topics]
         work += [self._join(topic, self.local_members(topic), reset=True) for topic in topics]
 
-        def done(_):
+        def done(_: object) -> None:
             self._resyncing = False
             if command is not self._command or subscriber is not self._subscriber:
                 return self._resync()      # a connection changed meanwhile: again
@@ -328,14 +341,14 @@ class RedisBroker(Broker):
             for waiter in waiters:
                 waiter.callback(None)
 
-        def failed(failure):
+        def failed(failure: Failure) -> None:
             self._resyncing = False
             self.log.failure("Redis resubscription failed; retrying", failure)
             self._clock.callLater(1.0, self._resync)
 
         defer.gatherResults(work, consumeErrors=True).addCallbacks(done, failed)
 
-    def _log_back(self, commands, topics):
+    def _log_back(self, commands: int, topics: int) -> None:
         if not self._ever_up:
             self._ever_up = True
             self.log.info("Redis broker connected to {url} (node {node})", url=self.url, node=self.node_id)
@@ -347,37 +360,42 @@ class RedisBroker(Broker):
             "in the gap", gap=gap, node=self.node_id, topics=topics, commands=commands,
             failed=self._failed_calls)
 
-    def _unavailable(self, what):
+    def _unavailable(self, what: str) -> "Deferred[Any]":
         self._failed_calls += 1
         return defer.fail(RedisUnavailable(
             "%s failed: no connection to Redis at %s (it reconnects by itself)" % (what, self.url)))
 
     # -- Redis commands -------------------------------------------------------------
 
-    def _subscribe_channel(self, channel):
+    def _subscribe_channel(self, channel: bytes) -> "Deferred[Any]":
         # One channel per SUBSCRIBE: Redis confirms each channel with its own
         # reply and txredisapi matches one reply to one command.
-        return self._subscriber.subscribe([channel])
+        subscribed: "Deferred[Any]" = self._subscriber.subscribe([channel])
+        return subscribed
 
-    def _unsubscribe_channel(self, channel):
-        return self._subscriber.unsubscribe([channel])
+    def _unsubscribe_channel(self, channel: bytes) -> "Deferred[Any]":
+        unsubscribed: "Deferred[Any]" = self._subscriber.unsubscribe([channel])
+        return unsubscribed
 
-    def _join(self, topic, session_ids, reset=False):
+    def _join(self, topic: str, session_ids: Iterable[str], reset: bool = False) -> "Deferred[Any]":
         ttl_ms = str(int(self.presence_ttl * 1000)).encode("ascii")
         args = [ttl_ms, self._node, b"1" if reset else b"0"]
         args += [sid.encode("utf-8") for sid in session_ids]
-        return self._command.eval(JOIN_SCRIPT, self._presence_keys(topic), args)
+        joined: "Deferred[Any]" = self._command.eval(JOIN_SCRIPT, self._presence_keys(topic), args)
+        return joined
 
-    def _leave(self, topic, session_ids):
+    def _leave(self, topic: str, session_ids: Optional[Sequence[str]]) -> "Deferred[Any]":
         args = [self._node] + [sid.encode("utf-8") for sid in session_ids or ()]
-        return self._command.eval(LEAVE_SCRIPT, self._presence_keys(topic), args)
+        left: "Deferred[Any]" = self._command.eval(LEAVE_SCRIPT, self._presence_keys(topic), args)
+        return left
 
-    def _settled(self, work):
+    def _settled(self, work: "List[Deferred[Any]]") -> "Deferred[None]":
         """Fires None once ``work`` is done; if a connection dropped under it,
         once the broker is back (the resync redoes it)."""
-        def failed(failure):
+        def failed(failure: Failure) -> Any:
             failure.trap(defer.FirstError)
-            failure = failure.value.subFailure
+            first: Any = failure.value  # (a FirstError, trapped above)
+            failure = first.subFailure
             if failure.check(txredisapi.ConnectionError) and not self._stopped:
                 return self._when_up()
             return failure
@@ -385,23 +403,23 @@ class RedisBroker(Broker):
 
     # -- broker hooks -------------------------------------------------------------
 
-    def _remote_attached(self, session_id):
+    def _remote_attached(self, session_id: str) -> None:
         if self._both():
             self._quietly(self._subscribe_channel(self._session_channel + session_id.encode("utf-8")))
 
-    def _remote_detached(self, session_id):
+    def _remote_detached(self, session_id: str) -> None:
         if self._both():
             self._quietly(self._unsubscribe_channel(self._session_channel + session_id.encode("utf-8")))
 
-    def _quietly(self, deferred):
+    def _quietly(self, deferred: "Deferred[Any]") -> None:
         """A command whose failure only matters if Redis is up: a lost
         connection is repaired by the resync."""
-        def failed(failure):
+        def failed(failure: Failure) -> None:
             if not failure.check(txredisapi.ConnectionError, RedisUnavailable):
                 self.log.failure("Redis command failed", failure)
         deferred.addErrback(failed)
 
-    def _remote_subscribed(self, session_id, topic, first):
+    def _remote_subscribed(self, session_id: str, topic: str, first: bool) -> "Deferred[None]":
         if not self._both():
             return self._when_up()
         work = [self._join(topic, [session_id])]
@@ -409,7 +427,7 @@ class RedisBroker(Broker):
             work.append(self._subscribe_channel(self._topic_channel + topic.encode("utf-8")))
         return self._settled(work)
 
-    def _remote_unsubscribed(self, session_id, topic, last):
+    def _remote_unsubscribed(self, session_id: str, topic: str, last: bool) -> "Deferred[None]":
         if not self._both():
             if last:
                 self._stale_topics.add(topic)
@@ -421,31 +439,34 @@ class RedisBroker(Broker):
         self._quietly(deferred)     # lost or stopped: the resync or the TTL cleans up
         return deferred
 
-    def _remote_publish(self, topic, message):
+    def _remote_publish(self, topic: str, message: bytes) -> "Deferred[None]":
         if not self.up:
             return self._unavailable("publish to %r" % (topic,))
         channel = self._topic_channel + topic.encode("utf-8")
-        return self._command.execute_command(b"PUBLISH", channel, self._node + b" " + message) \
-            .addCallback(lambda receivers: None)
+        published: "Deferred[None]" = self._command.execute_command(
+            b"PUBLISH", channel, self._node + b" " + message).addCallback(lambda receivers: None)
+        return published
 
-    def _remote_send(self, session_id, message):
+    def _remote_send(self, session_id: str, message: bytes) -> "Deferred[bool]":
         if not self.up:
             return self._unavailable("send to %r" % (session_id,))
         channel = self._session_channel + session_id.encode("utf-8")
-        return self._command.execute_command(b"PUBLISH", channel, message) \
+        sent: "Deferred[bool]" = self._command.execute_command(b"PUBLISH", channel, message) \
             .addCallback(lambda receivers: receivers > 0)
+        return sent
 
-    def _remote_presence(self, topic, local):
+    def _remote_presence(self, topic: str, local: Set[str]) -> "Deferred[Set[str]]":
         if not self.up:
             return self._unavailable("presence of %r" % (topic,))
         args = [self._members_prefix, b":" + topic.encode("utf-8")]
         deferred = self._command.eval(PRESENCE_SCRIPT, [self._nodes_key + topic.encode("utf-8")], args)
-        return deferred.addCallback(
+        present: "Deferred[Set[str]]" = deferred.addCallback(
             lambda members: local | {member.decode("utf-8") for member in members or ()})
+        return present
 
     # -- from Redis ------------------------------------------------------------------
 
-    def _message(self, channel, payload):
+    def _message(self, channel: bytes, payload: bytes) -> None:
         try:
             if channel.startswith(self._topic_channel):
                 node, _, message = payload.partition(b" ")
@@ -462,7 +483,7 @@ class RedisBroker(Broker):
         except Exception:
             self.log.failure("Could not deliver a message from Redis channel {channel!r}", channel=channel)
 
-    def _deliver_arrived(self):
+    def _deliver_arrived(self) -> None:
         self._arrived_call = None
         arrived, self._arrived = self._arrived, {}
         for topic, messages in arrived.items():
@@ -471,7 +492,7 @@ class RedisBroker(Broker):
             except Exception:
                 self.log.failure("Could not deliver messages of topic {topic!r}", topic=topic)
 
-    def _beat(self):
+    def _beat(self) -> None:
         """Refresh this node's presence TTLs; rewrite a topic Redis lost."""
         self._heartbeat = self._clock.callLater(self.presence_ttl / 3, self._beat)
         if not self.up:
@@ -481,6 +502,7 @@ class RedisBroker(Broker):
             refreshed.addCallback(self._rewrite_if_lost, topic)
             self._quietly(refreshed)
 
-    def _rewrite_if_lost(self, exists, topic):
+    def _rewrite_if_lost(self, exists: object, topic: str) -> "Optional[Deferred[Any]]":
         if not exists and self.up and topic in self.local_topics():
             return self._join(topic, self.local_members(topic), reset=True)
+        return None

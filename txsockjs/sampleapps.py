@@ -5,7 +5,10 @@ both use them without importing each other (which made ``python -m txsockjs
 demo`` load ``__main__`` twice).
 """
 
-from twisted.internet.protocol import Factory, Protocol
+from typing import Any, Set
+
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.python.failure import Failure
 
 from txsockjs.utils import broadcast
 
@@ -13,30 +16,39 @@ __all__ = ["EchoProtocol", "CloseProtocol", "BroadcastProtocol", "BroadcastFacto
 
 
 class EchoProtocol(Protocol):
-    def dataReceived(self, data):
+    # (an ITransport, a zope interface: its methods are not callable to mypy)
+    transport: Any
+
+    def dataReceived(self, data: bytes) -> None:
         self.transport.write(data)
 
 
 class CloseProtocol(Protocol):
-    def connectionMade(self):
+    transport: Any
+
+    def connectionMade(self) -> None:
         self.transport.loseConnection()
 
 
 class BroadcastProtocol(Protocol):
     """Each message goes to every connected session of the service."""
 
-    def connectionMade(self):
+    # The BroadcastFactory (declared Any: Factory.protocol's type wants the
+    # attribute as wide as Twisted declares it).
+    factory: Any
+
+    def connectionMade(self) -> None:
         self.factory.members.add(self)
 
-    def dataReceived(self, data):
+    def dataReceived(self, data: bytes) -> None:
         broadcast(data, [member.transport for member in self.factory.members])
 
-    def connectionLost(self, reason):
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.factory.members.discard(self)
 
 
 class BroadcastFactory(Factory):
     protocol = BroadcastProtocol
 
-    def __init__(self):
-        self.members = set()
+    def __init__(self) -> None:
+        self.members: Set[BroadcastProtocol] = set()

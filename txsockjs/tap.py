@@ -17,18 +17,28 @@ whose root is ``File(DIR)`` with a ``SockJSResource`` at the prefix.
 
 import os
 import sys
+from typing import TYPE_CHECKING, Any, List, NoReturn, Optional, Sequence, Union
 
+from twisted.application.service import Service
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
+from twisted.python.failure import Failure
 
 from txsockjs.optiontext import import_name, option_from_text, option_help, option_types
 from txsockjs.options import Options
 from txsockjs.service import SockJSService
 
+if TYPE_CHECKING:
+    from twisted.internet.protocol import Factory
+
+    from txsockjs.factory import SockJSMultiFactory
+    from txsockjs.interfaces import SockJSOptions
+    from txsockjs.web import SockJSSite
+
 DEFAULT_LISTEN = "tcp:8080:interface=127.0.0.1"
 
 
-def _flag(name):
+def _flag(name: str) -> str:
     return name.replace("_", "-")
 
 
@@ -37,7 +47,7 @@ class ServeOptions(usage.Options):
     longdesc = ("Serve a Twisted protocol factory, or bridge to a TCP service, over SockJS. "
                 "SockJS options are flags named after them, e.g. --heartbeat 10 --websocket false.")
 
-    optParameters = [
+    optParameters: List[Any] = [
         ["listen", "l", DEFAULT_LISTEN, "server endpoint to listen on"],
         ["prefix", None, "", "URL path of the service (default: the root)"],
         ["factory", "f", None,
@@ -51,7 +61,11 @@ class ServeOptions(usage.Options):
     ] + [[_flag(name), None, None, "SockJS option: %s" % (text or name,)]
          for name, text in option_help().items()]
 
-    def postOptions(self):
+    # (typed here: usage.Options.__init__ carries no annotations)
+    def __init__(self) -> None:
+        usage.Options.__init__(self)
+
+    def postOptions(self) -> None:
         if (self["factory"] is None) == (self["proxy"] is None):
             raise usage.UsageError("give exactly one of --factory and --proxy")
         if self["static"] is not None:
@@ -74,7 +88,7 @@ class ServeOptions(usage.Options):
             self["app"] = load_factory(self["factory"])
 
 
-def load_factory(dotted):
+def load_factory(dotted: str) -> Any:
     """The protocol factory named by ``dotted``: the object, or what calling it gives."""
     try:
         obj = import_name(dotted)
@@ -96,14 +110,16 @@ class SockJSServerService(SockJSService):
     listen at start (the port is in use) it writes one line to stderr and
     exits with status 2."""
 
-    def __init__(self, endpoint, site, description="", what=""):
+    # ``endpoint`` provides IStreamServerEndpoint (a zope interface: Any to mypy).
+    def __init__(self, endpoint: Any, site: "Union[SockJSMultiFactory, SockJSSite]",
+                 description: str = "", what: str = "") -> None:
         SockJSService.__init__(self, endpoint, site)
         self.description = description
         self.what = what
-        self.failure = None
+        self.failure: Optional[Failure] = None
         self.starting = False
 
-    def privilegedStartService(self):
+    def privilegedStartService(self) -> None:
         # A port in use is known while the command can still exit with a status.
         self.starting = True
         SockJSService.privilegedStartService(self)
@@ -112,12 +128,12 @@ class SockJSServerService(SockJSService):
             fail("txsockjs", "cannot listen on %s: %s"
                  % (self.description, self.failure.getErrorMessage()))
 
-    def _listening(self, port):
+    def _listening(self, port: Any) -> None:
         self.port = port
         self.log.info("txsockjs serving {what} on {address}", what=self.what,
                       address=_address(port.getHost()))
 
-    def _failed(self, failure):
+    def _failed(self, failure: Failure) -> None:
         self.failure = failure
         if not self.starting:
             # a late failure (an endpoint that listens asynchronously): logged,
@@ -126,18 +142,19 @@ class SockJSServerService(SockJSService):
                            endpoint=self.description, error=failure.getErrorMessage())
 
 
-def _address(address):
+def _address(address: Any) -> str:
     host, port = getattr(address, "host", None), getattr(address, "port", None)
     if host is not None and port is not None:
         return "http://%s:%d/" % ("[%s]" % host if ":" in host else host, port)
     return str(address)
 
 
-def makeService(config, reactor=None):
+def makeService(config: usage.Options, reactor: Any = None) -> SockJSServerService:
     """The service for parsed ServeOptions."""
     if reactor is None:
         from twisted.internet import reactor
     from txsockjs.factory import SockJSMultiFactory
+    site: "Union[SockJSMultiFactory, SockJSSite]"
     if config["proxy"] is not None:
         from txsockjs.proxy import ProxyFactory
         try:
@@ -161,7 +178,8 @@ def makeService(config, reactor=None):
     return SockJSServerService(endpoint, site, config["listen"], what)
 
 
-def static_site(directory, prefix, factory, options=None, reactor=None):
+def static_site(directory: str, prefix: str, factory: "Factory",
+                options: "Optional[SockJSOptions]" = None, reactor: Any = None) -> "SockJSSite":
     """A SockJSSite serving ``directory`` at ``/`` and ``factory`` over
     SockJS at ``/prefix`` (``a/b`` nests: the static files under ``/a/``
     are still served)."""
@@ -171,13 +189,16 @@ def static_site(directory, prefix, factory, options=None, reactor=None):
     segments = validate_prefix(prefix).split("/")
     if segments == [""]:
         raise ValueError("a service beside static files needs a prefix")
+    # (Any: without a plugin mypy cannot see that a File provides IResource)
     root = node = File(directory)
     for segment in segments[:-1]:
         directory = os.path.join(directory, segment)
-        child = File(directory)
+        child: Any = File(directory)
         node.putChild(segment.encode("ascii"), child)
         node = child
-    node.putChild(segments[-1].encode("ascii"), SockJSResource(factory, options, reactor))
+    # (Any: without a plugin mypy cannot see that a Resource provides IResource)
+    resource: Any = SockJSResource(factory, options, reactor)
+    node.putChild(segments[-1].encode("ascii"), resource)
     return SockJSSite(root)
 
 
@@ -185,14 +206,15 @@ class TwistdOptions(ServeOptions):
     """``twistd sockjs``: a bad option is one line on stderr and exit status 2
     (twistd itself would print the whole usage and exit with 1)."""
 
-    def parseOptions(self, options=None):
+    def parseOptions(self, options: Optional[Sequence[str]] = None) -> None:
         try:
-            ServeOptions.parseOptions(self, options)
+            usage.Options.parseOptions(self, options)  # (ServeOptions has none of its own)
         except usage.UsageError as error:
             fail("twistd sockjs", error)
 
 
-def make_service_or_exit(command, config, reactor=None):
+def make_service_or_exit(command: str, config: usage.Options,
+                         reactor: Any = None) -> SockJSServerService:
     try:
         return makeService(config, reactor)
     except usage.UsageError as error:
@@ -203,11 +225,11 @@ class ServeCommandOptions(ServeOptions):
     synopsis = "Usage: python -m txsockjs serve " + ServeOptions.synopsis
 
 
-def serve(argv, reactor=None):
+def serve(argv: Sequence[str], reactor: Any = None) -> None:
     """``python -m txsockjs serve``: the twistd plugin's service, run in the
     foreground with logs on stderr; SIGTERM and SIGINT stop it cleanly."""
     command = "python -m txsockjs serve"
-    config = ServeCommandOptions()
+    config: usage.Options = ServeCommandOptions()
     try:
         config.parseOptions(argv)
     except usage.UsageError as error:
@@ -215,15 +237,17 @@ def serve(argv, reactor=None):
     if reactor is None:
         from twisted.internet import reactor
     from twisted.logger import globalLogBeginner, textFileLogObserver
-    service = make_service_or_exit(command, config, reactor)
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
+    # (as a twisted Service: its methods carry no annotations)
+    service: Service = make_service_or_exit(command, config, reactor)
+    to_stderr: Any = textFileLogObserver(sys.stderr)  # (an ILogObserver: a zope interface)
+    globalLogBeginner.beginLoggingTo([to_stderr], redirectStandardIO=False)
     service.privilegedStartService()
     service.startService()
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.run()
 
 
-def fail(command, error):
+def fail(command: str, error: object) -> NoReturn:
     """One line on the process's real stderr (twistd may have redirected
     sys.stderr into its log by now), then exit status 2."""
     stderr = sys.__stderr__ or sys.stderr

@@ -1,12 +1,18 @@
 """Helpers for applications."""
 
+from typing import Any, Dict, Iterable, List, Optional, Union
+
 from txsockjs.protocol.frames import encode_messages
 from txsockjs.server.sessiontransport import SessionTransport
 
 __all__ = ["broadcast", "broadcast_many"]
 
 
-def broadcast(message, transports):
+# Any transport: a SockJS session's, or any Twisted ITransport (``write``).
+Transports = Iterable[Any]
+
+
+def broadcast(message: bytes, transports: Transports) -> None:
     """Send ``message`` (UTF-8 bytes) to every transport in ``transports``.
 
     The ``a[...]`` frame is encoded once; every session that can take it
@@ -19,20 +25,22 @@ def broadcast(message, transports):
     broadcast_many([message], transports)
 
 
-def broadcast_many(messages, transports):
+def broadcast_many(messages: Iterable[Union[bytes, bytearray, memoryview]],
+                   transports: Transports) -> None:
     """``broadcast`` for several messages in order, as ONE ``a[...]`` frame
     (encoded once) to each session that can take it now."""
-    texts = []
+    texts: List[str] = []
     size = 0
     for message in messages:
-        if isinstance(message, str):
+        # (unreachable to a type-checked caller; others get a clear error)
+        if isinstance(message, str):  # type: ignore[unreachable]
             raise TypeError("broadcast takes bytes (UTF-8), not str")
         message = bytes(message)
         size += len(message)
         texts.append(message.decode("utf-8"))
     count = len(texts)
-    frame = None
-    shared = {}
+    frame: Optional[bytes] = None
+    shared: Dict[Any, bytes] = {}
     for transport in transports:
         session = getattr(transport, "session", None) if type(transport) is SessionTransport else None
         if session is None or not hasattr(session, "send_frame_bytes"):

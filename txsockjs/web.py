@@ -16,11 +16,14 @@ message while it arrives (twisted.web assembles it first).
 """
 
 import dataclasses
+from typing import Any, Dict, List, Optional, Set
 
-from twisted.internet.defer import gatherResults
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.protocol import Factory
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET, Site
+from twisted.web.server import NOT_DONE_YET, Request, Site
 
+from txsockjs.interfaces import SockJSOptions
 from txsockjs.options import Options
 from txsockjs.server import handlers
 from txsockjs.server.service import Flusher, Service
@@ -35,21 +38,24 @@ class SockJSResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, factory, options=None, reactor=None):
+    # ``reactor`` provides IReactorTime (a zope interface: Any to mypy).
+    def __init__(self, factory: Factory, options: Optional[SockJSOptions] = None,
+                 reactor: Any = None) -> None:
         Resource.__init__(self)
         if reactor is None:
             from twisted.internet import reactor
-        options = Options.from_dict(options)
-        if options.websocket and not WEBSOCKET_AVAILABLE:
-            options = dataclasses.replace(options, websocket=False)
-        self.service = Service(factory, options, "", reactor, Flusher(reactor))
+        checked = Options.from_dict(options)
+        if checked.websocket and not WEBSOCKET_AVAILABLE:
+            checked = dataclasses.replace(checked, websocket=False)
+        self.service = Service(factory, checked, "", reactor, Flusher(reactor))
         self.http_errors = HTTPErrorStats()
         self.service.broker.start()
         factory.doStart()
 
-    def render(self, request):
+    def render(self, request: Request) -> int:
         # twisted.web would add "Content-Type: text/html" to every answer.
         request.defaultContentType = None
+        assert request.postpath is not None  # (the Site set it to find this resource)
         subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
         web_request = WebRequest(request, subpath)
         response = WebResponse(request, self.http_errors)
@@ -60,7 +66,7 @@ class SockJSResource(Resource):
         handlers.handle(service, WebConnection(request, response), web_request, response, subpath)
         return NOT_DONE_YET
 
-    def stats(self):
+    def stats(self) -> Dict[str, Any]:
         """The service's figures, shaped as ``SockJSFactory.stats()`` (the
         service's prefix is ``""``)."""
         return {"services": {"": self.service.stats.as_dict()},
@@ -68,11 +74,12 @@ class SockJSResource(Resource):
 
     # -- lifecycle: a resource has no start or stop of its own ----------------
 
-    def drain(self, grace=10.0):
+    def drain(self, grace: float = 10.0) -> "Deferred[None]":
         """Close every session gracefully (see ``SockJSFactory.drain``)."""
-        return self.service.drain(grace)
+        drained: "Deferred[None]" = self.service.drain(grace)
+        return drained
 
-    def stop(self):
+    def stop(self) -> None:
         """Close what is left now and stop the wrapped factory."""
         self.service.shutdown()
         self.service.factory.doStop()
@@ -80,14 +87,20 @@ class SockJSResource(Resource):
 
     # -- topics (txsockjs.broker), for code outside sessions ---------------------
 
-    def publish(self, topic, message):
-        return self.service.publish(topic, message)
+    def publish(self, topic: str, message: bytes) -> "Deferred[Any]":
+        """As ``SockJSFactory.publish``."""
+        published: "Deferred[Any]" = self.service.publish(topic, message)
+        return published
 
-    def send(self, session_id, message):
-        return self.service.send(session_id, message)
+    def send(self, session_id: str, message: bytes) -> "Deferred[Any]":
+        """As ``SockJSFactory.send``."""
+        sent: "Deferred[Any]" = self.service.send(session_id, message)
+        return sent
 
-    def presence(self, topic):
-        return self.service.presence(topic)
+    def presence(self, topic: str) -> "Deferred[Any]":
+        """As ``SockJSFactory.presence``."""
+        count: "Deferred[Any]" = self.service.presence(topic)
+        return count
 
 
 class SockJSSite(Site):
@@ -95,19 +108,24 @@ class SockJSSite(Site):
     (``drain(grace)``, as ``SockJSFactory.drain``): what ``twistd`` and
     ``SockJSService`` call when they stop."""
 
-    def drain(self, grace=10.0):
+    # (typed here: twisted.web's Site.__init__ carries no annotations)
+    def __init__(self, resource: Any, *args: Any, **kwargs: Any) -> None:
+        """``resource``: the root resource (an IResource), as for Site."""
+        Site.__init__(self, resource, *args, **kwargs)
+
+    def drain(self, grace: float = 10.0) -> "Deferred[None]":
         return gatherResults([resource.drain(grace) for resource in _sockjs_resources(self.resource)]
                              ).addCallback(lambda _: None)
 
 
-def _sockjs_resources(resource, seen=None):
+def _sockjs_resources(resource: Any, seen: Optional[Set[int]] = None) -> List[SockJSResource]:
     seen = set() if seen is None else seen
     if id(resource) in seen:
         return []
     seen.add(id(resource))
     if isinstance(resource, SockJSResource):
         return [resource]
-    found = []
+    found: List[SockJSResource] = []
     for child in getattr(resource, "children", {}).values():
         found.extend(_sockjs_resources(child, seen))
     return found

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Modules whose ``__all__`` is public API.
-PUBLIC_MODULES = ["txsockjs", "txsockjs.factory", "txsockjs.utils"]
+PUBLIC_MODULES = ["txsockjs", "txsockjs.factory", "txsockjs.interfaces", "txsockjs.utils"]
 
 
 @pytest.fixture(scope="module")

@@ -42,9 +42,6 @@ def test_compiled_kernel_stubs_match_the_compiled_modules():
     assert code == 0, output
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 13 phase 2: txsockjs.factory, txsockjs.web and txsockjs.__init__ are not "
-    "annotated yet, so a strict user program cannot call them"))
 def test_user_program_passes_plain_mypy_strict(tmp_path):
     # From an empty directory: no pyproject.toml, no mypy.ini, no plugins; txsockjs is
     # found installed (the editable install), as a user's program would find it.

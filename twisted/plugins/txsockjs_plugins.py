@@ -4,11 +4,18 @@ This directory has no ``__init__.py`` on purpose: ``twisted.plugins`` gathers
 plugin modules from every ``twisted/plugins`` directory on ``sys.path``.
 """
 
+from typing import TYPE_CHECKING, Type
+
 from twisted.application.service import IServiceMaker
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from txsockjs.endpoint import SockJSServerParser
+
+if TYPE_CHECKING:
+    from twisted.python import usage
+
+    from txsockjs.tap import SockJSServerService, TwistdOptions
 
 
 @implementer(IServiceMaker, IPlugin)
@@ -17,11 +24,11 @@ class SockJSServiceMaker(object):
     description = "Serve a protocol factory, or bridge to a TCP service, over SockJS."
 
     @property
-    def options(self):
+    def options(self) -> "Type[TwistdOptions]":
         from txsockjs.tap import TwistdOptions
         return TwistdOptions
 
-    def makeService(self, options):
+    def makeService(self, options: "usage.Options") -> "SockJSServerService":
         from txsockjs.tap import make_service_or_exit
         return make_service_or_exit("twistd sockjs", options)
 

@@ -7,26 +7,39 @@ Its ``handler`` (the WebSocket connection) has ``send_payload(bytes)`` and
 them, and wait in the send buffer while it is full (``write_paused``).
 """
 
+from typing import Optional, Protocol, Tuple
+
 from txsockjs.protocol import session as states
 from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, SendBuffer, utf8_size
 
 SHUTDOWN_CLOSE = (1001, "Server shutting down")
 
 
+class RawHandler(Protocol):
+    """The WebSocket connection a raw session writes to."""
+
+    def send_payload(self, payload: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+    def pause_reading(self, paused: bool) -> None: ...
+
+
 class RawWebSocketSession(object):
 
     __slots__ = ("handler", "delegate", "closed", "buffer", "_write_paused")
 
-    session_id = None
+    session_id: Optional[str] = None
 
-    def __init__(self, handler, delegate, send_limit=states.DEFAULT_SEND_LIMIT, overflow="close"):
+    def __init__(self, handler: RawHandler, delegate: states.SessionDelegate,
+                 send_limit: int = states.DEFAULT_SEND_LIMIT, overflow: str = "close") -> None:
         self.handler = handler
         self.delegate = delegate
         self.closed = False
         self.buffer = SendBuffer(send_limit, overflow)
         self._write_paused = False
 
-    def send(self, message, size=None):
+    def send(self, message: str, size: Optional[int] = None) -> bool:
         if self.closed:
             return False
         buffer = self.buffer
@@ -49,10 +62,10 @@ class RawWebSocketSession(object):
             self.delegate.pressure(True)
         return True
 
-    def pause_reading(self, paused):
+    def pause_reading(self, paused: bool) -> None:
         self.handler.pause_reading(paused)
 
-    def write_paused(self, paused):
+    def write_paused(self, paused: bool) -> None:
         if paused == self._write_paused:
             return
         self._write_paused = paused
@@ -60,7 +73,7 @@ class RawWebSocketSession(object):
         if not paused:
             self._flush()
 
-    def _flush(self):
+    def _flush(self) -> None:
         buffer = self.buffer
         if not buffer:
             return
@@ -71,24 +84,24 @@ class RawWebSocketSession(object):
             buffer.pressured = False
             self.delegate.pressure(False)
 
-    def close(self, code=3000, reason="Go away!", why=states.CLOSED_BY_APP):
+    def close(self, code: int = 3000, reason: str = "Go away!", why: str = states.CLOSED_BY_APP) -> None:
         """Close after every message written before (the close handshake
         waits behind them in the socket)."""
         if not self.closed:
             self._flush()
             self._end((code, reason), why)
 
-    def shutdown(self):
+    def shutdown(self) -> None:
         self.close(*SHUTDOWN_CLOSE, why=states.SHUTDOWN)
 
     drain = shutdown
 
-    def _end(self, close, why):
+    def _end(self, close: Tuple[int, str], why: str) -> None:
         self.closed = True
         self.handler.close(*close)
         self.delegate.closed(why)
 
-    def ended(self, clean):
+    def ended(self, clean: bool) -> None:
         """The connection ended (the client closed, or the network dropped it)."""
         if not self.closed:
             self.closed = True

@@ -31,6 +31,8 @@ Messages written before a close reach the client before the close frame,
 whether or not a receiver is attached when the application closes.
 """
 
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
+
 from txsockjs.protocol.frames import (
     CLOSE_ANOTHER_CONNECTION, CLOSE_INTERRUPTED, CLOSE_SHUTDOWN, HEARTBEAT, OPEN, encode_close,
     encode_messages,
@@ -52,26 +54,34 @@ CLEAN = frozenset([CLOSED_BY_APP, CLOSED_BY_CLIENT])
 DEFAULT_SEND_LIMIT = 1 << 20
 
 
+class Receiver(Protocol):
+    """What carries a session's frames to the client (see the module docstring)."""
+
+    def send_frame(self, frame: bytes) -> bool: ...
+
+    def finish(self) -> None: ...
+
+
 class SessionDelegate(object):
     """What a session tells the application side (see SessionTransport)."""
 
-    def opened(self, session):
+    def opened(self, session: "Session") -> None:
         pass
 
-    def messages_received(self, messages):
+    def messages_received(self, messages: Sequence[str]) -> None:
         pass
 
-    def closed(self, why):
+    def closed(self, why: str) -> None:
         """The session closed; ``why`` is one of the reasons above."""
 
-    def pressure(self, high):
+    def pressure(self, high: bool) -> None:
         """The send buffer went past its high-water mark (True), or was
         handed on below it again (False)."""
 
-    def write_paused(self, paused):
+    def write_paused(self, paused: bool) -> None:
         """The socket carrying the session is full (True) or drained (False)."""
 
-    def dropped(self, count):
+    def dropped(self, count: int) -> None:
         """The overflow policy dropped ``count`` more messages."""
 
 
@@ -82,21 +92,25 @@ class Session(object):
         "_schedule_flush", "_flush_pending", "_on_gone", "_write_paused",
     )
 
-    def __init__(self, session_id, clock, heartbeat, timeout, delegate=None,
-                 schedule_flush=None, on_gone=None, send_limit=DEFAULT_SEND_LIMIT,
-                 overflow="close"):
+    # ``clock`` provides IReactorTime (callLater); zope interfaces are no types
+    # to mypy without a plugin, so it is Any, as the reactor is elsewhere.
+    def __init__(self, session_id: Optional[str], clock: Any, heartbeat: float, timeout: float,
+                 delegate: Optional[SessionDelegate] = None,
+                 schedule_flush: Optional[Callable[["Session"], None]] = None,
+                 on_gone: Optional[Callable[["Session"], None]] = None,
+                 send_limit: int = DEFAULT_SEND_LIMIT, overflow: str = "close") -> None:
         self.session_id = session_id
         self.state = NEW
-        self.receiver = None
+        self.receiver: Optional[Receiver] = None
         self.delegate = delegate if delegate is not None else SessionDelegate()
         self.buffer = SendBuffer(send_limit, overflow)
-        self.close_frame = None
+        self.close_frame: Optional[bytes] = None
         # True once a receiver was given the close frame (or nobody can be).
         self.close_delivered = False
         self._clock = clock
         self._heartbeat = heartbeat
         self._timeout = timeout
-        self._timer = None
+        self._timer: Any = None
         self._timer_is_heartbeat = False
         self._schedule_flush = schedule_flush
         self._flush_pending = False
@@ -104,19 +118,21 @@ class Session(object):
         self._write_paused = False
 
     @property
-    def queue(self):
+    def queue(self) -> List[str]:
         """The messages waiting for a receiver (oldest first)."""
         return self.buffer.messages
 
     # -- receivers ---------------------------------------------------------
 
-    def attach(self, receiver):
+    def attach(self, receiver: Receiver) -> None:
         """A receiving request arrived: attach it, or answer it and end it."""
         if self.state == CLOSED:
             # What was written before the close goes first; a polling
             # receiver takes one frame, so the close frame waits for the next.
             if self.buffer and not self._send_queued(receiver):
                 return
+            # (a closed session always has its close frame)
+            assert self.close_frame is not None
             receiver.send_frame(self.close_frame)
             receiver.finish()
             self.close_delivered = True
@@ -138,7 +154,7 @@ class Session(object):
         elif self.receiver is receiver:
             self._start_timer(heartbeat=True)
 
-    def receiver_lost(self, receiver, clean=False):
+    def receiver_lost(self, receiver: Receiver, clean: bool = False) -> None:
         """The receiver's connection went away while attached.
 
         On HTTP transports that means the client aborted: the session closes
@@ -153,7 +169,7 @@ class Session(object):
             return
         self._close(CLOSE_INTERRUPTED, CLOSED_BY_CLIENT if clean else INTERRUPTED, keep_queue=False)
 
-    def write_paused(self, paused):
+    def write_paused(self, paused: bool) -> None:
         """The socket carrying the attached receiver is full (True): frames
         wait in the buffer, where the limit holds, until it drains (False)."""
         if paused == self._write_paused:
@@ -163,7 +179,7 @@ class Session(object):
         if not paused and self.buffer:
             self.flush()
 
-    def pause_reading(self, paused):
+    def pause_reading(self, paused: bool) -> None:
         """The application paused (True) or resumed the client's messages:
         a receiver that can stop reading from its client (a websocket) does."""
         pause = getattr(self.receiver, "pause_reading", None)
@@ -172,13 +188,13 @@ class Session(object):
 
     # -- from the client ---------------------------------------------------
 
-    def messages_received(self, messages):
+    def messages_received(self, messages: Sequence[str]) -> None:
         if self.state == OPEN_STATE and messages:
             self.delegate.messages_received(messages)
 
     # -- from the application ----------------------------------------------
 
-    def send(self, message, size=None):
+    def send(self, message: str, size: Optional[int] = None) -> bool:
         """Queue one message (str, ``size`` bytes of UTF-8); it leaves in the
         next flush.  False if it was not queued (closed, or dropped by the
         overflow policy)."""
@@ -205,7 +221,7 @@ class Session(object):
                 self._schedule_flush(self)
         return True
 
-    def _overflow(self, message, size):
+    def _overflow(self, message: str, size: int) -> bool:
         buffer = self.buffer
         dropped = buffer.dropped
         if buffer.add(message, size):
@@ -217,7 +233,7 @@ class Session(object):
             self.delegate.dropped(buffer.dropped - dropped)
         return False
 
-    def flush(self):
+    def flush(self) -> None:
         """Send every queued message in one frame, if a receiver can take it."""
         self._flush_pending = False
         if self.receiver is None or not self.buffer or self._write_paused:
@@ -226,7 +242,7 @@ class Session(object):
         if self.state == OPEN_STATE and self.receiver is not None and self._timer is None:
             self._start_timer(heartbeat=True)
 
-    def _send_queued(self, receiver):
+    def _send_queued(self, receiver: Receiver) -> bool:
         """Hand every queued message to ``receiver`` as one frame; False if
         that completed the receiver."""
         buffer = self.buffer
@@ -238,7 +254,7 @@ class Session(object):
             return self._send(frame)
         return receiver.send_frame(frame)
 
-    def send_frame_bytes(self, frame, shared=None):
+    def send_frame_bytes(self, frame: bytes, shared: Optional[Dict[Any, Any]] = None) -> bool:
         """Send an already-encoded ``a[...]`` frame (broadcast); False if it
         cannot go out right now as it is (queue not empty, no receiver, or
         its socket full): the caller then queues the message with ``send``.
@@ -255,7 +271,7 @@ class Session(object):
             self._send(frame)
         return True
 
-    def close(self, code=3000, reason="Go away!", why=CLOSED_BY_APP):
+    def close(self, code: int = 3000, reason: str = "Go away!", why: str = CLOSED_BY_APP) -> None:
         """Close the session (the application, or a draining server); what
         was written before goes first, now or at the next poll."""
         if self.state == CLOSED:
@@ -266,12 +282,12 @@ class Session(object):
         frame = CLOSE_SHUTDOWN if why == SHUTDOWN else encode_close(code, reason)
         self._close(frame, why, keep_queue=True)
 
-    def drain(self):
+    def drain(self) -> None:
         """The server drains: close with ``c[1001,"Server shutting down"]``
         after what was queued, now or at the next poll."""
         self.close(why=SHUTDOWN)
 
-    def discard(self):
+    def discard(self) -> None:
         """Forget a closed session whose client never came back for its
         close frame (a drain's grace period is over)."""
         self._cancel_timer()
@@ -279,7 +295,7 @@ class Session(object):
         self.close_delivered = True
         self._gone()
 
-    def shutdown(self):
+    def shutdown(self) -> None:
         """The server stops now: the attached receiver gets what is queued
         and ``c[1001,"Server shutting down"]``; nothing waits for a poll."""
         self._cancel_timer()
@@ -290,27 +306,29 @@ class Session(object):
 
     # -- internals ---------------------------------------------------------
 
-    def _send(self, frame):
+    def _send(self, frame: bytes) -> bool:
         """Send a frame to the attached receiver; when that completes it,
         the session waits for the next one."""
+        # (called only while a receiver is attached)
+        assert self.receiver is not None
         if self.receiver.send_frame(frame):
             return True
         self._receiver_done()
         return False
 
-    def _receiver_done(self):
+    def _receiver_done(self) -> None:
         self.receiver = None
         self._unpause()
         if self.state == OPEN_STATE:
             self._start_timer(heartbeat=False)
 
-    def _unpause(self):
+    def _unpause(self) -> None:
         # The next receiver comes on a socket of its own.
         if self._write_paused:
             self._write_paused = False
             self.delegate.write_paused(False)
 
-    def _close(self, close_frame, why, keep_queue):
+    def _close(self, close_frame: bytes, why: str, keep_queue: bool) -> None:
         self.state = CLOSED
         self.close_frame = close_frame
         if not keep_queue:
@@ -329,20 +347,20 @@ class Session(object):
             self._start_timer(heartbeat=False)
         self.delegate.closed(why)
 
-    def _start_timer(self, heartbeat):
+    def _start_timer(self, heartbeat: bool) -> None:
         self._cancel_timer()
         self._timer_is_heartbeat = heartbeat
         delay = self._heartbeat if heartbeat else self._timeout
         self._timer = self._clock.callLater(delay, self._on_timer)
 
-    def _cancel_timer(self):
+    def _cancel_timer(self) -> None:
         timer = self._timer
         if timer is not None:
             self._timer = None
             if timer.active():
                 timer.cancel()
 
-    def _on_timer(self):
+    def _on_timer(self) -> None:
         self._timer = None
         if self.state == CLOSED:
             self.buffer.clear()
@@ -362,7 +380,7 @@ class Session(object):
             self._gone()
             self.delegate.closed(TIMED_OUT)
 
-    def _gone(self):
+    def _gone(self) -> None:
         on_gone = self._on_gone
         self._on_gone = None
         if on_gone is not None:

@@ -10,12 +10,9 @@ import base64
 import codecs
 import hashlib
 import struct
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Protocol, Tuple
 
 from txsockjs._speedups import FrameParser, WebSocketError, build_frame
-
-if TYPE_CHECKING:
-    from txsockjs.protocol.http import Request
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
@@ -49,7 +46,14 @@ def valid_key(key: str) -> bool:
         return False
 
 
-def is_upgrade(request: "Request") -> bool:
+class HasHeaders(Protocol):
+    """A request, as far as :func:`is_upgrade` reads it (on every front door)."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def is_upgrade(request: HasHeaders) -> bool:
     """Does the request ask for a WebSocket upgrade (Connection + Upgrade)?"""
     upgrade = request.headers.get("upgrade", "").strip().lower()
     connection = [t.strip().lower() for t in request.headers.get("connection", "").split(",")]

@@ -1,17 +1,25 @@
 """One TCP connection speaking HTTP/1.x, until it may become a WebSocket."""
 
 import ipaddress
+from typing import TYPE_CHECKING, Any, Optional, Set
 
 from twisted.internet.interfaces import IPushProducer, ISSLTransport, ITCPTransport
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger, LogLevel
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from txsockjs._speedups import HTTPError
-from txsockjs.protocol.http import RequestReader, error_head
+from txsockjs.protocol.http import Request, RequestReader, error_head
 from txsockjs.server import websocket
+from txsockjs.server.contracts import PauseCallback, RequestLike, ResponseLike
 from txsockjs.server.eagerwrite import writer_for
 from txsockjs.server.response import Response
+
+if TYPE_CHECKING:
+    from txsockjs.factory import SockJSMultiFactory
+    from txsockjs.server.service import Service
+    from txsockjs.server.websocket import WebSocketHandler
 
 # Pipelined bytes we hold while a response is in progress before we stop
 # reading from the socket.
@@ -39,26 +47,33 @@ class HTTPChannel(Protocol):
     """
 
     log = Logger()
+    # An ITransport once connected (a zope interface, whose methods mypy
+    # cannot call without a plugin).
+    transport: Any
 
-    def __init__(self, site):
+    def __init__(self, site: "SockJSMultiFactory") -> None:
         self.site = site
         self.reader = RequestReader(max_body=site.max_body)
-        self.response = None
-        self.upgraded = None
-        self.on_pause = None
+        self.response: Optional[Response] = None
+        self.upgraded: Optional["WebSocketHandler"] = None
+        self.on_pause: Optional[PauseCallback] = None
         self._closing = False
         self._processing = False
         # Why we stopped reading from the socket: "pipeline" (requests wait
         # behind a long response) and/or "write" (the peer does not read
         # what we send).  Reading resumes when no reason is left.
-        self._read_paused_for = set()
-        self._request_timer = None
+        self._read_paused_for: Set[str] = set()
+        # (an IDelayedCall: zope interfaces are Any to mypy, as the transport is)
+        self._request_timer: Any = None
         self._handshake_pending = False
-        self.peer = self.host = self.peer_host = None
+        # IAddress providers
+        self.peer: Any = None
+        self.host: Any = None
+        self.peer_host: Optional[str] = None
         self.client_host = "unix"
         self.tls = False
 
-    def connectionMade(self):
+    def connectionMade(self) -> None:
         transport = self.transport
         self.peer = transport.getPeer()
         self.host = transport.getHost()
@@ -66,29 +81,30 @@ class HTTPChannel(Protocol):
         self.peer_host = getattr(self.peer, "host", None)
         if self.peer_host is not None:
             self.client_host = _normalise_ip(self.peer_host)
-        if ITCPTransport.providedBy(self.transport):
+        if ITCPTransport.providedBy(transport):
             # SockJS frames are small and latency-bound: without this, Nagle's
             # algorithm and the client's delayed ACK stall streaming responses
             # (xhr_streaming delivered 4x fewer messages a second without it).
-            self.transport.setTcpNoDelay(True)
-        self.transport.registerProducer(self, True)
+            transport.setTcpNoDelay(True)
+        transport.registerProducer(self, True)
         # Every response and frame leaves through self.write: straight to
-        # the socket when that is safe (see eagerwrite.py).
-        self.write = writer_for(self.transport)
+        # the socket when that is safe (see eagerwrite.py).  (mypy forbids
+        # assigning to a method; this instance's write replaces the class's.)
+        self.write = writer_for(transport)  # type: ignore[method-assign, assignment]
         self._wait_for_request()
 
-    def _wait_for_request(self):
+    def _wait_for_request(self) -> None:
         if self._request_timer is None:
             self._request_timer = self.site.clock.callLater(REQUEST_TIMEOUT, self._request_timed_out)
 
-    def _stop_waiting(self):
+    def _stop_waiting(self) -> None:
         timer = self._request_timer
         if timer is not None:
             self._request_timer = None
             if timer.active():
                 timer.cancel()
 
-    def _request_timed_out(self):
+    def _request_timed_out(self) -> None:
         self._request_timer = None
         if self._handshake_pending:
             # An upgrade whose handshake never completed (a hixie-76 key
@@ -106,7 +122,7 @@ class HTTPChannel(Protocol):
 
     # -- input -------------------------------------------------------------
 
-    def dataReceived(self, data):
+    def dataReceived(self, data: bytes) -> None:
         # What handling these bytes writes to sessions (here or on other
         # connections) is flushed when it is done, in this reactor callback.
         flusher = self.site.flusher
@@ -120,7 +136,7 @@ class HTTPChannel(Protocol):
         finally:
             flusher.release()
 
-    def _process(self):
+    def _process(self) -> None:
         if self._processing:
             return
         self._processing = True
@@ -145,7 +161,7 @@ class HTTPChannel(Protocol):
         finally:
             self._processing = False
 
-    def _dispatch(self, request):
+    def _dispatch(self, request: Request) -> None:
         self._stop_waiting()
         response = Response(self, request)
         self.response = response
@@ -162,7 +178,7 @@ class HTTPChannel(Protocol):
                 else:
                     response.error(500, "Internal server error.", close=True)
 
-    def _refuse(self, error):
+    def _refuse(self, error: HTTPError) -> None:
         self.site.quiet.emit(self.log, "bad_request", "Bad request from {peer}: {status} {reason}",
                              peer=self.peer_host or self.peer, status=error.status,
                              reason=error.reason)
@@ -175,11 +191,11 @@ class HTTPChannel(Protocol):
 
     # -- output ------------------------------------------------------------
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         # Replaced per connection in connectionMade.
         self.transport.write(data)
 
-    def response_finished(self, response, close):
+    def response_finished(self, response: Response, close: bool) -> None:
         if response is not self.response:
             return
         self.response = None
@@ -196,12 +212,13 @@ class HTTPChannel(Protocol):
             # finished this response.
             self.site.clock.callLater(0, self._process)
 
-    def upgrade_websocket(self, service, request, response, session_id):
+    def upgrade_websocket(self, service: "Service", request: RequestLike, response: ResponseLike,
+                          session_id: Optional[str]) -> None:
         """Answer a WebSocket handshake on this connection (a SockJS session,
         or the raw endpoint when ``session_id`` is None)."""
         websocket.upgrade(service, self, request, response, session_id)
 
-    def upgrade(self, handler, handshake_complete=True):
+    def upgrade(self, handler: "WebSocketHandler", handshake_complete: bool = True) -> None:
         """Hand the connection to a WebSocket handler (after the 101 head).
         With ``handshake_complete=False`` the request timeout keeps running
         until :meth:`handshake_completed`."""
@@ -216,33 +233,33 @@ class HTTPChannel(Protocol):
         if leftover:
             handler.data_received(leftover)
 
-    def handshake_completed(self):
+    def handshake_completed(self) -> None:
         self._handshake_pending = False
         self._stop_waiting()
 
     # -- flow control ------------------------------------------------------
 
-    def pause_reading(self, reason):
+    def pause_reading(self, reason: str) -> None:
         """Stop reading from the socket for ``reason`` (until resume_reading)."""
         self._pause_reading(reason)
 
-    def resume_reading(self, reason):
+    def resume_reading(self, reason: str) -> None:
         self._resume_reading(reason)
 
-    def _pause_reading(self, reason):
+    def _pause_reading(self, reason: str) -> None:
         paused = self._read_paused_for
         if not paused:
             self.transport.pauseProducing()
         paused.add(reason)
 
-    def _resume_reading(self, reason):
+    def _resume_reading(self, reason: str) -> None:
         paused = self._read_paused_for
         if reason in paused:
             paused.discard(reason)
             if not paused and not self._closing:
                 self.transport.resumeProducing()
 
-    def pauseProducing(self):
+    def pauseProducing(self) -> None:
         """The socket's send buffer is full: stop taking new work from this
         peer (requests, websocket frames) and pause what feeds the current
         response, until it drains."""
@@ -250,19 +267,19 @@ class HTTPChannel(Protocol):
         if self.on_pause is not None:
             self.on_pause(True)
 
-    def resumeProducing(self):
+    def resumeProducing(self) -> None:
         self._resume_reading("write")
         if self.on_pause is not None:
             self.on_pause(False)
         if self.reader.buffered and self.upgraded is None and not self._processing:
             self.site.clock.callLater(0, self._process)
 
-    def stopProducing(self):
+    def stopProducing(self) -> None:
         pass
 
     # -- end ---------------------------------------------------------------
 
-    def connectionLost(self, reason):
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._stop_waiting()
         self._closing = True
         response = self.response
@@ -276,7 +293,7 @@ class HTTPChannel(Protocol):
         self.on_pause = None
 
 
-def _normalise_ip(host):
+def _normalise_ip(host: str) -> str:
     """An IPv4-mapped IPv6 peer is its IPv4 address (dual-stack sockets)."""
     if ":" in host:
         try:

@@ -9,8 +9,14 @@ its close handshake, or when ``grace`` seconds have passed; whatever is left
 then is aborted.
 """
 
+from typing import TYPE_CHECKING
+
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+
+if TYPE_CHECKING:
+    from txsockjs.server.registry import SessionRegistry
+    from txsockjs.server.service import Service
 
 log = Logger(namespace="txsockjs.drain")
 
@@ -18,15 +24,15 @@ log = Logger(namespace="txsockjs.drain")
 CHECK_EVERY = 0.05
 
 
-def drain(service, grace):
+def drain(service: "Service", grace: float) -> "Deferred[None]":
     service.draining = True
     registry = service.registry
     for session in list(registry.live):
         session.drain()
-    done = Deferred()
+    done: "Deferred[None]" = Deferred()
     deadline = service.clock.seconds() + grace
 
-    def check():
+    def check() -> None:
         if not _left(registry):
             log.info("Service {prefix!r} drained", prefix=service.prefix)
             return done.callback(None)
@@ -41,13 +47,13 @@ def drain(service, grace):
     return done
 
 
-def _left(registry):
+def _left(registry: "SessionRegistry") -> bool:
     if registry.live or registry.upgraded:
         return True
     return any(not session.close_delivered for session in registry.by_id.values())
 
 
-def _abort(registry):
+def _abort(registry: "SessionRegistry") -> int:
     count = 0
     for session in list(registry.live):
         session.shutdown()

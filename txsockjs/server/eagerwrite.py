@@ -27,6 +27,7 @@ Otherwise the connection writes with ``transport.write``.
 
 import os
 import socket
+from typing import Any, Callable, List, Optional, Tuple, Type, Union
 
 from twisted.internet import tcp
 from twisted.logger import Logger
@@ -36,7 +37,7 @@ DISABLE_VARIABLE = "TXSOCKJS_NO_EAGER_WRITE"
 log = Logger()
 
 # Attribute -> the type probe() requires of it on the transport.
-_EXPECTED = (
+_EXPECTED: Tuple[Tuple[str, Union[Type[Any], Tuple[Type[Any], ...]]], ...] = (
     ("socket", socket.socket),
     ("dataBuffer", bytes),
     ("_tempDataBuffer", list),
@@ -47,15 +48,19 @@ _EXPECTED = (
     ("TLS", (bool, int)),
 )
 
-_logged = []
+_logged: List[bool] = []
+
+# How a connection writes its bytes.
+Writer = Callable[[bytes], None]
 
 
-def disabled():
+def disabled() -> bool:
     """True when ``TXSOCKJS_NO_EAGER_WRITE`` turns eager writes off."""
     return os.environ.get(DISABLE_VARIABLE, "") not in ("", "0")
 
 
-def probe(transport):
+# ``transport`` is any ITransport (a zope interface: Any to mypy).
+def probe(transport: Any) -> Optional[str]:
     """None if eager writes are safe on ``transport``, else why not."""
     if disabled():
         return "%s is set" % DISABLE_VARIABLE
@@ -73,7 +78,7 @@ def probe(transport):
     return None
 
 
-def writer_for(transport):
+def writer_for(transport: Any) -> Writer:
     """The function the connection on ``transport`` writes its bytes with."""
     why_not = probe(transport)
     if not _logged:
@@ -83,15 +88,16 @@ def writer_for(transport):
         else:
             log.info("txsockjs eager writes: off ({why})", why=why_not)
     if why_not is not None:
-        return transport.write
+        write: Writer = transport.write
+        return write
     return _eager_writer(transport)
 
 
-def _eager_writer(transport):
+def _eager_writer(transport: Any) -> Writer:
     send = transport.socket.send
     buffered_write = transport.write
 
-    def write(data):
+    def write(data: bytes) -> None:
         t = transport
         if (t.dataBuffer or t._tempDataBuffer or not t.connected or t.disconnecting
                 or t._writeDisconnecting or t._writeDisconnected or t.TLS):

@@ -7,7 +7,10 @@ after the first of them, one line says how many were suppressed.  So a kind
 costs at most ``per_second + 1`` lines a second, whatever comes in.
 """
 
-from twisted.logger import LogLevel
+from typing import Any, Dict, List, Optional
+
+from twisted.logger import Logger, LogLevel
+from twisted.python.failure import Failure
 
 PER_SECOND = 10
 
@@ -16,13 +19,15 @@ class QuietLog(object):
 
     __slots__ = ("_clock", "_rate", "_buckets")
 
-    def __init__(self, clock, per_second=PER_SECOND):
+    # ``clock`` provides IReactorTime (a zope interface: Any to mypy).
+    def __init__(self, clock: Any, per_second: float = PER_SECOND) -> None:
         self._clock = clock
         self._rate = float(per_second)
         # kind -> [tokens, when last refilled, lines suppressed since the last report]
-        self._buckets = {}
+        self._buckets: Dict[str, List[float]] = {}
 
-    def emit(self, logger, kind, format, /, level=LogLevel.info, failure=None, **kwargs):
+    def emit(self, logger: Logger, kind: str, format: str, /, level: LogLevel = LogLevel.info,
+             failure: Optional[Failure] = None, **kwargs: Any) -> bool:
         """Log ``format`` on ``logger`` (a twisted.logger Logger) unless lines
         of ``kind`` came too fast; with ``failure``, as ``logger.failure``.
         True if it was logged."""
@@ -46,7 +51,7 @@ class QuietLog(object):
         bucket[2] += 1
         return False
 
-    def _report(self, logger, kind, level):
+    def _report(self, logger: Logger, kind: str, level: LogLevel) -> None:
         bucket = self._buckets[kind]
         count, bucket[2] = bucket[2], 0
         logger.emit(level, "Suppressed {count} similar messages ({kind}) in the last second",

@@ -1,5 +1,10 @@
 """Receivers: what carries a session's frames to the client over HTTP."""
 
+from typing import Callable, Optional
+
+from txsockjs.protocol.session import Session
+from txsockjs.server.contracts import Headers, ResponseLike
+
 
 class HTTPReceiver(object):
     """A polling or streaming HTTP response attached to a session.
@@ -11,7 +16,8 @@ class HTTPReceiver(object):
 
     __slots__ = ("response", "session", "wrap", "limit", "sent", "headers")
 
-    def __init__(self, response, session, wrap, limit, headers=None):
+    def __init__(self, response: ResponseLike, session: Session, wrap: Callable[[bytes], bytes],
+                 limit: int, headers: Optional[Headers] = None) -> None:
         self.response = response
         self.session = session
         self.wrap = wrap
@@ -20,7 +26,7 @@ class HTTPReceiver(object):
         self.headers = headers
         response.on_lost = self._lost
 
-    def send_frame(self, frame):
+    def send_frame(self, frame: bytes) -> bool:
         response = self.response
         if response.finished:
             return False
@@ -35,7 +41,7 @@ class HTTPReceiver(object):
             return False
         return True
 
-    def finish(self):
+    def finish(self) -> None:
         response = self.response
         if not response.finished:
             if self.headers is not None:
@@ -43,5 +49,5 @@ class HTTPReceiver(object):
             else:
                 response.finish()
 
-    def _lost(self):
+    def _lost(self) -> None:
         self.session.receiver_lost(self)

@@ -1,6 +1,13 @@
 """One HTTP response on a channel: complete or streaming, keep-alive or not."""
 
-from txsockjs.protocol.http import LAST_CHUNK, chunk, response_head
+from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Tuple
+
+from txsockjs.protocol.http import LAST_CHUNK, Request, chunk, response_head
+
+if TYPE_CHECKING:
+    from txsockjs.server.channel import HTTPChannel
+
+Headers = Iterable[Tuple[str, str]]
 
 _NO_BODY_STATUSES = (101, 204, 304)
 
@@ -16,23 +23,23 @@ class Response(object):
 
     __slots__ = ("channel", "request", "finished", "started", "on_lost", "_chunked", "_close_after", "_head_only")
 
-    def __init__(self, channel, request):
+    def __init__(self, channel: "HTTPChannel", request: Request) -> None:
         self.channel = channel
         self.request = request
         self.finished = False
         self.started = False
-        self.on_lost = None
+        self.on_lost: Optional[Callable[[], None]] = None
         self._chunked = False
         self._close_after = not request.keep_alive
         self._head_only = request.method == "HEAD"
 
-    def send(self, status, headers, body=b""):
+    def send(self, status: int, headers: Headers, body: bytes = b"") -> None:
         """A complete response with a Content-Length."""
-        headers = list(headers)
+        head = list(headers)
         if status not in _NO_BODY_STATUSES:
-            headers.append(("Content-Length", str(len(body))))
-        self._add_connection_header(headers)
-        data = response_head(status, headers)
+            head.append(("Content-Length", str(len(body))))
+        self._add_connection_header(head)
+        data = response_head(status, head)
         self.started = True
         self.channel.site.http_errors.count(status)
         if body and not self._head_only and status not in _NO_BODY_STATUSES:
@@ -40,27 +47,27 @@ class Response(object):
         self.channel.write(data)
         self.finish()
 
-    def start_streaming(self, status, headers, first=b""):
+    def start_streaming(self, status: int, headers: Headers, first: bytes = b"") -> None:
         """Send the head of a streaming response, and ``first`` as its first piece."""
-        headers = list(headers)
+        head = list(headers)
         if self.request.minor >= 1:
             self._chunked = True
-            headers.append(("Transfer-Encoding", "chunked"))
+            head.append(("Transfer-Encoding", "chunked"))
         else:
             self._close_after = True
-        self._add_connection_header(headers)
-        data = response_head(status, headers)
+        self._add_connection_header(head)
+        data = response_head(status, head)
         self.started = True
         if first:
             data += chunk(first) if self._chunked else first
         self.channel.write(data)
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         if self.finished or not data:
             return
         self.channel.write(chunk(data) if self._chunked else data)
 
-    def finish(self):
+    def finish(self) -> None:
         if self.finished:
             return
         self.finished = True
@@ -69,7 +76,7 @@ class Response(object):
             self.channel.write(LAST_CHUNK)
         self.channel.response_finished(self, self._close_after)
 
-    def lost(self):
+    def lost(self) -> None:
         """The connection went away under this response."""
         if self.finished:
             return
@@ -79,18 +86,18 @@ class Response(object):
         if on_lost is not None:
             on_lost()
 
-    def error(self, status, text, headers=(), close=False):
+    def error(self, status: int, text: str, headers: Headers = (), close: bool = False) -> None:
         """A short plain-text error response."""
         if close:
             self._close_after = True
         body = text.encode("utf-8") + b"\n" if text else b""
-        headers = list(headers)
-        headers.append(("Cache-Control", "no-store"))
+        head = list(headers)
+        head.append(("Cache-Control", "no-store"))
         if body:
-            headers.append(("Content-Type", "text/plain;charset=UTF-8"))
-        self.send(status, headers, body)
+            head.append(("Content-Type", "text/plain;charset=UTF-8"))
+        self.send(status, head, body)
 
-    def _add_connection_header(self, headers):
+    def _add_connection_header(self, headers: List[Tuple[str, str]]) -> None:
         if self._close_after:
             headers.append(("Connection", "close"))
         elif self.request.minor == 0:

@@ -16,7 +16,11 @@ Bytes and text, exactly:
 import codecs
 import os
 import uuid
+from typing import (
+    TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union,
+)
 
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
 from twisted.logger import Logger, LogLevel
@@ -25,10 +29,16 @@ from zope.interface import implementer
 
 from txsockjs.errors import APP_ERROR, ApplicationError, SendBufferOverflow, ServerShuttingDown
 from txsockjs.protocol import session as states
+from txsockjs.handshake import Handshake
+from txsockjs.protocol.session import Session
 from txsockjs.server.stats import ServiceStats
 
+if TYPE_CHECKING:
+    from txsockjs.server.service import Service
 
-def _replace_surrogates(error):
+
+def _replace_surrogates(error: UnicodeError) -> Tuple[bytes, int]:
+    assert isinstance(error, UnicodeEncodeError)  # (registered for encoding only)
     # bytes: the UTF-8 encoder only takes ASCII str replacements
     return (b"\xef\xbf\xbd" * (error.end - error.start), error.end)
 
@@ -36,7 +46,7 @@ def _replace_surrogates(error):
 codecs.register_error("txsockjs.replace-surrogates", _replace_surrogates)
 
 
-def encode_message(message):
+def encode_message(message: str) -> bytes:
     """A client message (str) as the UTF-8 bytes given to dataReceived."""
     try:
         return message.encode("utf-8")
@@ -50,7 +60,7 @@ SOCKET_FULL = 1      # the socket carrying our frames is full
 BUFFER_HIGH = 2      # the send buffer is past its high-water mark
 
 # What connectionLost is told, by why the session closed.
-_REASONS = {
+_REASONS: Dict[str, Callable[[], Exception]] = {
     states.CLOSED_BY_APP: lambda: ConnectionDone("SockJS session closed"),
     states.CLOSED_BY_CLIENT: lambda: ConnectionDone("SockJS session closed by the client"),
     states.APP_FAILED: lambda: ApplicationError("The application raised; session closed with 1011"),
@@ -67,7 +77,7 @@ _REASONS = {
 _LOG_SESSIONS = os.environ.get("TXSOCKJS_LOG_SESSIONS", "") not in ("", "0")
 
 
-def log_sessions(enabled=True):
+def log_sessions(enabled: bool = True) -> None:
     """Log every session's opening and closing (twisted.logger, debug level,
     namespace under ``txsockjs``); ``TXSOCKJS_LOG_SESSIONS=1`` does the same.
     ``python -m txsockjs demo --log-level debug`` turns it on."""
@@ -75,7 +85,7 @@ def log_sessions(enabled=True):
     _LOG_SESSIONS = bool(enabled)
 
 
-def short_id(session_id):
+def short_id(session_id: Optional[str]) -> str:
     """Enough of a session id to follow it in logs, not enough to hijack it."""
     if session_id is None:
         return "-"
@@ -92,8 +102,12 @@ class SessionTransport(object):
                  "producer", "broker_id", "_lost", "_paused", "_held", "_producer_paused_for",
                  "_dropped", "_waiting")
 
-    def __init__(self, protocol, handshake, host, service=None):
-        self.session = None
+    # ``protocol`` is the application's IProtocol and ``host`` an IAddress
+    # (zope interfaces: Any to mypy).
+    def __init__(self, protocol: Any, handshake: Handshake, host: Any,
+                 service: Optional["Service"] = None) -> None:
+        # A Session, or a RawWebSocketSession on the raw endpoint.
+        self.session: Any = None
         self.protocol = protocol
         # The request that created the session (txsockjs.Handshake).
         self.handshake = handshake
@@ -104,21 +118,21 @@ class SessionTransport(object):
         self.stats = service.stats if service is not None else ServiceStats()
         # The service's registry, told once when the session closes (set when
         # the service registers the session).
-        self.registry = None
-        self.producer = None
+        self.registry: Any = None
+        self.producer: Any = None  # the application's IProducer
         # The id the broker knows this session by (None: not attached).
-        self.broker_id = None
+        self.broker_id: Optional[str] = None
         self._lost = False
         self._paused = False
-        self._held = None
+        self._held: Optional[List[str]] = None
         self._producer_paused_for = 0
         self._dropped = 0
         # Requests holding client messages until the application resumes.
-        self._waiting = None
+        self._waiting: Optional[List[Callable[[], Any]]] = None
 
     # -- session delegate ----------------------------------------------------
 
-    def opened(self, session):
+    def opened(self, session: Any) -> None:
         self.session = session
         handshake = self.handshake
         self.stats.session_opened(handshake.transport)
@@ -132,13 +146,14 @@ class SessionTransport(object):
         except Exception:
             self._application_failed("connectionMade")
 
-    def messages_received(self, messages):
+    def messages_received(self, messages: Sequence[str]) -> None:
         protocol = self.protocol
         stats = self.stats
         for index, message in enumerate(messages):
             if self._lost:
                 return
             if self._paused:
+                assert self._held is not None  # (a list while paused)
                 self._held.extend(messages[index:])
                 return
             data = encode_message(message)
@@ -150,7 +165,7 @@ class SessionTransport(object):
                 self._application_failed("dataReceived")
                 return
 
-    def _application_failed(self, where):
+    def _application_failed(self, where: str) -> None:
         self.log.failure("Application error in {where} of session {sid}; closing it with 1011",
                          level=LogLevel.error, where=where,
                          sid=short_id(self.handshake.session_id))
@@ -158,7 +173,7 @@ class SessionTransport(object):
             code, reason = APP_ERROR
             self.session.close(code, reason, why=states.APP_FAILED)
 
-    def closed(self, why):
+    def closed(self, why: str) -> None:
         if self._lost:
             return
         self._release()
@@ -184,27 +199,28 @@ class SessionTransport(object):
             self.log.failure("Application error in connectionLost of session {sid}",
                              level=LogLevel.error, sid=short_id(self.handshake.session_id))
 
-    def abandoned(self):
+    def abandoned(self) -> None:
         """The session never opened (its handshake did not complete): give
         its place back; the application was never connected."""
         self._release()
 
-    def _release(self):
+    def _release(self) -> None:
         self._lost = True
         broker_id, self.broker_id = self.broker_id, None
         if broker_id is not None:
+            assert self.service is not None  # (only a service's sessions attach)
             self.service.broker.detach(broker_id, self)
         registry, self.registry = self.registry, None
         if registry is not None:
             registry.closed(self.session, self.handshake.client_ip)
 
-    def write_paused(self, paused):
+    def write_paused(self, paused: bool) -> None:
         self._pause_producer(SOCKET_FULL, paused)
 
-    def pressure(self, high):
+    def pressure(self, high: bool) -> None:
         self._pause_producer(BUFFER_HIGH, high)
 
-    def dropped(self, count):
+    def dropped(self, count: int) -> None:
         policy = self.session.buffer.policy if self.session else "?"
         if not self._dropped:
             self.log.warn("Session {sid}: the client reads too slowly; send_overflow={policy} "
@@ -213,7 +229,7 @@ class SessionTransport(object):
         self._dropped += count
         self.stats.overflows[policy] += count
 
-    def _pause_producer(self, reason, paused):
+    def _pause_producer(self, reason: int, paused: bool) -> None:
         was_paused = self._producer_paused_for
         if paused:
             now = was_paused | reason
@@ -235,7 +251,7 @@ class SessionTransport(object):
 
     # -- topics (txsockjs.broker) -------------------------------------------------
 
-    def _attach_to_broker(self):
+    def _attach_to_broker(self) -> None:
         if self.service is None:
             return
         # Raw /websocket sessions have no id in their URL: they get one here.
@@ -246,30 +262,37 @@ class SessionTransport(object):
             self.log.warn("Session {sid}: another live session has this id; this one cannot "
                           "subscribe or be reached by send()", sid=short_id(broker_id))
 
-    def _broker_id(self):
+    def _broker_id(self) -> str:
         if self.broker_id is None:
             raise RuntimeError("this session has no topics: it is closed, or another session "
                                "of the same id holds them")
         return self.broker_id
 
-    def subscribe(self, topic):
+    def subscribe(self, topic: str) -> "Deferred[Any]":
         """Receive every message published to ``topic`` (a str) until
         unsubscribed or closed; a Deferred that fires once it is in effect
         on every node."""
-        return self.service.broker.subscribe(self._broker_id(), topic)
+        service: Any = self.service  # (every session's transport has one)
+        result: "Deferred[Any]" = service.broker.subscribe(self._broker_id(), topic)
+        return result
 
-    def unsubscribe(self, topic):
-        return self.service.broker.unsubscribe(self._broker_id(), topic)
+    def unsubscribe(self, topic: str) -> "Deferred[Any]":
+        service: Any = self.service
+        result: "Deferred[Any]" = service.broker.unsubscribe(self._broker_id(), topic)
+        return result
 
-    def publish(self, topic, message):
+    def publish(self, topic: str, message: bytes) -> "Deferred[Any]":
         """Send ``message`` (UTF-8 bytes) to every subscriber of ``topic``, this
         session too if it is one; a Deferred (errbacks if Redis is away)."""
-        return self.service.broker.publish(topic, message)
+        service: Any = self.service
+        result: "Deferred[Any]" = service.broker.publish(topic, message)
+        return result
 
     # -- ITransport ------------------------------------------------------------
 
-    def write(self, data):
-        if isinstance(data, str):
+    def write(self, data: Union[bytes, bytearray, memoryview]) -> None:
+        # (unreachable to a type-checked caller; others get a clear error)
+        if isinstance(data, str):  # type: ignore[unreachable]
             raise TypeError("SockJS transports take bytes (UTF-8), not str: encode it first")
         data = bytes(data)
         try:
@@ -284,16 +307,16 @@ class SessionTransport(object):
             stats.bytes_out += size
             session.send(text, size)
 
-    def writeSequence(self, data):
+    def writeSequence(self, data: Iterable[bytes]) -> None:
         self.write(b"".join(data))
 
-    def loseConnection(self):
+    def loseConnection(self) -> None:
         """Close the session with ``c[3000,"Go away!"]``, after every message
         written before."""
         if self.session is not None and not self._lost:
             self.session.close()
 
-    def close(self, code=3000, reason="Go away!"):
+    def close(self, code: int = 3000, reason: str = "Go away!") -> None:
         """Close the session with the application's own code (3000-4999) and
         reason (at most 123 bytes of UTF-8), after every message written before."""
         if isinstance(code, bool) or not isinstance(code, int) or not 3000 <= code <= 4999:
@@ -303,20 +326,20 @@ class SessionTransport(object):
         if self.session is not None and not self._lost:
             self.session.close(code, reason)
 
-    def abortConnection(self):
+    def abortConnection(self) -> None:
         self.loseConnection()
 
-    def getPeer(self):
+    def getPeer(self) -> Any:
         """The TCP peer (for HTTP transports, of the request that opened the
         session); behind a proxy, ``handshake.client_ip`` is the client."""
         return self.handshake.peer
 
-    def getHost(self):
+    def getHost(self) -> Any:
         return self.host
 
     # -- IConsumer -------------------------------------------------------------
 
-    def registerProducer(self, producer, streaming):
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
         if self.producer is not None:
             raise RuntimeError("a producer is already registered")
         self.producer = producer
@@ -325,12 +348,12 @@ class SessionTransport(object):
         elif self._producer_paused_for:
             producer.pauseProducing()
 
-    def unregisterProducer(self):
+    def unregisterProducer(self) -> None:
         self.producer = None
 
     # -- IPushProducer: the application pauses delivery of client messages ------
 
-    def pauseProducing(self):
+    def pauseProducing(self) -> None:
         """Hold client messages; the client is stopped too (a websocket is no
         longer read, an xhr_send is not answered), so what is held stays small."""
         if not self._paused:
@@ -339,7 +362,7 @@ class SessionTransport(object):
             if self.session is not None:
                 self.session.pause_reading(True)
 
-    def resumeProducing(self):
+    def resumeProducing(self) -> None:
         if self._paused:
             self._paused = False
             held = self._held
@@ -354,11 +377,11 @@ class SessionTransport(object):
                 deliver()
 
     @property
-    def reading(self):
+    def reading(self) -> bool:
         """False while the application holds client messages (pauseProducing)."""
         return not self._paused or self._lost
 
-    def when_reading(self, deliver):
+    def when_reading(self, deliver: Callable[[], Any]) -> Any:
         """Call ``deliver()`` now, or once the application resumes reading."""
         if not self._paused or self._lost:
             return deliver()
@@ -366,5 +389,5 @@ class SessionTransport(object):
             self._waiting = []
         self._waiting.append(deliver)
 
-    def stopProducing(self):
+    def stopProducing(self) -> None:
         self.loseConnection()

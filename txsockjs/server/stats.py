@@ -11,6 +11,7 @@ is counted per session or per refusal and uses small dicts.
 """
 
 import collections
+from typing import Any, Counter, Dict
 
 from txsockjs.handshake import TRANSPORT_NAMES
 from txsockjs.protocol import session as states
@@ -34,27 +35,27 @@ class ServiceStats(object):
     __slots__ = ("sessions", "opened", "closed", "messages_in", "messages_out", "bytes_in",
                  "bytes_out", "overflows", "rejected")
 
-    def __init__(self):
-        self.sessions = collections.Counter()   # transport -> open now
-        self.opened = collections.Counter()     # transport -> opened in all
-        self.closed = collections.Counter()     # why it closed -> count
+    def __init__(self) -> None:
+        self.sessions: Counter[str] = collections.Counter()   # transport -> open now
+        self.opened: Counter[str] = collections.Counter()     # transport -> opened in all
+        self.closed: Counter[str] = collections.Counter()     # why it closed -> count
         # client -> application (in) and application -> client (out)
         self.messages_in = 0
         self.messages_out = 0
         self.bytes_in = 0                       # UTF-8 payload bytes
         self.bytes_out = 0
-        self.overflows = collections.Counter()  # send_overflow policy -> count
-        self.rejected = collections.Counter()   # why a session was refused -> count
+        self.overflows: Counter[str] = collections.Counter()  # send_overflow policy -> count
+        self.rejected: Counter[str] = collections.Counter()   # why a session was refused -> count
 
-    def session_opened(self, transport):
+    def session_opened(self, transport: str) -> None:
         self.sessions[transport] += 1
         self.opened[transport] += 1
 
-    def session_closed(self, transport, why):
+    def session_closed(self, transport: str, why: str) -> None:
         self.sessions[transport] -= 1
         self.closed[why] += 1
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, Dict[str, int]]:
         return {
             "sessions": _nonzero(self.sessions),
             "sessions_opened_total": _nonzero(self.opened),
@@ -71,18 +72,18 @@ class HTTPErrorStats(object):
 
     __slots__ = ("by_status",)
 
-    def __init__(self):
-        self.by_status = collections.Counter()
+    def __init__(self) -> None:
+        self.by_status: Counter[int] = collections.Counter()
 
-    def count(self, status):
+    def count(self, status: int) -> None:
         if status >= 400:
             self.by_status[status] += 1
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, int]:
         return {str(status): n for status, n in sorted(self.by_status.items()) if n}
 
 
-def _nonzero(counter):
+def _nonzero(counter: "Counter[Any]") -> Dict[Any, int]:
     # dict() copies in one step: prometheus-client's Twisted resource reads
     # these from a thread of the reactor's pool while the reactor counts.
     return {key: n for key, n in sorted(dict(counter).items()) if n}

@@ -12,17 +12,29 @@ reasons (only the code reaches the client), and a limit on a message while it
 arrives (wsproto assembles it whole; ``max_message_size`` is checked after).
 """
 
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 from urllib.parse import parse_qs
 
 from twisted.internet.interfaces import IPushProducer
+from twisted.python.failure import Failure
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from txsockjs.protocol.http import NOSNIFF, REASONS
 from txsockjs.server.channel import _normalise_ip
+from txsockjs.server.contracts import Headers, PauseCallback, RequestLike, ResponseLike
+from txsockjs.server.stats import HTTPErrorStats
+
+if TYPE_CHECKING:
+    from twisted.web.server import Request
+
+    from txsockjs.server.service import Service
 
 log = Logger(namespace="txsockjs.web")
 
+# (Any: the names are None where Twisted lacks them)
+WebSocketResource: Any
+WebSocketClosedError: Any
 try:  # Twisted 25.5+ with twisted[websocket]
     from twisted.web.websocket import WebSocketResource
     # What wsproto raises when a message is sent after the peer's close frame
@@ -42,7 +54,7 @@ class WebRequest(object):
     __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive",
                  "head")
 
-    def __init__(self, request, path):
+    def __init__(self, request: "Request", path: str) -> None:
         # No raw head here: a handshake keeps the headers dict itself.
         self.head = b""
         self.method = request.method.decode("latin-1")
@@ -50,7 +62,7 @@ class WebRequest(object):
         self.path = path
         self.query = self.target.partition("?")[2]
         self.minor = 0 if request.clientproto == b"HTTP/1.0" else 1
-        headers = {}
+        headers: Dict[str, str] = {}
         for name, values in request.requestHeaders.getAllRawHeaders():
             key = name.decode("latin-1").lower()
             separator = "; " if key == "cookie" else ", "
@@ -58,14 +70,14 @@ class WebRequest(object):
         self.headers = headers
         content = request.content
         if content is None:
-            self.body = b""
+            self.body: bytes = b""
         else:
             content.seek(0)
             self.body = content.read()
         # twisted.web decides about keeping the connection alive itself.
         self.keep_alive = True
 
-    def query_param(self, name):
+    def query_param(self, name: str) -> Optional[str]:
         if not self.query:
             return None
         values = parse_qs(self.query, keep_blank_values=True).get(name)
@@ -80,16 +92,16 @@ class WebResponse(object):
 
     __slots__ = ("request", "finished", "started", "on_lost", "_producer", "_errors")
 
-    def __init__(self, request, http_errors):
+    def __init__(self, request: "Request", http_errors: HTTPErrorStats) -> None:
         self.request = request
         self._errors = http_errors
         self.finished = False
         self.started = False
-        self.on_lost = None
-        self._producer = None
+        self.on_lost: Optional[Callable[[], None]] = None
+        self._producer: Optional[_PauseForwarder] = None
         request.notifyFinish().addErrback(self._request_lost)
 
-    def _head(self, status, headers):
+    def _head(self, status: int, headers: Headers) -> None:
         self._errors.count(status)
         request = self.request
         # our phrase: twisted.web knows none for some codes (426 "Unknown Status")
@@ -99,27 +111,27 @@ class WebResponse(object):
             request.responseHeaders.addRawHeader(name, value)
         self.started = True
 
-    def send(self, status, headers, body=b""):
+    def send(self, status: int, headers: Headers, body: bytes = b"") -> None:
         if self.finished:
             return
-        headers = list(headers)
+        head = list(headers)
         if status not in (204, 304):
-            headers.append(("Content-Length", str(len(body))))
-        self._head(status, headers)
+            head.append(("Content-Length", str(len(body))))
+        self._head(status, head)
         if body and self.request.method != b"HEAD":
             self.request.write(body)
         self.finish()
 
-    def start_streaming(self, status, headers, first=b""):
+    def start_streaming(self, status: int, headers: Headers, first: bytes = b"") -> None:
         self._head(status, headers)
         if first:
             self.request.write(first)
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         if not self.finished and data:
             self.request.write(data)
 
-    def finish(self):
+    def finish(self) -> None:
         if self.finished:
             return
         self.finished = True
@@ -127,14 +139,14 @@ class WebResponse(object):
         self.pause_with(None)
         self.request.finish()
 
-    def error(self, status, text, headers=(), close=False):
+    def error(self, status: int, text: str, headers: Headers = (), close: bool = False) -> None:
         body = text.encode("utf-8") + b"\n" if text else b""
-        headers = list(headers) + [("Cache-Control", "no-store")]
+        head = list(headers) + [("Cache-Control", "no-store")]
         if body:
-            headers.append(("Content-Type", "text/plain;charset=UTF-8"))
-        self.send(status, headers, body)
+            head.append(("Content-Type", "text/plain;charset=UTF-8"))
+        self.send(status, head, body)
 
-    def lost(self):
+    def lost(self) -> None:
         if self.finished:
             return
         self.finished = True
@@ -144,10 +156,10 @@ class WebResponse(object):
         if on_lost is not None:
             on_lost()
 
-    def _request_lost(self, failure):
+    def _request_lost(self, failure: Failure) -> None:
         self.lost()
 
-    def pause_with(self, callback):
+    def pause_with(self, callback: Optional[PauseCallback]) -> None:
         """Call ``callback(True)`` while the socket under this response is
         full and ``callback(False)`` when it drains (None: stop)."""
         request = self.request
@@ -166,16 +178,16 @@ class _PauseForwarder(object):
 
     __slots__ = ("callback",)
 
-    def __init__(self, callback):
+    def __init__(self, callback: PauseCallback) -> None:
         self.callback = callback
 
-    def pauseProducing(self):
+    def pauseProducing(self) -> None:
         self.callback(True)
 
-    def resumeProducing(self):
+    def resumeProducing(self) -> None:
         self.callback(False)
 
-    def stopProducing(self):
+    def stopProducing(self) -> None:
         pass
 
 
@@ -185,23 +197,24 @@ class WebConnection(object):
 
     __slots__ = ("request", "response", "peer", "host", "tls", "peer_host", "client_host")
 
-    def __init__(self, request, response):
+    def __init__(self, request: "Request", response: WebResponse) -> None:
         self.request = request
         self.response = response
-        self.peer = request.getClientAddress()
-        self.host = request.getHost()
-        self.tls = request.isSecure()
-        self.peer_host = getattr(self.peer, "host", None)
+        self.peer: Any = request.getClientAddress()
+        self.host: Any = request.getHost()
+        self.tls: bool = request.isSecure()
+        self.peer_host: Optional[str] = getattr(self.peer, "host", None)
         self.client_host = _normalise_ip(self.peer_host) if self.peer_host is not None else "unix"
 
     @property
-    def on_pause(self):
+    def on_pause(self) -> Optional[PauseCallback]:
         return None
 
     @on_pause.setter
-    def on_pause(self, callback):
+    def on_pause(self, callback: Optional[PauseCallback]) -> None:
         self.response.pause_with(callback)
 
-    def upgrade_websocket(self, service, request, response, session_id):
+    def upgrade_websocket(self, service: "Service", request: RequestLike, response: ResponseLike,
+                          session_id: Optional[str]) -> None:
         from txsockjs.server import webwebsocket
         webwebsocket.upgrade(service, self, request, response, session_id)

@@ -1,6 +1,8 @@
 """WebSocket connections: the SockJS ``websocket`` transport and the raw
 ``/websocket`` endpoint, over RFC 6455 or the old hixie-76 framing."""
 
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+
 from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
 
@@ -9,6 +11,14 @@ from txsockjs.protocol import websocket as ws
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
 from txsockjs.protocol.rawsession import RawWebSocketSession
+from txsockjs.protocol.session import SessionDelegate
+from txsockjs.server.contracts import RequestLike, ResponseLike
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
+    from txsockjs.server.channel import HTTPChannel
+    from txsockjs.server.service import Service
 
 log = Logger()
 
@@ -16,7 +26,7 @@ log = Logger()
 CLOSE_TIMEOUT = 5.0
 
 
-def acceptable(service, request, response):
+def acceptable(service: "Service", request: RequestLike, response: ResponseLike) -> bool:
     """Check what every front door checks of a WebSocket handshake before
     the session door: True, or False after answering the request."""
     headers = request.headers
@@ -40,12 +50,12 @@ def acceptable(service, request, response):
     return True
 
 
-def is_hixie76(request):
+def is_hixie76(request: RequestLike) -> bool:
     headers = request.headers
     return "sec-websocket-key1" in headers and "sec-websocket-key2" in headers
 
 
-def rfc6455_key(request, response):
+def rfc6455_key(request: RequestLike, response: ResponseLike) -> Optional[str]:
     """The client's Sec-WebSocket-Key of an RFC 6455 handshake, or None
     after answering a wrong version (426) or a bad key (400)."""
     headers = request.headers
@@ -59,13 +69,15 @@ def rfc6455_key(request, response):
     return key
 
 
-def upgrade(service, channel, request, response, session_id):
+def upgrade(service: "Service", channel: "HTTPChannel", request: RequestLike,
+            response: ResponseLike, session_id: Optional[str]) -> None:
     """Answer a WebSocket handshake and switch the channel over: a SockJS
     ``websocket`` session, or the raw endpoint when ``session_id`` is None."""
     if not acceptable(service, request, response):
         return
     headers = request.headers
     options = service.options
+    stream: Union[ws.Hixie76Stream, ws.WebSocketStream]
     if is_hixie76(request):
         stream = ws.Hixie76Stream(options.max_message_size)
         handler = WebSocketHandler(service, channel, stream, ws.Hixie76Stream.text_frame,
@@ -87,7 +99,8 @@ def upgrade(service, channel, request, response, session_id):
                 ("Sec-WebSocket-Accept", ws.accept_key(key))]
     raw = session_id is None
 
-    def opened(delegate):
+    def opened(delegate: SessionDelegate) -> None:
+        target: Any
         if raw:
             target = RawWebSocketSession(handler, delegate, options.send_buffer_limit,
                                          options.send_overflow)
@@ -115,24 +128,28 @@ class WebSocketHandler(object):
                  "hixie76_keys", "target", "raw", "close_sent", "close_received", "failed",
                  "_close_timer", "_pending")
 
-    def __init__(self, service, channel, stream, text_frame, close_frame, hixie76=False):
+    def __init__(self, service: "Service", channel: "HTTPChannel",
+                 stream: Union[ws.Hixie76Stream, ws.WebSocketStream],
+                 text_frame: Callable[[bytes], bytes], close_frame: Callable[..., bytes],
+                 hixie76: bool = False) -> None:
         self.service = service
         self.channel = channel
         self.stream = stream
         self.text_frame = text_frame
         self.close_frame = close_frame
         self.hixie76 = hixie76
-        self.hixie76_keys = None
-        self.target = None
+        self.hixie76_keys: Optional[Tuple[str, str]] = None
+        # A Session, or a RawWebSocketSession when ``raw`` (set by start()).
+        self.target: Any = None
         self.raw = False
         self.close_sent = False
         self.close_received = False
         # We failed the connection: input is read and dropped from then on.
         self.failed = False
-        self._close_timer = None
+        self._close_timer: Any = None  # an IDelayedCall
         self._pending = b""
 
-    def start(self, target, raw):
+    def start(self, target: Any, raw: bool) -> None:
         self.target = target
         self.raw = raw
         if self.hixie76_keys is None:
@@ -140,7 +157,7 @@ class WebSocketHandler(object):
         else:
             self.data_received(b"")  # key3 may have come with the head
 
-    def _open(self):
+    def _open(self) -> None:
         self.channel.handshake_completed()
         self.channel.on_pause = self.target.write_paused
         if self.raw:
@@ -150,7 +167,7 @@ class WebSocketHandler(object):
 
     # -- from the network ------------------------------------------------------
 
-    def data_received(self, data):
+    def data_received(self, data: bytes) -> None:
         if self.hixie76_keys is not None:
             if self.target is None:
                 self._pending += data
@@ -172,6 +189,7 @@ class WebSocketHandler(object):
             self._open()
         if self.close_received or self.failed:
             return  # read and dropped: see _wait_for_peer_close
+        events: List[ws.Event]
         try:
             events = self.stream.receive(data)
         except WebSocketError as error:  # hixie-76 framing raises
@@ -182,16 +200,18 @@ class WebSocketHandler(object):
                 # After our close frame only the peer's close matters.
                 if not self.close_sent:
                     self._message(event[1])
+                    # (mypy keeps ``failed`` narrowed to False from above,
+                    # but _message may have set it)
                     if self.failed:
-                        return
+                        return  # type: ignore[unreachable]
             elif kind == ws.PING:
                 if not self.close_sent:
                     self.channel.write(build_frame(ws.OP_PONG, event[1]))
             elif kind == ws.ERROR:
-                error = event[1]
+                failure: WebSocketError = event[1]
                 self.service.quiet.emit(log, "websocket_error", "WebSocket protocol error: {error}",
-                                        error=str(error))
-                self._fail(error.code, error.reason)
+                                        error=str(failure))
+                self._fail(failure.code, failure.reason)
                 return
             elif kind == ws.CLOSE:
                 self.close_received = True
@@ -201,7 +221,7 @@ class WebSocketHandler(object):
                 self.channel.transport.loseConnection()
                 return
 
-    def _message(self, text):
+    def _message(self, text: str) -> None:
         if self.raw:
             self.target.delegate.messages_received([text])
             return
@@ -218,14 +238,14 @@ class WebSocketHandler(object):
             return
         self.target.messages_received(messages)
 
-    def _fail(self, code, reason):
+    def _fail(self, code: int, reason: str) -> None:
         self.failed = True
         if not self.close_sent:
             self.close_sent = True
             self.channel.write(self.close_frame(code, reason))
         self._wait_for_peer_close()
 
-    def _wait_for_peer_close(self):
+    def _wait_for_peer_close(self) -> None:
         """We are done, but the peer may still be sending (a long message in
         flight): closing now with unread input would make the kernel reset
         the connection and the peer could lose our close frame.  So the
@@ -238,12 +258,12 @@ class WebSocketHandler(object):
             transport.loseWriteConnection()
         self._start_close_timer()
 
-    def _start_close_timer(self):
+    def _start_close_timer(self) -> None:
         if self._close_timer is None:
             self._close_timer = self.service.clock.callLater(
                 CLOSE_TIMEOUT, self.channel.transport.abortConnection)
 
-    def connection_lost(self, reason):
+    def connection_lost(self, reason: "Failure") -> None:
         self.service.registry.upgraded.discard(self)
         timer = self._close_timer
         self._close_timer = None
@@ -264,17 +284,17 @@ class WebSocketHandler(object):
 
     # -- to the network (session receiver interface) -------------------------------
 
-    def send_payload(self, payload):
+    def send_payload(self, payload: bytes) -> None:
         if not self.close_sent:
             self.channel.write(self.text_frame(payload))
 
-    def send_frame(self, frame):
+    def send_frame(self, frame: bytes) -> bool:
         if self.close_sent:
             return False
         self.channel.write(self.text_frame(frame))
         return True
 
-    def send_shared(self, frame, shared):
+    def send_shared(self, frame: bytes, shared: Dict[Any, bytes]) -> None:
         """send_frame for a broadcast: the wire bytes are built once for
         every websocket of the same framing."""
         if self.close_sent:
@@ -285,20 +305,20 @@ class WebSocketHandler(object):
             wire = shared[text_frame] = text_frame(frame)
         self.channel.write(wire)
 
-    def finish(self):
+    def finish(self) -> None:
         self.close(1000, "Normal closure")
 
-    def abort(self):
+    def abort(self) -> None:
         self.channel.transport.abortConnection()
 
-    def pause_reading(self, paused):
+    def pause_reading(self, paused: bool) -> None:
         """The application holds the client's messages: stop reading the socket."""
         if paused:
             self.channel.pause_reading("app")
         else:
             self.channel.resume_reading("app")
 
-    def close(self, code, reason):
+    def close(self, code: int, reason: str) -> None:
         """Start the close handshake; the socket closes when the client
         answers, or after CLOSE_TIMEOUT."""
         if self.close_sent:

@@ -4,6 +4,7 @@ and the raw endpoint on top of ``twisted.web.websocket.WebSocketResource``
 and the session are the same as on our own HTTP channel."""
 
 import inspect
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type
 
 from twisted.internet.error import ConnectionDone
 from twisted.logger import Logger
@@ -13,12 +14,24 @@ from twisted.web.server import NOT_DONE_YET
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.rawsession import RawWebSocketSession
 from txsockjs.server import websocket
-from txsockjs.server.web import WebSocketClosedError, WebSocketResource
+from txsockjs.protocol.session import SessionDelegate
+from txsockjs.server.contracts import RequestLike, ResponseLike
+from txsockjs.server.web import (
+    WebConnection, WebResponse, WebSocketClosedError, WebSocketResource,
+)
+
+if TYPE_CHECKING:
+    from twisted.web.server import Request
+
+    from txsockjs.server.service import Service
 
 log = Logger(namespace="txsockjs.web")
 
 
-def upgrade(service, conn, request, response, session_id):
+def upgrade(service: "Service", conn: WebConnection, request: RequestLike,
+            response: ResponseLike, session_id: Optional[str]) -> None:
+    # (a WebConnection's requests are answered by a WebResponse)
+    assert isinstance(response, WebResponse)
     if WebSocketResource is None:
         return response.error(404, "WebSocket needs Twisted 25.5 or later with "
                                    "twisted[websocket] here.")
@@ -31,8 +44,9 @@ def upgrade(service, conn, request, response, session_id):
         return
     raw = session_id is None
 
-    def opened(delegate):
+    def opened(delegate: SessionDelegate) -> None:
         protocol = SockJSWebSocketProtocol(service, raw, conn.request)
+        target: Any
         if raw:
             target = RawWebSocketSession(protocol, delegate, service.options.send_buffer_limit,
                                          service.options.send_overflow)
@@ -57,7 +71,7 @@ def upgrade(service, conn, request, response, session_id):
                       session_id, opened)
 
 
-def _takes_reason(method, known={}):
+def _takes_reason(method: Callable[..., Any], known: Dict[Type[Any], bool] = {}) -> bool:
     kind = type(getattr(method, "__self__", None))
     if kind not in known:
         try:
@@ -70,10 +84,10 @@ def _takes_reason(method, known={}):
 class _Once(object):
     """The WebSocketServerFactory for one upgrade: the protocol is made already."""
 
-    def __init__(self, protocol):
+    def __init__(self, protocol: "SockJSWebSocketProtocol") -> None:
         self.protocol = protocol
 
-    def buildProtocol(self, request):
+    def buildProtocol(self, request: "Request") -> "SockJSWebSocketProtocol":
         return self.protocol
 
 
@@ -82,28 +96,30 @@ class SockJSWebSocketProtocol(object):
     receiver (``send_frame``/``finish``) or the raw session's handler
     (``send_payload``/``close``)."""
 
-    def __init__(self, service, raw, request):
+    def __init__(self, service: "Service", raw: bool, request: "Request") -> None:
         self.service = service
         self.raw = raw
         self.request = request
-        self.target = None
-        self.transport = None
+        # A Session, or a RawWebSocketSession when ``raw``.
+        self.target: Any = None
+        # twisted.web's WebSocketTransport (once negotiation started)
+        self.transport: Any = None
         self.closing = False
         self.open = False
 
     # -- twisted.web.websocket.WebSocketProtocol ----------------------------------
 
-    def negotiationStarted(self, transport):
+    def negotiationStarted(self, transport: Any) -> None:
         self.transport = transport
 
-    def negotiationFinished(self):
+    def negotiationFinished(self) -> None:
         self.open = True
         if self.raw:
             self.target.delegate.opened(self.target)
         else:
             self.target.attach(self)
 
-    def textMessageReceived(self, text):
+    def textMessageReceived(self, text: str) -> None:
         if self.closing:
             return
         if len(text) > self.service.options.max_message_size:
@@ -120,14 +136,14 @@ class SockJSWebSocketProtocol(object):
             return self.close(1002, "Broken JSON")
         self.target.messages_received(messages)
 
-    def bytesMessageReceived(self, data):
+    def bytesMessageReceived(self, data: bytes) -> None:
         # SockJS carries text, as on our own channel.
         self.close(1003, "Binary messages are not supported")
 
-    def pongReceived(self, payload):
+    def pongReceived(self, payload: bytes) -> None:
         pass
 
-    def connectionLost(self, reason):
+    def connectionLost(self, reason: Failure) -> None:
         self.service.registry.upgraded.discard(self)
         target = self.target
         if target is None or not self.open:
@@ -142,13 +158,13 @@ class SockJSWebSocketProtocol(object):
 
     # -- to the client -----------------------------------------------------------
 
-    def send_frame(self, frame):
+    def send_frame(self, frame: bytes) -> bool:
         return self._send_text(frame.decode("utf-8"))
 
-    def send_payload(self, payload):
+    def send_payload(self, payload: bytes) -> None:
         self._send_text(payload.decode("utf-8"))
 
-    def _send_text(self, text):
+    def _send_text(self, text: str) -> bool:
         """False once the WebSocket is closing: ours, or the client's close
         frame, which twisted.web answers (and then drops the connection)
         before our connectionLost is called."""
@@ -161,10 +177,10 @@ class SockJSWebSocketProtocol(object):
             return False
         return True
 
-    def finish(self):
+    def finish(self) -> None:
         self.close(1000, "Normal closure")
 
-    def close(self, code, reason=""):
+    def close(self, code: int, reason: str = "") -> None:
         if not self.closing:
             self.closing = True
             lose = self.transport.loseConnection
@@ -178,12 +194,13 @@ class SockJSWebSocketProtocol(object):
             except WebSocketClosedError:
                 pass  # the client closed first; twisted.web is dropping the connection
 
-    def pause_reading(self, paused):
-        transport = self.request.channel.transport
+    def pause_reading(self, paused: bool) -> None:
+        transport: Any = self.request.channel.transport
         if paused:
             transport.pauseProducing()
         else:
             transport.resumeProducing()
 
-    def abort(self):
-        self.request.channel.transport.abortConnection()
+    def abort(self) -> None:
+        transport: Any = self.request.channel.transport
+        transport.abortConnection()

@@ -1,0 +1,73 @@
+"""The small request / response / connection interface every front door gives
+the handlers and the session door, as ``typing.Protocol`` classes (types only:
+nothing here runs).
+
+Two front doors provide it: our own HTTP channel (``protocol.http.Request``,
+``server.response.Response``, ``server.channel.HTTPChannel``) and twisted.web
+(``server.web.WebRequest``, ``WebResponse``, ``WebConnection``).
+"""
+
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Protocol, Tuple
+
+if TYPE_CHECKING:
+    from txsockjs.server.service import Service
+
+Headers = Iterable[Tuple[str, str]]
+# Called with True while the socket under a response is full, False when it drains.
+PauseCallback = Callable[[bool], None]
+
+
+class RequestLike(Protocol):
+    """One HTTP request, its body read whole."""
+
+    method: str
+    target: str
+    path: str
+    query: str
+    minor: int
+    headers: Dict[str, str]
+    body: bytes
+    keep_alive: bool
+
+    def query_param(self, name: str) -> Optional[str]: ...
+
+
+class ResponseLike(Protocol):
+    """The one response to a request: complete, or streaming."""
+
+    finished: bool
+    started: bool
+    on_lost: Optional[Callable[[], None]]
+
+    def send(self, status: int, headers: Headers, body: bytes = b"") -> None: ...
+
+    def start_streaming(self, status: int, headers: Headers, first: bytes = b"") -> None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def finish(self) -> None: ...
+
+    def lost(self) -> None: ...
+
+    def error(self, status: int, text: str, headers: Headers = (), close: bool = False) -> None: ...
+
+
+class ConnectionLike(Protocol):
+    """What the door and the handlers need of the connection a request came on.
+
+    ``peer`` and ``host`` are IAddress providers (zope interfaces: Any to mypy)."""
+
+    peer: Any
+    host: Any
+    tls: bool
+    peer_host: Optional[str]
+    client_host: str
+
+    @property
+    def on_pause(self) -> Optional[PauseCallback]: ...
+
+    @on_pause.setter
+    def on_pause(self, callback: Optional[PauseCallback]) -> None: ...
+
+    def upgrade_websocket(self, service: "Service", request: RequestLike, response: ResponseLike,
+                          session_id: Optional[str]) -> None: ...
