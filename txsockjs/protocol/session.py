@@ -65,6 +65,8 @@ class Receiver(Protocol):
 class SessionDelegate(object):
     """What a session tells the application side (see SessionTransport)."""
 
+    __slots__ = ()
+
     def opened(self, session: "Session") -> None:
         pass
 

@@ -28,6 +28,8 @@ class RequestLike(Protocol):
     headers: Dict[str, str]
     body: bytes
     keep_alive: bool
+    # The raw request head, or b"" where there is none (twisted.web).
+    head: bytes
 
     def query_param(self, name: str) -> Optional[str]: ...
 

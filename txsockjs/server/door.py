@@ -27,6 +27,7 @@ is not touched.
 
 import inspect
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
 from twisted.python.failure import Failure
@@ -36,13 +37,20 @@ from txsockjs.handshake import Handshake, Rejected
 from txsockjs.protocol.headers import HeaderView, parse_cookies, parse_query
 from txsockjs.server.sessiontransport import SessionTransport, short_id
 
+if TYPE_CHECKING:
+    from txsockjs.server.contracts import ConnectionLike, RequestLike, ResponseLike
+    from txsockjs.server.service import Service
+
+Admitted = Callable[[Handshake], Any]
+Settle = Callable[[], None]
+
 # What a handshake without a query string or cookies has (read-only, shared).
-_EMPTY = MappingProxyType({})
+_EMPTY: "MappingProxyType[str, Any]" = MappingProxyType({})
 
 
 class SessionDoor(object):
 
-    def __init__(self, service):
+    def __init__(self, service: "Service") -> None:
         self.service = service
         self.options = service.options
         # None when no proxy is trusted: client_ip is then the peer's host,
@@ -51,12 +59,13 @@ class SessionDoor(object):
 
     # -- who is asking ----------------------------------------------------------
 
-    def client_ip(self, conn, request):
+    def client_ip(self, conn: "ConnectionLike", request: "RequestLike") -> str:
         if self.proxies is None:
             return conn.client_host
         return self.proxies.client(conn.peer_host, request.headers, conn.tls)[0]
 
-    def handshake(self, conn, request, transport, session_id):
+    def handshake(self, conn: "ConnectionLike", request: "RequestLike", transport: str,
+                  session_id: Optional[str]) -> Handshake:
         headers = request.headers
         if self.proxies is not None:
             client_ip, secure = self.proxies.client(conn.peer_host, headers, conn.tls)
@@ -74,12 +83,15 @@ class SessionDoor(object):
 
     # -- opening ------------------------------------------------------------------
 
-    def open(self, conn, request, response, transport, session_id, proceed):
+    def open(self, conn: "ConnectionLike", request: "RequestLike", response: "ResponseLike",
+             transport: str, session_id: Optional[str],
+             proceed: Callable[[SessionTransport], Any]) -> None:
         """Open a session for this request; ``proceed(delegate)`` makes it
         once it is admitted (at once when nothing needs waiting for)."""
         service = self.service
         handshake = self.handshake(conn, request, transport, session_id)
         client_ip = handshake.client_ip
+        refusal: Optional[str]
         if service.draining:
             reason, refusal = "draining", "the server is shutting down"
         else:
@@ -90,16 +102,17 @@ class SessionDoor(object):
             return self.unavailable(response, refusal)
         registry = service.registry
         registry.reserve(client_ip)
-        addressable = session_id is not None and transport != "websocket"
-        if addressable:
-            registry.start_opening(session_id)
+        # The id of an HTTP session being opened: its other requests wait.
+        opening = session_id if transport != "websocket" else None
+        if opening is not None:
+            registry.start_opening(opening)
 
-        def settle():
+        def settle() -> None:
             registry.release(client_ip)
-            if addressable:
-                registry.finish_opening(session_id)
+            if opening is not None:
+                registry.finish_opening(opening)
 
-        def admitted(handshake):
+        def admitted(handshake: Handshake) -> None:
             protocol = service.factory.buildProtocol(handshake.peer)
             if protocol is None:
                 settle()
@@ -114,7 +127,7 @@ class SessionDoor(object):
 
         self._authorize(handshake, response, admitted, settle)
 
-    def _over_limit(self, client_ip):
+    def _over_limit(self, client_ip: str) -> Optional[str]:
         options = self.options
         registry = self.service.registry
         if options.max_sessions is not None and registry.count() >= options.max_sessions:
@@ -124,13 +137,14 @@ class SessionDoor(object):
             return "max_sessions_per_client (%d) reached" % options.max_sessions_per_client
         return None
 
-    def unavailable(self, response, text):
+    def unavailable(self, response: "ResponseLike", text: str) -> None:
         response.error(503, "Service unavailable: %s." % text,
                        [("Retry-After", str(self.options.retry_after))])
 
     # -- later requests of a session ------------------------------------------
 
-    def verdict(self, session, conn, request, response):
+    def verdict(self, session: Any, conn: "ConnectionLike", request: "RequestLike",
+                response: "ResponseLike") -> Optional[bool]:
         """May a later request of ``session`` in?  True: yes, now; False: no
         (the request is answered); None: the session belongs to a principal,
         so ``reauthorize`` decides."""
@@ -146,13 +160,14 @@ class SessionDoor(object):
             return False
         return None
 
-    def reauthorize(self, session, conn, request, response, transport, proceed):
+    def reauthorize(self, session: Any, conn: "ConnectionLike", request: "RequestLike",
+                    response: "ResponseLike", transport: str, proceed: Callable[[], Any]) -> None:
         """``proceed()`` if ``authorize`` gives this request the principal
         that owns ``session``; otherwise refuse it."""
         principal = session.delegate.handshake.principal
         handshake = self.handshake(conn, request, transport, session.session_id)
 
-        def admitted(handshake):
+        def admitted(handshake: Handshake) -> None:
             if handshake.principal == principal:
                 proceed()
             else:
@@ -160,33 +175,35 @@ class SessionDoor(object):
 
         self._authorize(handshake, response, admitted, _nothing)
 
-    def _hijack(self, response, session, who):
+    def _hijack(self, response: "ResponseLike", session: Any, who: str) -> None:
         self.service.refused("binding", "Refused a request for session {sid}: it belongs to "
                              "another client ({who})", sid=short_id(session.session_id), who=who)
         response.error(403, "This session belongs to another client.")
 
     # -- authorize --------------------------------------------------------------
 
-    def _authorize(self, handshake, response, admitted, settle):
+    def _authorize(self, handshake: Handshake, response: "ResponseLike", admitted: Admitted,
+                   settle: Settle) -> None:
         """Run ``authorize``; ``admitted(handshake with principal)`` if it
         accepts, otherwise answer the request after ``settle()``."""
         authorize = self.options.authorize
         if authorize is None:
-            return admitted(handshake)
+            admitted(handshake)
+            return
         try:
             result = authorize(handshake)
         except Exception as error:
             settle()
             return self._refused(response, handshake, error)
         if inspect.isawaitable(result) and not isinstance(result, Deferred):
-            result = ensureDeferred(result)
+            result = ensureDeferred(result)  # type: ignore[arg-type]  # any awaitable works
         if not isinstance(result, Deferred):
             return self._decided(handshake, response, admitted, settle, result)
 
         state = {"done": False}
         clock = self.service.clock
 
-        def finish():
+        def finish() -> bool:
             if state["done"]:
                 return False
             state["done"] = True
@@ -195,16 +212,18 @@ class SessionDoor(object):
             response.on_lost = None
             return True
 
-        def on_result(principal):
+        def on_result(principal: Any) -> None:
             if finish():
                 self._decided(handshake, response, admitted, settle, principal)
 
-        def on_error(failure):
+        def on_error(failure: Failure) -> None:
             if finish():
                 settle()
-                self._refused(response, handshake, failure.value, failure)
+                error = failure.value
+                assert error is not None  # a Failure always carries its exception
+                self._refused(response, handshake, error, failure)
 
-        def timed_out():
+        def timed_out() -> None:
             if finish():
                 settle()
                 self.service.refused(
@@ -215,7 +234,7 @@ class SessionDoor(object):
                 self.unavailable(response, "authorization timed out")
                 result.cancel()
 
-        def client_left():
+        def client_left() -> None:
             # The request is gone: nothing to answer, nothing to open.
             if finish():
                 settle()
@@ -227,7 +246,8 @@ class SessionDoor(object):
         # A cancelled or late authorize must not log "Unhandled error in Deferred".
         result.addErrback(lambda failure: None)
 
-    def _decided(self, handshake, response, admitted, settle, principal):
+    def _decided(self, handshake: Handshake, response: "ResponseLike", admitted: Admitted,
+                 settle: Settle, principal: Any) -> None:
         if principal is False or principal is None:
             settle()
             self.service.refused("authorize", "authorize refused a {transport} request from "
@@ -236,7 +256,8 @@ class SessionDoor(object):
             return response.error(403, "Forbidden.")
         admitted(handshake.with_principal(principal))
 
-    def _refused(self, response, handshake, error, failure=None):
+    def _refused(self, response: "ResponseLike", handshake: Handshake, error: BaseException,
+                 failure: Optional[Failure] = None) -> None:
         if isinstance(error, Rejected):
             self.service.refused("authorize", "authorize refused a {transport} request from "
                                  "{client}: {status} {reason}", transport=handshake.transport,
@@ -254,5 +275,5 @@ class SessionDoor(object):
         response.error(500, "Internal server error.")
 
 
-def _nothing():
+def _nothing() -> None:
     pass

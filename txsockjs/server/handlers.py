@@ -2,9 +2,10 @@
 
 import json
 import re
-from functools import partial
 import secrets
 import time
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Sequence, Tuple
 from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
@@ -15,7 +16,15 @@ from txsockjs.protocol.headers import parse_cookies
 from txsockjs.protocol.frames import PayloadError, decode_messages, wrap_jsonp
 from txsockjs.protocol.transports import PLAIN, TRANSPORTS, htmlfile_prelude
 from txsockjs.server.receivers import HTTPReceiver
-from txsockjs.server.sessiontransport import short_id
+from txsockjs.server.sessiontransport import SessionTransport, short_id
+
+if TYPE_CHECKING:
+    from txsockjs.options import Options
+    from txsockjs.protocol.transports import Transport
+    from txsockjs.server.contracts import ConnectionLike, RequestLike, ResponseLike
+    from txsockjs.server.service import Service
+
+Headers = List[Tuple[str, str]]
 
 log = Logger()
 
@@ -25,7 +34,7 @@ _CALLBACK = re.compile(r"[a-zA-Z0-9\-_.]+\Z")
 _COOKIE_VALUE = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+\Z")
 
 
-def cache_for_a_year():
+def cache_for_a_year() -> Headers:
     return [("Cache-Control", "public, max-age=%d" % ONE_YEAR),
             ("Expires", formatdate(time.time() + ONE_YEAR, usegmt=True))]
 
@@ -36,7 +45,7 @@ def cache_for_a_year():
 UNCHECKABLE = frozenset(["htmlfile", "jsonp", "jsonp_send"])
 
 
-def cors(service, request):
+def cors(service: "Service", request: "RequestLike") -> Headers:
     """CORS headers: the request's origin echoed (with credentials) when it is
     allowed; nothing for a disallowed one, so the browser keeps the answer
     from the page."""
@@ -52,7 +61,7 @@ def cors(service, request):
     return [("Access-Control-Allow-Origin", "*")]
 
 
-def origin_refused(service, request):
+def origin_refused(service: "Service", request: "RequestLike") -> bool:
     """True when origins are restricted and the request carries one that is
     not allowed (a request without Origin did not come from a cross-origin page)."""
     origins = service.origins
@@ -62,13 +71,13 @@ def origin_refused(service, request):
     return origin is not None and not origins.allows(origin)
 
 
-def forbidden_origin(service, response, request):
+def forbidden_origin(service: "Service", response: "ResponseLike", request: "RequestLike") -> None:
     service.refused("origin", "Refused a request from origin {origin!r}",
                     origin=request.headers.get("origin"))
     response.error(403, "Origin not allowed.")
 
 
-def jsessionid(request, options):
+def jsessionid(request: "RequestLike", options: "Options") -> Headers:
     """Set-Cookie for sticky load balancers, when the service asks for it."""
     if not options.cookie_needed:
         return []
@@ -78,7 +87,8 @@ def jsessionid(request, options):
     return [("Set-Cookie", "JSESSIONID=%s; path=/" % value)]
 
 
-def preflight(service, request, response, methods, extra=()):
+def preflight(service: "Service", request: "RequestLike", response: "ResponseLike", methods: str,
+              extra: Iterable[Tuple[str, str]] = ()) -> None:
     headers = cache_for_a_year() + [
         ("Access-Control-Max-Age", str(ONE_YEAR)),
         ("Access-Control-Allow-Methods", methods),
@@ -89,7 +99,7 @@ def preflight(service, request, response, methods, extra=()):
     response.send(204, headers + cors(service, request) + list(extra))
 
 
-def form_field(body, name):
+def form_field(body: bytes, name: bytes) -> bytes:
     """The bytes of field ``name`` in a urlencoded form (b"" if absent);
     percent-escapes decode to raw bytes, so the JSON decoder judges them."""
     for pair in body.split(b"&"):
@@ -99,15 +109,16 @@ def form_field(body, name):
     return b""
 
 
-def method_not_allowed(response, methods):
+def method_not_allowed(response: "ResponseLike", methods: Sequence[str]) -> None:
     response.send(405, [("Allow", ", ".join(methods))])
 
 
-def not_found(response):
+def not_found(response: "ResponseLike") -> None:
     response.error(404, "Not found.")
 
 
-def handle(service, channel, request, response, subpath):
+def handle(service: "Service", channel: "ConnectionLike", request: "RequestLike",
+           response: "ResponseLike", subpath: str) -> None:
     """Route one request below the service prefix and answer it."""
     route = routing.route(subpath)
     if route is None:
@@ -140,7 +151,7 @@ def handle(service, channel, request, response, subpath):
     return channel.upgrade_websocket(service, request, response, None)
 
 
-def _info(service, request, response):
+def _info(service: "Service", request: "RequestLike", response: "ResponseLike") -> None:
     options = service.options
     info = {
         "websocket": options.websocket,
@@ -156,7 +167,7 @@ def _info(service, request, response):
     response.send(200, headers, body)
 
 
-def _iframe(service, request, response):
+def _iframe(service: "Service", request: "RequestLike", response: "ResponseLike") -> None:
     etag = service.iframe_etag
     if _etag_matches(request.headers.get("if-none-match"), etag):
         return response.send(304, [("ETag", etag)] + cache_for_a_year())
@@ -164,7 +175,7 @@ def _iframe(service, request, response):
     response.send(200, headers, service.iframe_body)
 
 
-def _etag_matches(if_none_match, etag):
+def _etag_matches(if_none_match: Optional[str], etag: str) -> bool:
     """RFC 9110 13.1.2: a list of tags, weak comparison, or ``*``."""
     if not if_none_match:
         return False
@@ -175,7 +186,10 @@ def _etag_matches(if_none_match, etag):
     return False
 
 
-def _session_request(service, channel, request, response, route):
+def _session_request(service: "Service", channel: "ConnectionLike", request: "RequestLike",
+                     response: "ResponseLike", route: routing.Route) -> None:
+    session_id = route.session_id
+    assert session_id is not None and route.transport is not None  # a session URL has both
     transport = TRANSPORTS.get(route.transport)
     if transport is None:
         return not_found(response)
@@ -193,13 +207,12 @@ def _session_request(service, channel, request, response, route):
         return preflight(service, request, response, ", ".join(transport.methods),
                          jsessionid(request, service.options))
     if name == "websocket":
-        return channel.upgrade_websocket(service, request, response, route.session_id)
-    session_id = route.session_id
+        return channel.upgrade_websocket(service, request, response, session_id)
     registry = service.registry
     if registry.opening(session_id):
         # Another request is opening this very session (authorize is still
         # running): take this one up again once that has settled.
-        def again():
+        def again() -> None:
             if not response.finished:
                 _session_request(service, channel, request, response, route)
         return registry.wait_for_opening(session_id, again)
@@ -208,7 +221,7 @@ def _session_request(service, channel, request, response, route):
     return _send(service, channel, request, response, session_id, transport)
 
 
-def _callback(request, response):
+def _callback(request: "RequestLike", response: "ResponseLike") -> Optional[bytes]:
     """The validated ``c`` parameter as bytes, or None after a 500."""
     callback = request.query_param("c")
     if not callback:
@@ -220,7 +233,8 @@ def _callback(request, response):
     return callback.encode("ascii")
 
 
-def _receive(service, channel, request, response, session_id, transport):
+def _receive(service: "Service", channel: "ConnectionLike", request: "RequestLike",
+             response: "ResponseLike", session_id: str, transport: "Transport") -> None:
     """A receiving request: attach it to the session (opening it if new)."""
     wrap = transport.wrap
     prelude = transport.prelude
@@ -232,10 +246,11 @@ def _receive(service, channel, request, response, session_id, transport):
             prelude = htmlfile_prelude(callback.decode("ascii"))
         else:
             wrap = partial(wrap_jsonp, callback)
+    assert wrap is not None  # every receiving transport wraps its frames
     session = service.sessions.get(session_id)
     door = service.door
     if session is None:
-        def opened(delegate):
+        def opened(delegate: SessionTransport) -> None:
             _attach(service, channel, request, response, transport, wrap, prelude,
                     service.new_session(delegate))
         return door.open(channel, request, response, transport.name, session_id, opened)
@@ -249,15 +264,19 @@ def _receive(service, channel, request, response, session_id, transport):
                                  prelude, session))
 
 
-def _attach(service, channel, request, response, transport, wrap, prelude, session):
+def _attach(service: "Service", channel: "ConnectionLike", request: "RequestLike",
+            response: "ResponseLike", transport: "Transport", wrap: Callable[[bytes], bytes],
+            prelude: Optional[bytes], session: Any) -> None:
     options = service.options
-    headers = [("Content-Type", transport.content_type), NO_CACHE]
+    content_type = transport.content_type
+    assert content_type is not None  # every receiving transport has one
+    headers = [("Content-Type", content_type), NO_CACHE]
     if transport.cors:
         headers += cors(service, request)
     headers += jsessionid(request, options)
     if transport.streaming:
         receiver = HTTPReceiver(response, session, wrap, options.streaming_limit)
-        response.start_streaming(200, headers, prelude)
+        response.start_streaming(200, headers, prelude or b"")
     else:
         # A polling response is complete, with a Content-Length, once its
         # one frame is known.
@@ -266,7 +285,8 @@ def _attach(service, channel, request, response, transport, wrap, prelude, sessi
     session.attach(receiver)
 
 
-def _send(service, channel, request, response, session_id, transport):
+def _send(service: "Service", channel: "ConnectionLike", request: "RequestLike",
+          response: "ResponseLike", session_id: str, transport: "Transport") -> None:
     """xhr_send / jsonp_send: deliver the client's messages to the session."""
     session = service.sessions.get(session_id)
     if session is None:
@@ -281,7 +301,8 @@ def _send(service, channel, request, response, session_id, transport):
                          partial(_deliver, service, request, response, session, transport))
 
 
-def _deliver(service, request, response, session, transport):
+def _deliver(service: "Service", request: "RequestLike", response: "ResponseLike", session: Any,
+             transport: "Transport") -> None:
     body = request.body
     if transport.name == "jsonp_send":
         content_type = request.headers.get("content-type", "").lower()
@@ -305,7 +326,8 @@ def _deliver(service, request, response, session, transport):
         delegate.when_reading(partial(_answer, response, session, transport, messages, headers))
 
 
-def _answer(response, session, transport, messages, headers):
+def _answer(response: "ResponseLike", session: Any, transport: "Transport", messages: List[str],
+            headers: Headers) -> None:
     session.messages_received(messages)
     if transport.name == "xhr_send":
         response.send(204, headers)

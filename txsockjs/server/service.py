@@ -1,10 +1,14 @@
 """One SockJS service: a wrapped factory, its options and its sessions."""
 
 import hashlib
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Union
+
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from twisted.logger import Logger, LogLevel
 
-from txsockjs.broker import MemoryBroker
+from txsockjs.broker import Broker, MemoryBroker
 from txsockjs.protocol.forwarded import ProxyPolicy
 from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.session import Session
@@ -14,6 +18,12 @@ from txsockjs.server.quietlog import QuietLog
 from txsockjs.server.registry import SessionRegistry
 from txsockjs.server.sessiontransport import short_id
 from txsockjs.server.stats import ServiceStats
+
+if TYPE_CHECKING:
+    from txsockjs.options import Options
+    from txsockjs.server.sessiontransport import SessionTransport
+
+Message = Union[bytes, bytearray, memoryview]
 
 # Every refused session (or later request of one) is logged here, at info.
 refusals = Logger(namespace="txsockjs.refused")
@@ -51,29 +61,29 @@ class Flusher(object):
 
     log = Logger(namespace="txsockjs.flush")
 
-    def __init__(self, clock):
-        self._clock = clock
-        self._pending = []
-        self._call = None
+    def __init__(self, clock: Any) -> None:
+        self._clock = clock  # IReactorTime
+        self._pending: List[Session] = []
+        self._call: Any = None  # IDelayedCall
         self._held = 0
 
-    def schedule(self, session):
+    def schedule(self, session: Session) -> None:
         self._pending.append(session)
         if self._call is None and not self._held:
             self._call = self._clock.callLater(0, self._run)
 
-    def hold(self):
+    def hold(self) -> None:
         """A read is being handled: what it writes waits for release()."""
         self._held += 1
 
-    def release(self):
+    def release(self) -> None:
         """The read is handled: flush what it wrote (unless a delayed call
         already will, or an outer read is still being handled)."""
         self._held -= 1
         if not self._held and self._pending and self._call is None:
             self._run()
 
-    def _run(self):
+    def _run(self) -> None:
         # A flush that causes writes to other sessions (an echo to a
         # broadcast, say) schedules them on a delayed call: this one is done.
         self._call = None
@@ -93,7 +103,8 @@ class Service(object):
 
     log = Logger()
 
-    def __init__(self, factory, options, prefix, clock, flusher):
+    def __init__(self, factory: Any, options: "Options", prefix: str, clock: Any,
+                 flusher: Flusher) -> None:
         self.factory = factory
         self.options = options
         self.prefix = prefix
@@ -108,63 +119,66 @@ class Service(object):
         self.stats = ServiceStats()
         # Bad requests and refusals are logged through this (rate-limited).
         self.quiet = QuietLog(clock)
-        self.broker = options.broker if options.broker is not None else MemoryBroker()
+        self.broker: Broker = options.broker if options.broker is not None else MemoryBroker()
         self.iframe_body = (IFRAME_PAGE % options.sockjs_url).encode("utf-8")
         self.iframe_etag = '"%s"' % hashlib.md5(self.iframe_body).hexdigest()
 
     @property
-    def sessions(self):
+    def sessions(self) -> Dict[str, Any]:
         """The sessions reachable by id (every HTTP transport)."""
         return self.registry.by_id
 
-    def new_session(self, delegate, addressable=True):
+    def new_session(self, delegate: "SessionTransport", addressable: bool = True) -> Session:
         """A registered, not yet started session for ``delegate`` (a
         SessionTransport the door made)."""
         options = self.options
         handshake = delegate.handshake
         session = Session(
-            handshake.session_id, self.clock, options.heartbeat, options.timeout, delegate,
+            handshake.session_id, self.clock, options.heartbeat, options.timeout,
+            delegate,
             schedule_flush=self.flusher.schedule,
             on_gone=self.registry.forget if addressable else None,
             send_limit=options.send_buffer_limit, overflow=options.send_overflow)
         self.register(session, delegate, addressable)
         return session
 
-    def register(self, session, delegate, addressable=False):
+    def register(self, session: Any, delegate: "SessionTransport",
+                 addressable: bool = False) -> None:
         self.registry.add(session, delegate.handshake.client_ip, addressable)
         # The delegate tells the registry when the session closes.
         delegate.session = session
         delegate.registry = self.registry
 
-    def refused(self, reason, format, /, level=LogLevel.info, failure=None, **kwargs):
+    def refused(self, reason: str, format: str, /, level: LogLevel = LogLevel.info,
+                failure: Optional[Failure] = None, **kwargs: Any) -> None:
         """A session, or a later request of one, was refused for ``reason``
         (a ``rejected_total`` label): counted, and logged (at info unless
         told otherwise), rate-limited."""
         self.stats.rejected[reason] += 1
         self.quiet.emit(refusals, reason, format, level, failure, **kwargs)
 
-    def drain(self, grace):
+    def drain(self, grace: float) -> "Deferred[None]":
         """Close every session gracefully; a Deferred that fires when none
         is left (see server/drain.py)."""
         return drain(self, grace)
 
     # -- topics, for code outside sessions (txsockjs.broker) ----------------------
 
-    def publish(self, topic, message):
+    def publish(self, topic: str, message: Message) -> "Deferred[None]":
         """Send ``message`` (UTF-8 bytes) to every session subscribed to
         ``topic``, on every node; a Deferred (errbacks if Redis is away)."""
         return self.broker.publish(topic, message)
 
-    def send(self, session_id, message):
+    def send(self, session_id: str, message: Message) -> "Deferred[bool]":
         """Send ``message`` to one session, on whichever node holds it; a
         Deferred of True, or False when no session has that id."""
         return self.broker.send(session_id, message)
 
-    def presence(self, topic):
+    def presence(self, topic: str) -> "Deferred[Set[str]]":
         """A Deferred of the set of session ids subscribed to ``topic``."""
         return self.broker.presence(topic)
 
-    def shutdown(self):
+    def shutdown(self) -> None:
         for session in list(self.registry.live):
             session.shutdown()
         for session in list(self.registry.by_id.values()):

@@ -29,6 +29,7 @@ from zope.interface import implementer
 
 from txsockjs.errors import APP_ERROR, ApplicationError, SendBufferOverflow, ServerShuttingDown
 from txsockjs.protocol import session as states
+from txsockjs.protocol.session import SessionDelegate
 from txsockjs.handshake import Handshake
 from txsockjs.protocol.session import Session
 from txsockjs.server.stats import ServiceStats
@@ -93,7 +94,7 @@ def short_id(session_id: Optional[str]) -> str:
 
 
 @implementer(ITransport, IConsumer, IPushProducer)
-class SessionTransport(object):
+class SessionTransport(SessionDelegate):
     """Carries one application protocol over one SockJS session."""
 
     log = Logger(namespace="txsockjs.session")

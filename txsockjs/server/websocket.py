@@ -11,7 +11,6 @@ from txsockjs.protocol import websocket as ws
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
 from txsockjs.protocol.rawsession import RawWebSocketSession
-from txsockjs.protocol.session import SessionDelegate
 from txsockjs.server.contracts import RequestLike, ResponseLike
 
 if TYPE_CHECKING:
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
 
     from txsockjs.server.channel import HTTPChannel
     from txsockjs.server.service import Service
+    from txsockjs.server.sessiontransport import SessionTransport
 
 log = Logger()
 
@@ -99,7 +99,7 @@ def upgrade(service: "Service", channel: "HTTPChannel", request: RequestLike,
                 ("Sec-WebSocket-Accept", ws.accept_key(key))]
     raw = session_id is None
 
-    def opened(delegate: SessionDelegate) -> None:
+    def opened(delegate: "SessionTransport") -> None:
         target: Any
         if raw:
             target = RawWebSocketSession(handler, delegate, options.send_buffer_limit,

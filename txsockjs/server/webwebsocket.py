@@ -14,7 +14,6 @@ from twisted.web.server import NOT_DONE_YET
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.rawsession import RawWebSocketSession
 from txsockjs.server import websocket
-from txsockjs.protocol.session import SessionDelegate
 from txsockjs.server.contracts import RequestLike, ResponseLike
 from txsockjs.server.web import (
     WebConnection, WebResponse, WebSocketClosedError, WebSocketResource,
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from twisted.web.server import Request
 
     from txsockjs.server.service import Service
+    from txsockjs.server.sessiontransport import SessionTransport
 
 log = Logger(namespace="txsockjs.web")
 
@@ -44,7 +44,7 @@ def upgrade(service: "Service", conn: WebConnection, request: RequestLike,
         return
     raw = session_id is None
 
-    def opened(delegate: SessionDelegate) -> None:
+    def opened(delegate: "SessionTransport") -> None:
         protocol = SockJSWebSocketProtocol(service, raw, conn.request)
         target: Any
         if raw:
