@@ -29,8 +29,9 @@ def test_what_one_read_produced_leaves_as_one_frame_in_one_write():
     site, app, clock = make_site()
     client = websocket(site)
     writes = []
-    original = client.protocol.write
-    client.protocol.write = lambda data: (writes.append(data), original(data))
+    # what the connection writes with while its own read is handled
+    original = client.protocol._eager_write
+    client.protocol._eager_write = lambda data: (writes.append(data), original(data))
     client.send(_client_frame(1, b'["a","b"]') + _client_frame(1, b'["c"]'))
     assert writes == [build_frame(1, b'a["a","b","c"]')]
 

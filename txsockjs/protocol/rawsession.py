@@ -43,7 +43,7 @@ class RawWebSocketSession(object):
         if self.closed:
             return False
         buffer = self.buffer
-        if not self._write_paused and not buffer:
+        if not self._write_paused and not buffer.messages:
             self.handler.send_payload(message.encode("utf-8"))
             return True
         if size is None:
@@ -75,7 +75,7 @@ class RawWebSocketSession(object):
 
     def _flush(self) -> None:
         buffer = self.buffer
-        if not buffer:
+        if not buffer.messages:
             return
         send_payload = self.handler.send_payload
         for message in buffer.take():

@@ -131,7 +131,7 @@ class Session(object):
         if self.state == CLOSED:
             # What was written before the close goes first; a polling
             # receiver takes one frame, so the close frame waits for the next.
-            if self.buffer and not self._send_queued(receiver):
+            if self.buffer.messages and not self._send_queued(receiver):
                 return
             # (a closed session always has its close frame)
             assert self.close_frame is not None
@@ -151,7 +151,7 @@ class Session(object):
             self.delegate.opened(self)
             if self.state == CLOSED or self.receiver is None:
                 return
-        if self.buffer:
+        if self.buffer.messages:
             self.flush()
         elif self.receiver is receiver:
             self._start_timer(heartbeat=True)
@@ -178,7 +178,7 @@ class Session(object):
             return
         self._write_paused = paused
         self.delegate.write_paused(paused)
-        if not paused and self.buffer:
+        if not paused and self.buffer.messages:
             self.flush()
 
     def pause_reading(self, paused: bool) -> None:
@@ -238,7 +238,8 @@ class Session(object):
     def flush(self) -> None:
         """Send every queued message in one frame, if a receiver can take it."""
         self._flush_pending = False
-        if self.receiver is None or not self.buffer or self._write_paused:
+        # (.messages: a list's truth costs no Python call; this runs per flush)
+        if self.receiver is None or not self.buffer.messages or self._write_paused:
             return
         self._send_queued(self.receiver)
         if self.state == OPEN_STATE and self.receiver is not None and self._timer is None:
@@ -248,7 +249,10 @@ class Session(object):
         """Hand every queued message to ``receiver`` as one frame; False if
         that completed the receiver."""
         buffer = self.buffer
-        frame = encode_messages(buffer.take())
+        messages = buffer.messages
+        buffer.messages = []
+        buffer.size = 0
+        frame = encode_messages(messages)
         if buffer.pressured:
             buffer.pressured = False
             self.delegate.pressure(False)
@@ -265,7 +269,8 @@ class Session(object):
         with ``send_shared(frame, shared)`` stores its wire encoding there,
         so a frame is framed once per wire format, not once per session."""
         receiver = self.receiver
-        if self.state != OPEN_STATE or receiver is None or self.buffer or self._write_paused:
+        if self.state != OPEN_STATE or receiver is None or self.buffer.messages or \
+                self._write_paused:
             return False
         if shared is not None and hasattr(receiver, "send_shared"):
             receiver.send_shared(frame, shared)
@@ -337,7 +342,7 @@ class Session(object):
             self.buffer.clear()
         receiver = self.receiver
         self.receiver = None
-        if receiver is not None and not self.buffer:
+        if receiver is not None and not self.buffer.messages:
             receiver.send_frame(close_frame)
             receiver.finish()
             self.close_delivered = True

@@ -66,6 +66,7 @@ class HTTPChannel(Protocol):
         # (an IDelayedCall: zope interfaces are Any to mypy, as the transport is)
         self._request_timer: Any = None
         self._handshake_pending = False
+        self._eager_write: Any = None  # set in connectionMade
         # IAddress providers
         self.peer: Any = None
         self.host: Any = None
@@ -90,7 +91,12 @@ class HTTPChannel(Protocol):
         # Every response and frame leaves through self.write: straight to
         # the socket when that is safe (see eagerwrite.py).  (mypy forbids
         # assigning to a method; this instance's write replaces the class's.)
-        self.write = writer_for(transport)  # type: ignore[method-assign, assignment]
+        # Eager writes only while this connection's own read is handled (an
+        # echo, a response): they save a reactor turn.  Writes caused by
+        # other connections (a broadcast, a stream fed by another request)
+        # go through Twisted's buffer, which gathers several into one send.
+        self._eager_write = writer_for(transport)
+        self.write = transport.write  # type: ignore[method-assign]
         self._wait_for_request()
 
     def _wait_for_request(self) -> None:
@@ -127,6 +133,7 @@ class HTTPChannel(Protocol):
         # connections) is flushed when it is done, in this reactor callback.
         flusher = self.site.flusher
         flusher.hold()
+        self.write = self._eager_write  # type: ignore[method-assign]
         try:
             if self.upgraded is not None:
                 self.upgraded.data_received(data)
@@ -135,6 +142,7 @@ class HTTPChannel(Protocol):
                 self._process()
         finally:
             flusher.release()
+            self.write = self.transport.write  # type: ignore[method-assign]
 
     def _process(self) -> None:
         if self._processing:
@@ -192,7 +200,7 @@ class HTTPChannel(Protocol):
     # -- output ------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        # Replaced per connection in connectionMade.
+        # Replaced per connection in connectionMade and around each read.
         self.transport.write(data)
 
     def response_finished(self, response: Response, close: bool) -> None:
