@@ -74,7 +74,7 @@ if expected == "pure":
         from twisted.logger import formatEvent, globalLogBeginner
         events = []
         globalLogBeginner.beginLoggingTo([events.append], redirectStandardIO=False)
-        print([formatEvent(e) for e in events if e.get("log_namespace") == "txsockjs"])
+        print([formatEvent(e) for e in events if e.get("log_namespace") == "txsockjs.speedups"])
     """], capture_output=True, text=True)
     assert "pure-Python twins" in logged.stdout, (logged.stdout, logged.stderr)
     print("logged at import through twisted.logger:", logged.stdout.strip()[:80], "...")
