@@ -26,7 +26,7 @@ from txsockjs.server import handlers
 from txsockjs.server.channel import HTTPChannel
 from txsockjs.server.response import Response
 from txsockjs.server.quietlog import QuietLog
-from txsockjs.server.service import Flusher, Service
+from txsockjs.server.service import Flusher, Service, ServiceTopics
 from txsockjs.server.stats import HTTPErrorStats
 
 __all__ = ["SockJSFactory", "SockJSMultiFactory"]
@@ -163,7 +163,7 @@ class SockJSMultiFactory(ServerFactory):
             service.broker.stop()
 
 
-class SockJSFactory(SockJSMultiFactory):
+class SockJSFactory(SockJSMultiFactory, ServiceTopics):
     """One SockJS service at the root of the port."""
 
     def __init__(self, factory: "Factory", options: Optional[SockJSOptions] = None,
@@ -171,20 +171,5 @@ class SockJSFactory(SockJSMultiFactory):
         SockJSMultiFactory.__init__(self, reactor)
         self.service = self.addFactory(factory, "", options)
 
-    # Topics, for code outside sessions (with SockJSMultiFactory, the same
-    # calls are on each service that addFactory returns).
-
-    def publish(self, topic: str, message: bytes) -> "Deferred[Any]":
-        """Send ``message`` (UTF-8 bytes) to every subscriber of ``topic``."""
-        published: "Deferred[Any]" = self.service.publish(topic, message)
-        return published
-
-    def send(self, session_id: str, message: bytes) -> "Deferred[Any]":
-        """Send ``message`` to the session ``session_id``, on whichever node it is."""
-        sent: "Deferred[Any]" = self.service.send(session_id, message)
-        return sent
-
-    def presence(self, topic: str) -> "Deferred[Any]":
-        """A Deferred of the set of session ids subscribed to ``topic``, on every node."""
-        count: "Deferred[Any]" = self.service.presence(topic)
-        return count
+    # publish, send, presence: ServiceTopics (with SockJSMultiFactory, the
+    # same calls are on each service that addFactory returns).

@@ -26,14 +26,14 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 from txsockjs.interfaces import SockJSOptions
 from txsockjs.options import Options
 from txsockjs.server import handlers
-from txsockjs.server.service import Flusher, Service
+from txsockjs.server.service import Flusher, Service, ServiceTopics
 from txsockjs.server.stats import HTTPErrorStats
 from txsockjs.server.web import WEBSOCKET_AVAILABLE, WebConnection, WebRequest, WebResponse
 
 __all__ = ["SockJSResource", "SockJSSite", "WEBSOCKET_AVAILABLE"]
 
 
-class SockJSResource(Resource):
+class SockJSResource(Resource, ServiceTopics):
     """A SockJS service for ``factory`` at wherever this resource is put."""
 
     isLeaf = True
@@ -85,22 +85,7 @@ class SockJSResource(Resource):
         self.service.factory.doStop()
         self.service.broker.stop()
 
-    # -- topics (txsockjs.broker), for code outside sessions ---------------------
-
-    def publish(self, topic: str, message: bytes) -> "Deferred[Any]":
-        """As ``SockJSFactory.publish``."""
-        published: "Deferred[Any]" = self.service.publish(topic, message)
-        return published
-
-    def send(self, session_id: str, message: bytes) -> "Deferred[Any]":
-        """As ``SockJSFactory.send``."""
-        sent: "Deferred[Any]" = self.service.send(session_id, message)
-        return sent
-
-    def presence(self, topic: str) -> "Deferred[Any]":
-        """As ``SockJSFactory.presence``."""
-        count: "Deferred[Any]" = self.service.presence(topic)
-        return count
+    # publish, send, presence (txsockjs.broker): ServiceTopics
 
 
 class SockJSSite(Site):

@@ -184,3 +184,25 @@ class Service(object):
         for session in list(self.registry.by_id.values()):
             session.shutdown()
         self.registry.by_id.clear()
+
+
+class ServiceTopics(object):
+    """``publish``, ``send`` and ``presence`` for an object that serves one
+    ``service`` (SockJSFactory, SockJSResource): for code outside sessions."""
+
+    service: Service
+
+    def publish(self, topic: str, message: Message) -> "Deferred[None]":
+        """Send ``message`` (UTF-8 bytes) to every subscriber of ``topic``, on
+        every node; a Deferred (errbacks if Redis is away)."""
+        return self.service.publish(topic, message)
+
+    def send(self, session_id: str, message: Message) -> "Deferred[bool]":
+        """Send ``message`` to the session ``session_id``, on whichever node
+        holds it; a Deferred of True, or False when no session has that id."""
+        return self.service.send(session_id, message)
+
+    def presence(self, topic: str) -> "Deferred[Set[str]]":
+        """A Deferred of the set of session ids subscribed to ``topic``, on
+        every node."""
+        return self.service.presence(topic)
