@@ -18,19 +18,22 @@ TRANSPORTS = ["websocket", "xhr-streaming", "eventsource", "xhr-polling"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 
-@pytest.fixture(params=["haproxy", "nginx"])
-def cluster(request, tmp_path):
+def run_cluster(kind, tmp_path, static_routes=False):
+    """Redis, three chat nodes and ``kind`` in front; yields (proxy, nodes, clients) and
+    stops everything.  With ``static_routes`` the nodes announce base_url
+    http://proxy/nodeK/chat, which the proxy routes to node K."""
     require_node_client()
     started = []
-
-    def start(process):
-        started.append(process)
-        return process.start()
     try:
-        redis = start(RedisServer(str(tmp_path)))
-        nodes = [start(ChatNode(str(tmp_path), "node%d" % n, redis.url, PRESENCE_TTL))
-                 for n in (1, 2, 3)]
-        proxy = start(Proxy(request.param, str(tmp_path), [node.port for node in nodes]))
+        redis = RedisServer(str(tmp_path))
+        started.append(redis.start())
+        nodes = [ChatNode(str(tmp_path), "node%d" % n, redis.url, PRESENCE_TTL) for n in (1, 2, 3)]
+        proxy = Proxy(kind, str(tmp_path), [node.port for node in nodes])
+        for number, node in enumerate(nodes, 1):
+            if static_routes:
+                node.extra += ["--base-url", "%s/node%d/chat" % (proxy.url, number)]
+            started.append(node.start())
+        started.append(proxy.start())
         clients = NodeClients(str(tmp_path / "node-clients.log"))
         yield proxy, nodes, clients
         clients.stop()
@@ -39,6 +42,11 @@ def cluster(request, tmp_path):
             process.stop()
     for node in nodes:
         assert "Traceback" not in node.log(), node.log()
+
+
+@pytest.fixture(params=["haproxy", "nginx"])
+def cluster(request, tmp_path):
+    yield from run_cluster(request.param, tmp_path)
 
 
 class Members(object):
@@ -143,27 +151,8 @@ def test_cluster_publish_send_presence_and_node_loss(cluster):
 
 @pytest.fixture(params=["haproxy", "nginx"])
 def static_routes(request, tmp_path):
-    """The nodes announce base_url http://proxy/nodeK/chat: after /info, every request of a
-    connection goes to one node by a static route of the proxy."""
-    require_node_client()
-    started = []
-    try:
-        redis = RedisServer(str(tmp_path))
-        started.append(redis.start())
-        nodes = [ChatNode(str(tmp_path), "node%d" % n, redis.url, PRESENCE_TTL) for n in (1, 2, 3)]
-        proxy = Proxy(request.param, str(tmp_path), [node.port for node in nodes])
-        for number, node in enumerate(nodes, 1):
-            node.extra += ["--base-url", "%s/node%d/chat" % (proxy.url, number)]
-            started.append(node.start())
-        started.append(proxy.start())
-        clients = NodeClients(str(tmp_path / "node-clients.log"))
-        yield proxy, nodes, clients
-        clients.stop()
-    finally:
-        for process in reversed(started):
-            process.stop()
-    for node in nodes:
-        assert "Traceback" not in node.log(), node.log()
+    """After /info, every request of a connection goes to one node by a static route."""
+    yield from run_cluster(request.param, tmp_path, static_routes=True)
 
 
 def test_base_url_sends_every_request_of_a_connection_to_its_node(static_routes):
