@@ -50,6 +50,19 @@ def acceptable(service: "Service", request: RequestLike, response: ResponseLike)
     return True
 
 
+def client_messages(service: "Service", text: str) -> Optional[List[str]]:
+    """The SockJS messages in one WebSocket text message (none for an empty
+    one), or None for broken JSON (logged, rate-limited): every front door's
+    websocket reads its client's messages here."""
+    if not text:
+        return []
+    try:
+        return decode_messages(text.encode("utf-8", "surrogatepass"))
+    except PayloadError:
+        service.quiet.emit(log, "bad_body", "Broken JSON on a SockJS websocket; closing it")
+        return None
+
+
 def is_hixie76(request: RequestLike) -> bool:
     headers = request.headers
     return "sec-websocket-key1" in headers and "sec-websocket-key2" in headers
@@ -225,18 +238,13 @@ class WebSocketHandler(object):
         if self.raw:
             self.target.delegate.messages_received([text])
             return
-        if not text:
-            return
-        try:
-            messages = decode_messages(text.encode("utf-8"))
-        except PayloadError:
-            self.service.quiet.emit(log, "bad_body", "Broken JSON on a SockJS websocket; "
-                                    "closing it")
+        messages = client_messages(self.service, text)
+        if messages is None:
             self.close_sent = True
             self.failed = True
             self._wait_for_peer_close()
-            return
-        self.target.messages_received(messages)
+        elif messages:
+            self.target.messages_received(messages)
 
     def _fail(self, code: int, reason: str) -> None:
         self.failed = True

@@ -7,11 +7,9 @@ import inspect
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type
 
 from twisted.internet.error import ConnectionDone
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET
 
-from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.rawsession import RawWebSocketSession
 from txsockjs.server import websocket
 from txsockjs.server.contracts import RequestLike, ResponseLike
@@ -25,7 +23,6 @@ if TYPE_CHECKING:
     from txsockjs.server.service import Service
     from txsockjs.server.sessiontransport import SessionTransport
 
-log = Logger(namespace="txsockjs.web")
 
 
 def upgrade(service: "Service", conn: WebConnection, request: RequestLike,
@@ -127,14 +124,11 @@ class SockJSWebSocketProtocol(object):
         if self.raw:
             self.target.delegate.messages_received([text])
             return
-        if not text:
-            return
-        try:
-            messages = decode_messages(text.encode("utf-8", "surrogatepass"))
-        except PayloadError:
-            log.info("Broken JSON on a SockJS websocket; closing it")
+        messages = websocket.client_messages(self.service, text)
+        if messages is None:
             return self.close(1002, "Broken JSON")
-        self.target.messages_received(messages)
+        if messages:
+            self.target.messages_received(messages)
 
     def bytesMessageReceived(self, data: bytes) -> None:
         # SockJS carries text, as on our own channel.
