@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from txsockjs.web import WEBSOCKET_AVAILABLE
+
 from . import wire
 from .frontdoor import (
     Proc, TcpService, WebSocketSession, echo_handler, line_handler, run, serve, twistd,
@@ -107,6 +109,13 @@ def static_dir(tmp_path):
     return static
 
 
+# --static serves SockJS through twisted.web (SockJSResource), whose WebSocket needs
+# Twisted 25.5+ with wsproto.
+needs_web_websocket = pytest.mark.skipif(
+    not WEBSOCKET_AVAILABLE, reason="WebSocket through twisted.web needs Twisted 25.5+ and wsproto")
+
+
+@needs_web_websocket
 def test_static_beside_a_nested_prefix_and_drain_on_sigterm(static_dir, tmp_path):
     with Proc(twistd("--pidfile", str(tmp_path / "pid"), "sockjs", "--listen", LISTEN,
                      "--static", str(static_dir), "--prefix", "a/b", "--timeout", "1",
@@ -131,6 +140,7 @@ def test_static_beside_a_nested_prefix_and_drain_on_sigterm(static_dir, tmp_path
         _stopped_cleanly(proc)
 
 
+@needs_web_websocket
 def test_serve_static_beside_a_proxy(static_dir, echo_upstream):
     with Proc(serve("--listen", LISTEN, "--static", str(static_dir), "--prefix", "/app/",
                     "--proxy", echo_upstream.endpoint)) as proc:

@@ -70,7 +70,19 @@ def site(tmp_path_factory):
     assert "Traceback" not in proc.output(), proc.output()
 
 
-@pytest.fixture(params=["http", "tls"])
+def _old_twisted_with_new_pyopenssl():
+    """Twisted before 24 sets ALPN on the TLS context of every connection a Site
+    takes, which pyOpenSSL 25 and later refuse on a context already used: such a
+    Site cannot serve TLS at all (nothing txsockjs can change)."""
+    import OpenSSL
+    import twisted
+    return (int(twisted.__version__.split(".")[0]) < 24
+            and int(OpenSSL.__version__.split(".")[0]) >= 25)
+
+
+@pytest.fixture(params=["http", pytest.param("tls", marks=pytest.mark.skipif(
+    _old_twisted_with_new_pyopenssl(),
+    reason="this Twisted's Site over TLS does not work with this pyOpenSSL"))])
 def addr(request, site):
     return site.fronts[request.param]
 

@@ -98,6 +98,23 @@ def build_site(static_dir):
     return SockJSSite(root)
 
 
+class FreshContexts(ssl.ContextFactory):
+    """A new TLS context for every connection: Twisted 22.10 sets ALPN on the
+    context of each connection a Site takes, which current pyOpenSSL refuses
+    on a context that was used already."""
+
+    def __init__(self, key, certificate):
+        self.key = key
+        self.certificate = certificate
+
+    def getContext(self):
+        from OpenSSL import SSL
+        context = SSL.Context(SSL.TLS_SERVER_METHOD)
+        context.use_certificate_file(self.certificate)
+        context.use_privatekey_file(self.key)
+        return context
+
+
 def main(argv):
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
     site = build_site(argv[0])
@@ -105,7 +122,7 @@ def main(argv):
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     print("listening on http://127.0.0.1:%d/" % port.getHost().port, flush=True)
     if len(argv) == 3:
-        context = ssl.DefaultOpenSSLContextFactory(argv[2], argv[1])
+        context = FreshContexts(argv[2], argv[1])
         tls = reactor.listenSSL(0, site, context, interface="127.0.0.1")
         print("tls on https://127.0.0.1:%d/" % tls.getHost().port, flush=True)
     reactor.run()

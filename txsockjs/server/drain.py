@@ -43,7 +43,9 @@ def drain(service: "Service", grace: float) -> "Deferred[None]":
             return done.callback(None)
         service.clock.callLater(CHECK_EVERY, check)
 
-    check()
+    # First look after a tick, never at once: the close frames just written
+    # must reach the socket before a stopping reactor closes it.
+    service.clock.callLater(CHECK_EVERY, check)
     return done
 
 
