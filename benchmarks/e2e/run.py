@@ -250,9 +250,16 @@ def summarize(results):
                                       if (r["scenario"], r["server"]) == key)}
             continue
         m = {"n": len(rs)}
+        for x in rs:
+            # The kernel's share of the server's CPU, and the rate per second
+            # of kernel time alone: what the server would reach if its own
+            # (user-space) code cost nothing, the ceiling of any speed-up.
+            if x.get("server_sys") and x.get("server_cpu"):
+                x["kernel_share"] = x["server_sys"] / x["server_cpu"]
+                x["per_kernel_cpu"] = x["per_cpu"] / x["kernel_share"]
         for f in ("rate", "per_cpu", "p50_us", "p99_us", "loadgen_cpu_share",
                   "server_cpu_share", "kib_per_session", "opens_per_s", "errors",
-                  "core0_other", "core1_other"):
+                  "core0_other", "core1_other", "kernel_share", "per_kernel_cpu"):
             if f in rs[0]:
                 m[f] = median([x.get(f) for x in rs])
         out[key] = m
@@ -288,7 +295,10 @@ def report(summary, servers, scenarios, meta):
     parts.append("Measured %s on %s (%s), command ``%s``; %s round(s), %ss measured after "
                  "%ss warm-up per run; medians over rounds.  Servers on core 0, load generator "
                  "on core 1.  Ratios are to sockjs-node; *per CPU-s* divides by the server's CPU "
-                 "seconds (utime+stime of all its threads).  *srv CPU* and *loadgen CPU*: "
+                 "seconds (utime+stime of all its threads).  *kernel*: the share of that "
+                 "CPU spent in the kernel (stime); *ceiling*: the ratio/CPU the server would "
+                 "reach if its user-space time were zero (rate per kernel CPU-s over "
+                 "sockjs-node's per CPU-s).  *srv CPU* and *loadgen CPU*: "
                  "share of one core each took; *other CPU*: the most that other processes "
                  "took of either core (this machine may be shared; disturbed runs are "
                  "retried).  Latency: round trip of one message, in microseconds.  "
@@ -306,19 +316,21 @@ def report(summary, servers, scenarios, meta):
             if m is None:
                 continue
             if "error" in m:
-                rows.append([sc, sv, "error: " + m["error"][:60]] + [""] * 9)
+                rows.append([sc, sv, "error: " + m["error"][:60]] + [""] * 11)
                 continue
             rows.append([
                 sc, sv, fmt(m.get("rate")), fmt(m.get("per_cpu")),
                 ratio(m.get("rate"), base.get("rate")),
                 ratio(m.get("per_cpu"), base.get("per_cpu")),
+                ("%d%%" % round(100 * m["kernel_share"])) if m.get("kernel_share") else "-",
+                ratio(m.get("per_kernel_cpu"), base.get("per_cpu")),
                 fmt(m.get("p50_us")) if has_lat else "-",
                 fmt(m.get("p99_us")) if has_lat else "-",
                 fmt(m.get("server_cpu_share"), 2), fmt(m.get("loadgen_cpu_share"), 2),
                 fmt(max(m.get("core0_other") or 0, m.get("core1_other") or 0), 2), unit,
             ])
     parts.append(rst_table(["scenario", "server", "rate/s", "per CPU-s", "ratio", "ratio/CPU",
-                            "p50 us", "p99 us", "srv CPU", "loadgen CPU", "other CPU", "unit"],
+                            "kernel", "ceiling", "p50 us", "p99 us", "srv CPU", "loadgen CPU", "other CPU", "unit"],
                            rows))
     if "idle-10k" in scenarios:
         base = summary.get(("idle-10k", BASELINE), {})
@@ -353,7 +365,7 @@ def machine_meta(args, impls):
         "cpu": "%s, %d cores" % (cpu, os.cpu_count()),
         "machine": "Linux %s, Python %s, node %s" % (platform.release(),
                                                      platform.python_version(), node),
-        "command": "python benchmarks/e2e/run.py" + (" --quick" if args.quick else ""),
+        "command": " ".join(["python benchmarks/e2e/run.py"] + sys.argv[1:]),
         "rounds": args.rounds, "duration": args.duration, "warmup": args.warmup,
         "implementations": ", ".join("%s=%s" % kv for kv in impls.items()),
     }

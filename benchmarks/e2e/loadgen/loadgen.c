@@ -149,7 +149,9 @@ static double self_cpu(void) {
            ru.ru_stime.tv_usec * 1e-6;
 }
 
-static double proc_cpu(int pid) {
+/* The server's CPU seconds (utime+stime); *sys gets the stime part. */
+static double proc_cpu_split(int pid, double *sys) {
+    *sys = 0;
     if (!pid) return 0;
     char path[64], b[2048];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -170,7 +172,13 @@ static double proc_cpu(int pid) {
         field++;
         tok = strtok(NULL, " ");
     }
+    *sys = (double)st / sysconf(_SC_CLK_TCK);
     return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+static double proc_cpu(int pid) {
+    double sys;
+    return proc_cpu_split(pid, &sys);
 }
 
 /* busy and steal seconds of cpu0 and cpu1 from /proc/stat */
@@ -1028,11 +1036,12 @@ int main(int argc, char **argv) {
     nlat = 0;
     double b0[2], st0[2], b1[2], st1[2];
     cores_busy(b0, st0);
-    double sc0 = proc_cpu(server_pid), lc0 = self_cpu();
+    double ss0, ss1;
+    double sc0 = proc_cpu_split(server_pid, &ss0), lc0 = self_cpu();
     t_measure_start = now();
     run_loop(t_measure_start + duration, NULL);
     t_measure_end = now();
-    double sc1 = proc_cpu(server_pid), lc1 = self_cpu();
+    double sc1 = proc_cpu_split(server_pid, &ss1), lc1 = self_cpu();
     cores_busy(b1, st1);
     measuring = 0;
     double wall = t_measure_end - t_measure_start;
@@ -1042,11 +1051,11 @@ int main(int argc, char **argv) {
            "\"rate\":%.1f,\"server_cpu\":%.3f,\"per_cpu\":%.1f,\"server_cpu_share\":%.3f,"
            "\"loadgen_cpu_share\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"errors\":%llu,"
            "\"core0_busy\":%.3f,\"core1_busy\":%.3f,\"core0_other\":%.3f,\"core1_other\":%.3f,"
-           "\"steal\":%.3f}\n",
+           "\"steal\":%.3f,\"server_sys\":%.3f}\n",
            mode_name(), nconns, msize, wall, (unsigned long long)count, count / wall, scpu,
            scpu > 0 ? count / scpu : 0, scpu / wall, lcpu / wall, pct(lat, nlat, 0.5),
            pct(lat, nlat, 0.99), (unsigned long long)(errors - err0), (b1[0] - b0[0]) / wall,
            (b1[1] - b0[1]) / wall, (b1[0] - b0[0] - scpu) / wall, (b1[1] - b0[1] - lcpu) / wall,
-           (st1[0] - st0[0] + st1[1] - st0[1]) / wall);
+           (st1[0] - st0[0] + st1[1] - st0[1]) / wall, ss1 - ss0);
     return 0;
 }
