@@ -5,7 +5,9 @@ No HTTP parsing (the handshake is answered once the head is complete), no
 sessions, no heartbeats, no flow control, no error handling: it is not a
 server anyone should run, only a measure of what Twisted itself costs per
 message, so that the e2e benchmark can show how much of txsockjs's time is
-txsockjs's own.  It answers /echo/<server>/<session>/websocket and
+txsockjs's own.  It writes as txsockjs does: straight to the socket when
+Twisted holds nothing for it (txsockjs.server.eagerwrite), unless
+TXSOCKJS_NO_EAGER_WRITE=1.  It answers /echo/<server>/<session>/websocket and
 /broadcast/... with the SockJS framing the load generator checks.
 
     python benchmarks/e2e/servers/twisted_floor.py --port 8081
@@ -26,6 +28,7 @@ from twisted.internet.protocol import Factory, Protocol  # noqa: E402
 from txsockjs._speedups import (  # noqa: E402
     FrameParser, build_frame, decode_messages, encode_messages,
 )
+from txsockjs.server.eagerwrite import writer_for  # noqa: E402
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OPEN = build_frame(1, b"o")
@@ -37,6 +40,7 @@ class FloorEcho(Protocol):
         self.head = b""
         self.parser = None
         self.broadcast = False
+        self.write = writer_for(self.transport)
 
     def dataReceived(self, data):
         if self.parser is None:
@@ -68,9 +72,9 @@ class FloorEcho(Protocol):
             frame = build_frame(1, encode_messages(decode_messages(payload)))
             if self.broadcast:
                 for member in MEMBERS:
-                    member.transport.write(frame)
+                    member.write(frame)
             else:
-                self.transport.write(frame)
+                self.write(frame)
 
     def connectionLost(self, reason):
         MEMBERS.discard(self)
