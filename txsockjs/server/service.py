@@ -81,7 +81,14 @@ class Flusher(object):
         already will, or an outer read is still being handled)."""
         self._held -= 1
         if not self._held and self._pending and self._call is None:
-            self._run()
+            # (_run's loop, written out: this runs once per read)
+            pending = self._pending
+            self._pending = []
+            for session in pending:
+                try:
+                    session.flush()
+                except Exception:
+                    self._flush_failed(session)
 
     def _run(self) -> None:
         # A flush that causes writes to other sessions (an echo to a
@@ -93,9 +100,12 @@ class Flusher(object):
             try:
                 session.flush()
             except Exception:
-                # One session's failure must not stop the others' output.
-                self.log.failure("Error while flushing session {sid}", level=LogLevel.error,
-                                 sid=short_id(session.session_id))
+                self._flush_failed(session)
+
+    def _flush_failed(self, session: Session) -> None:
+        # One session's failure must not stop the others' output.
+        self.log.failure("Error while flushing session {sid}", level=LogLevel.error,
+                         sid=short_id(session.session_id))
 
 
 class Service(object):

@@ -157,7 +157,10 @@ class SessionTransport(SessionDelegate):
                 assert self._held is not None  # (a list while paused)
                 self._held.extend(messages[index:])
                 return
-            data = encode_message(message)
+            try:
+                data = message.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (from a \ud800 escape)
+                data = encode_message(message)
             stats.messages_in += 1
             stats.bytes_in += len(data)
             try:

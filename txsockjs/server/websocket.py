@@ -211,12 +211,17 @@ class WebSocketHandler(object):
             kind = event[0]
             if kind == ws.TEXT:
                 # After our close frame only the peer's close matters.
-                if not self.close_sent:
-                    self._message(event[1])
-                    # (mypy keeps ``failed`` narrowed to False from above,
-                    # but _message may have set it)
-                    if self.failed:
-                        return  # type: ignore[unreachable]
+                if self.close_sent:
+                    continue
+                if self.raw:
+                    self.target.delegate.messages_received([event[1]])
+                    continue
+                messages = client_messages(self.service, event[1])
+                if messages:
+                    self.target.messages_received(messages)
+                elif messages is None:
+                    self._broken_json()
+                    return
             elif kind == ws.PING:
                 if not self.close_sent:
                     self.channel.write(build_frame(ws.OP_PONG, event[1]))
@@ -234,17 +239,12 @@ class WebSocketHandler(object):
                 self.channel.transport.loseConnection()
                 return
 
-    def _message(self, text: str) -> None:
-        if self.raw:
-            self.target.delegate.messages_received([text])
-            return
-        messages = client_messages(self.service, text)
-        if messages is None:
-            self.close_sent = True
-            self.failed = True
-            self._wait_for_peer_close()
-        elif messages:
-            self.target.messages_received(messages)
+    def _broken_json(self) -> None:
+        # (client_messages logged it) No close frame: the SockJS websocket
+        # transport just drops a client that sends what is not JSON.
+        self.close_sent = True
+        self.failed = True
+        self._wait_for_peer_close()
 
     def _fail(self, code: int, reason: str) -> None:
         self.failed = True
