@@ -56,3 +56,52 @@ def test_writes_outside_a_read_leave_on_the_next_turn_together():
     assert client.take() == b""
     clock.advance(0)
     assert client.take() == build_frame(1, b'a["one","two"]')
+
+
+class FlakySession(object):
+    session_id = "s-flaky"
+
+    def __init__(self, fail):
+        self.fail = fail
+        self.flushes = 0
+
+    def flush(self):
+        self.flushes += 1
+        if self.fail:
+            raise RuntimeError("broken receiver")
+
+
+def test_one_session_failing_its_flush_does_not_stop_the_others_and_is_logged():
+    from twisted.internet.task import Clock
+    from twisted.logger import globalLogPublisher
+
+    from txsockjs.server.service import Flusher
+
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        for delayed in (False, True):
+            del events[:]
+            clock = Clock()
+            flusher = Flusher(clock)
+            bad, good = FlakySession(True), FlakySession(False)
+            if not delayed:
+                flusher.hold()
+            flusher.schedule(bad)
+            flusher.schedule(good)
+            if delayed:
+                assert len(clock.getDelayedCalls()) == 1
+                clock.advance(0)
+            else:
+                assert clock.getDelayedCalls() == []
+                flusher.release()
+            assert (bad.flushes, good.flushes) == (1, 1)
+            failures = [e for e in events if "log_failure" in e]
+            assert len(failures) == 1
+            assert failures[0]["log_failure"].check(RuntimeError)
+            # Nothing is left pending: the next write flushes again.
+            flusher.schedule(good)
+            clock.advance(0)
+            assert good.flushes == 2
+    finally:
+        globalLogPublisher.removeObserver(events.append)

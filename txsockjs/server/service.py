@@ -81,7 +81,8 @@ class Flusher(object):
         already will, or an outer read is still being handled)."""
         self._held -= 1
         if not self._held and self._pending and self._call is None:
-            # (_run's loop, written out: this runs once per read)
+            # A flush that causes writes to other sessions (an echo to a
+            # broadcast, say) schedules them on a delayed call: this one is done.
             pending = self._pending
             self._pending = []
             for session in pending:
@@ -91,16 +92,10 @@ class Flusher(object):
                     self._flush_failed(session)
 
     def _run(self) -> None:
-        # A flush that causes writes to other sessions (an echo to a
-        # broadcast, say) schedules them on a delayed call: this one is done.
+        # The delayed call: flush as a read's end does (release's loop).
         self._call = None
-        pending = self._pending
-        self._pending = []
-        for session in pending:
-            try:
-                session.flush()
-            except Exception:
-                self._flush_failed(session)
+        self._held += 1
+        self.release()
 
     def _flush_failed(self, session: Session) -> None:
         # One session's failure must not stop the others' output.
