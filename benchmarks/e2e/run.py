@@ -259,7 +259,7 @@ def summarize(results):
                 x["per_kernel_cpu"] = x["per_cpu"] / x["kernel_share"]
         for f in ("rate", "per_cpu", "p50_us", "p99_us", "loadgen_cpu_share",
                   "server_cpu_share", "kib_per_session", "opens_per_s", "errors",
-                  "core0_other", "core1_other", "kernel_share", "per_kernel_cpu"):
+                  "core0_other", "core1_other", "kernel_share", "per_kernel_cpu", "steal"):
             if f in rs[0]:
                 m[f] = median([x.get(f) for x in rs])
         out[key] = m
@@ -301,7 +301,8 @@ def report(summary, servers, scenarios, meta):
                  "sockjs-node's per CPU-s).  *srv CPU* and *loadgen CPU*: "
                  "share of one core each took; *other CPU*: the most that other processes "
                  "took of either core (this machine may be shared; disturbed runs are "
-                 "retried).  Latency: round trip of one message, in microseconds.  "
+                 "retried); *steal*: CPU the hypervisor gave to other machines, in cores.  "
+                 "Latency: round trip of one message, in microseconds.  "
                  "txsockjs kernels: %s." % (
                      meta["date"], meta["cpu"], meta["machine"], meta["command"],
                      meta["rounds"], meta["duration"], meta["warmup"], meta["implementations"]))
@@ -316,7 +317,7 @@ def report(summary, servers, scenarios, meta):
             if m is None:
                 continue
             if "error" in m:
-                rows.append([sc, sv, "error: " + m["error"][:60]] + [""] * 11)
+                rows.append([sc, sv, "error: " + m["error"][:60]] + [""] * 12)
                 continue
             rows.append([
                 sc, sv, fmt(m.get("rate")), fmt(m.get("per_cpu")),
@@ -327,11 +328,30 @@ def report(summary, servers, scenarios, meta):
                 fmt(m.get("p50_us")) if has_lat else "-",
                 fmt(m.get("p99_us")) if has_lat else "-",
                 fmt(m.get("server_cpu_share"), 2), fmt(m.get("loadgen_cpu_share"), 2),
-                fmt(max(m.get("core0_other") or 0, m.get("core1_other") or 0), 2), unit,
+                fmt(max(m.get("core0_other") or 0, m.get("core1_other") or 0), 2),
+                fmt(m.get("steal"), 2), unit,
             ])
     parts.append(rst_table(["scenario", "server", "rate/s", "per CPU-s", "ratio", "ratio/CPU",
-                            "kernel", "ceiling", "p50 us", "p99 us", "srv CPU", "loadgen CPU", "other CPU", "unit"],
+                            "kernel", "ceiling", "p50 us", "p99 us", "srv CPU", "loadgen CPU",
+                            "other CPU", "steal", "unit"],
                            rows))
+    # Where a message's server CPU goes: user space (the server's own code,
+    # its runtime and event loop) and the kernel (the syscalls, and on
+    # loopback the peer's TCP receive path too), in microseconds.
+    rows = []
+    for sc in scenarios:
+        if SCENARIOS[sc][0] != "ws-echo":
+            continue
+        for sv in servers:
+            m = summary.get((sc, sv))
+            if not m or "error" in m or not m.get("per_cpu") or not m.get("kernel_share"):
+                continue
+            total = 1e6 / m["per_cpu"]
+            kernel = total * m["kernel_share"]
+            rows.append([sc, sv, fmt(total, 1), fmt(total - kernel, 1), fmt(kernel, 1)])
+    if rows:
+        parts.append(rst_table(["scenario", "server", "CPU us/msg", "user us", "kernel us"],
+                               rows))
     if "idle-10k" in scenarios:
         base = summary.get(("idle-10k", BASELINE), {})
         rows = []
@@ -390,7 +410,17 @@ def main():
     ap.add_argument("--cache", default=os.path.join(HERE, ".cache"))
     ap.add_argument("--output", default=None, help="write the report (RST) here too")
     ap.add_argument("--json", default=None, help="write raw results here (default: cache dir)")
+    ap.add_argument("--report", default=None, metavar="RESULTS.json",
+                    help="print the report of a run saved earlier (its raw results), run nothing")
     args = ap.parse_args()
+    if args.report:
+        with open(args.report) as f:
+            saved = json.load(f)
+        results = saved["results"]
+        servers = list(dict.fromkeys(r["server"] for r in results))
+        scenarios = list(dict.fromkeys(r["scenario"] for r in results))
+        print(report(summarize(results), servers, scenarios, saved["meta"]))
+        return
     if args.rounds is None:
         args.rounds = 1 if args.quick else 3
     if args.duration is None:
