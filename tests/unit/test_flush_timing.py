@@ -105,3 +105,19 @@ def test_one_session_failing_its_flush_does_not_stop_the_others_and_is_logged():
             assert good.flushes == 2
     finally:
         globalLogPublisher.removeObserver(events.append)
+
+
+def test_a_held_poll_answered_by_another_connections_read_is_written_at_once():
+    # The whole response goes to the socket (eagerly when safe) in the
+    # sender's read, not through Twisted's buffer on a later turn.
+    site, app, clock = make_site()
+    poll(site, "s1").take()
+    held = poll(site, "s1")
+    writes = []
+    original = held.protocol._eager_write
+    held.protocol._eager_write = lambda data: (writes.append(data), original(data))
+    sender = Client(site)
+    sender.send(request("POST", "/000/s1/xhr_send", b'["ping"]'))
+    assert len(writes) == 1
+    status, _, body = split_response(writes[0])
+    assert (status, body) == (200, b'a["ping"]\n')

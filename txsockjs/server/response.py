@@ -44,7 +44,7 @@ class Response(object):
         self.channel.site.http_errors.count(status)
         if body and not self._head_only and status not in _NO_BODY_STATUSES:
             data += body
-        self.channel.write(data)
+        self.channel.write_whole_response(data)
         self.finish()
 
     def start_streaming(self, status: int, headers: Headers, first: bytes = b"") -> None:
