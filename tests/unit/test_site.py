@@ -441,3 +441,50 @@ def test_tcp_connections_turn_off_nagle():
     protocol.makeConnection(plain)
     protocol.dataReceived(request("GET", "/"))
     assert plain.value().startswith(b"HTTP/1.1 200 ")
+
+
+def _request_timers(clock):
+    return [call for call in clock.getDelayedCalls()
+            if getattr(call.func, "__name__", "") == "_request_timer_fired"]
+
+
+def test_the_request_timeout_counts_from_the_last_response_not_the_first_wait():
+    from txsockjs.server.channel import REQUEST_TIMEOUT
+    site, app, clock = make_site()
+    client = Client(site)
+    clock.advance(REQUEST_TIMEOUT - 5)
+    client.send(request("GET", "/info"))
+    assert split_response(client.take())[0] == 200
+    clock.advance(6)  # the connection's first timer fires: it waited only 6 s since
+    assert not client.closed
+    clock.advance(REQUEST_TIMEOUT - 7)
+    assert not client.closed
+    clock.advance(2)
+    assert client.closed
+
+
+def test_a_keep_alive_connection_arms_one_request_timer_however_many_requests_it_serves():
+    site, app, clock = make_site()
+    armed = []
+    call_later = clock.callLater
+
+    def counting_call_later(delay, func, *args, **kwargs):
+        if getattr(func, "__name__", "") == "_request_timer_fired":
+            armed.append(delay)
+        return call_later(delay, func, *args, **kwargs)
+
+    clock.callLater = counting_call_later
+    client = Client(site)
+    for _ in range(100):
+        client.send(request("GET", "/info"))
+        assert split_response(client.take())[0] == 200
+        clock.advance(0.1)
+    assert len(armed) == 1 and len(_request_timers(clock)) == 1
+
+
+def test_an_upgraded_websocket_holds_no_request_timer():
+    from tests.unit.test_flush_timing import websocket
+    site, app, clock = make_site()
+    client = websocket(site)
+    assert not client.closed
+    assert _request_timers(clock) == []

@@ -65,6 +65,7 @@ class HTTPChannel(Protocol):
         self._read_paused_for: Set[str] = set()
         # (an IDelayedCall: zope interfaces are Any to mypy, as the transport is)
         self._request_timer: Any = None
+        self._waiting_since: Optional[float] = None
         self._handshake_pending = False
         self._eager_write: Any = None  # set in connectionMade
         # IAddress providers
@@ -99,19 +100,45 @@ class HTTPChannel(Protocol):
         self.write = transport.write  # type: ignore[method-assign]
         self._wait_for_request()
 
+    # The request timeout: one timer per connection, not one per request.
+    # _waiting_since says whether (and since when) we wait; the timer is left
+    # running while a request is served, and when it fires it checks the
+    # time and re-arms for what is left: a keep-alive connection serving
+    # thousands of polls costs a timer every REQUEST_TIMEOUT, not two heap
+    # operations and a cancelled call per request.
+
     def _wait_for_request(self) -> None:
-        if self._request_timer is None:
-            self._request_timer = self.site.clock.callLater(REQUEST_TIMEOUT, self._request_timed_out)
+        if self._waiting_since is None:
+            clock = self.site.clock
+            self._waiting_since = clock.seconds()
+            if self._request_timer is None:
+                self._request_timer = clock.callLater(REQUEST_TIMEOUT, self._request_timer_fired)
 
     def _stop_waiting(self) -> None:
+        self._waiting_since = None
+
+    def _cancel_request_timer(self) -> None:
+        self._waiting_since = None
         timer = self._request_timer
         if timer is not None:
             self._request_timer = None
             if timer.active():
                 timer.cancel()
 
-    def _request_timed_out(self) -> None:
+    def _request_timer_fired(self) -> None:
         self._request_timer = None
+        since = self._waiting_since
+        if since is None:
+            return  # serving a request: waiting again arms the timer again
+        clock = self.site.clock
+        left = since + REQUEST_TIMEOUT - clock.seconds()
+        if left > 0:
+            self._request_timer = clock.callLater(left, self._request_timer_fired)
+        else:
+            self._request_timed_out()
+
+    def _request_timed_out(self) -> None:
+        self._waiting_since = None
         if self._handshake_pending:
             # An upgrade whose handshake never completed (a hixie-76 key
             # that never came) is a held connection like any other.
@@ -203,6 +230,14 @@ class HTTPChannel(Protocol):
         # Replaced per connection in connectionMade and around each read.
         self.transport.write(data)
 
+    def write_whole_response(self, data: bytes) -> None:
+        """Write a complete response.  Nothing can join it on this connection
+        before the next request, so it goes out at once, as an eager write
+        when that is safe, even when another connection's read caused it (a
+        held poll answered by an xhr_send): Twisted's buffer would only add
+        a reactor turn and two epoll_ctl calls."""
+        self._eager_write(data)
+
     def response_finished(self, response: Response, close: bool) -> None:
         if response is not self.response:
             return
@@ -230,7 +265,9 @@ class HTTPChannel(Protocol):
         """Hand the connection to a WebSocket handler (after the 101 head).
         With ``handshake_complete=False`` the request timeout keeps running
         until :meth:`handshake_completed`."""
-        self._stop_waiting()
+        # No more requests on this connection: its timer goes (an idle
+        # websocket holds nothing it does not need).
+        self._cancel_request_timer()
         if not handshake_complete:
             self._handshake_pending = True
             self._wait_for_request()
@@ -243,7 +280,7 @@ class HTTPChannel(Protocol):
 
     def handshake_completed(self) -> None:
         self._handshake_pending = False
-        self._stop_waiting()
+        self._cancel_request_timer()
 
     # -- flow control ------------------------------------------------------
 
@@ -288,7 +325,7 @@ class HTTPChannel(Protocol):
     # -- end ---------------------------------------------------------------
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self._stop_waiting()
+        self._cancel_request_timer()
         self._closing = True
         response = self.response
         self.response = None
