@@ -43,6 +43,8 @@ SERVERS = ["txsockjs", "txsockjs-pure", "sockjs-node", "aiohttp-sockjs"]
 # Not run unless named in --servers: the bare-Twisted floor (servers/twisted_floor.py:
 # websocket echo and broadcast only, no HTTP, no sessions), to see what Twisted costs.
 EXTRA_SERVERS = ["twisted-floor", "txsockjs-baseline"]
+# The floor speaks websocket only: it sits out the HTTP scenarios.
+FLOOR_MODES = {"ws-echo", "ws-bcast", "ws-idle"}
 BASELINE = "sockjs-node"
 
 # name -> (loadgen mode, loadgen args, unit, has latency)
@@ -465,6 +467,8 @@ def main():
         for sc in scenarios:
             order = servers[rnd % len(servers):] + servers[:rnd % len(servers)]
             for sv in order:
+                if sv == "twisted-floor" and SCENARIOS[sc][0] not in FLOOR_MODES:
+                    continue
                 server = Server(sv, specs[sv], args.cache)
                 try:
                     server.start()
