@@ -5,7 +5,8 @@
 
 Starts each server on core 0 and the load generator on core 1 (as run.py
 does), attaches ``strace -c -f`` to the server for --seconds while the load
-runs, and prints each server's calls per message, by system call.  strace
+runs (a run and one twice as long: the difference is the messages' own
+cost), and prints each server's calls per message, by system call.  strace
 slows every call down, so the rates here are not the servers' speeds: only
 the counts mean something.  It shows what a message costs the kernel: the
 servers that make the same calls per message pay the same kernel time, and
@@ -42,7 +43,7 @@ def parse_strace(path):
 
 
 def count(exe, specs, name, scenario, seconds, cache):
-    """{syscall: calls per message} of server ``name`` under ``scenario``."""
+    """({syscall: calls}, messages) of server ``name`` under ``scenario``."""
     mode, largs, _, _ = run.SCENARIOS[scenario]
     server = run.Server(name, specs[name], cache).start()
     out = tempfile.NamedTemporaryFile(suffix=".strace", delete=False).name
@@ -64,8 +65,20 @@ def count(exe, specs, name, scenario, seconds, cache):
         server.stop()
     calls = parse_strace(out)
     os.unlink(out)
-    messages = result["count"]
-    return {name: n / messages for name, n in calls.items() if name not in IDLE_CALLS}
+    return calls, result["count"]
+
+
+def per_message(exe, specs, name, scenario, seconds, cache):
+    """{syscall: calls per message}: the difference between a run of
+    ``seconds`` and one twice as long, so that what connecting and closing
+    cost (the same in both) drops out."""
+    short, short_count = count(exe, specs, name, scenario, seconds, cache)
+    long, long_count = count(exe, specs, name, scenario, 2 * seconds, cache)
+    messages = long_count - short_count
+    if messages <= 0:
+        raise SystemExit("%s: the longer run did not carry more messages" % name)
+    return {call: (long.get(call, 0) - short.get(call, 0)) / messages
+            for call in set(long) | set(short) if call not in IDLE_CALLS}
 
 
 def main():
@@ -81,11 +94,11 @@ def main():
     node_modules = run.setup_node(cache) if "sockjs-node" in args.servers else ""
     specs = run.server_specs(args.python, node_modules, "")
     for name in args.servers:
-        per_message = count(exe, specs, name, args.scenario, args.seconds, cache)
-        text = ", ".join("%s %.2f" % kv for kv in sorted(per_message.items(), key=lambda kv: -kv[1])
+        calls = per_message(exe, specs, name, args.scenario, args.seconds, cache)
+        text = ", ".join("%s %.2f" % kv for kv in sorted(calls.items(), key=lambda kv: -kv[1])
                          if kv[1] >= 0.01)
         print("%-15s %s: %.2f calls per message (%s)" % (
-            name, args.scenario, sum(per_message.values()), text))
+            name, args.scenario, sum(calls.values()), text))
 
 
 if __name__ == "__main__":
