@@ -56,6 +56,7 @@ SCENARIOS = {
     "broadcast-1000": ("ws-bcast", ["--conns", "1000", "--size", "20", "--prefix", "/broadcast",
                                     "--window", "4"], "deliveries/s", False),
     "xhr-poll-10": ("xhr-client", ["--conns", "10", "--size", "20"], "msg/s", True),
+    "xhr-poll-1": ("xhr-client", ["--conns", "1", "--size", "20"], "msg/s", True),
     "xhr-cycle-10": ("xhr-poll", ["--conns", "10", "--size", "20"], "req/s", False),
     "xhr-stream-1": ("xhr-stream", ["--size", "20", "--window", "2000", "--batch", "50"],
                      "msg/s", False),
@@ -70,6 +71,8 @@ SCENARIO_TEXT = {
     "broadcast-1000": "broadcast to 1000 websocket sessions (4 messages in flight)",
     "xhr-poll-10": "xhr polling as sockjs-client does it, 10 clients: a poll held open on one "
                    "connection while xhr_send posts on another",
+    "xhr-poll-1": "xhr polling as sockjs-client does it, one client (the server idles between "
+                  "messages, as at one websocket connection)",
     "xhr-cycle-10": "xhr_send then xhr on one connection, 10 connections (no poll is ever held)",
     "xhr-stream-1": "xhr_streaming to one client, fed by xhr_send batches of 50",
     "idle-10k": "resident memory per idle websocket session (10,000 sessions)",
@@ -264,6 +267,19 @@ def summarize(results):
                   "core0_other", "core1_other", "kernel_share", "per_kernel_cpu", "steal"):
             if f in rs[0]:
                 m[f] = median([x.get(f) for x in rs])
+        # The ratio to sockjs-node round by round (the two ran minutes apart
+        # at most): the machine's speed drifts over a run, and the median of
+        # paired ratios follows the servers, not the drift.
+        pairs = []
+        for r in results:
+            if (r["scenario"], r["server"]) != key or "error" in r["res"]:
+                continue
+            for b in results:
+                if (b["round"], b["scenario"], b["server"]) == (r["round"], key[0], BASELINE) \
+                        and b["res"].get("per_cpu"):
+                    pairs.append(r["res"].get("per_cpu", 0) / b["res"]["per_cpu"])
+        if pairs:
+            m["paired_ratio"] = median(pairs)
         out[key] = m
     return out
 
@@ -297,7 +313,9 @@ def report(summary, servers, scenarios, meta):
     parts.append("Measured %s on %s (%s), command ``%s``; %s round(s), %ss measured after "
                  "%ss warm-up per run; medians over rounds.  Servers on core 0, load generator "
                  "on core 1.  Ratios are to sockjs-node; *per CPU-s* divides by the server's CPU "
-                 "seconds (utime+stime of all its threads).  *kernel*: the share of that "
+                 "seconds (utime+stime of all its threads); *paired*: the median of the "
+                 "per-CPU ratios taken round by round (the machine's speed drifts over a "
+                 "run: this follows the servers, not the drift).  *kernel*: the share of that "
                  "CPU spent in the kernel (stime); *ceiling*: the ratio/CPU the server would "
                  "reach if its user-space time were zero (rate per kernel CPU-s over "
                  "sockjs-node's per CPU-s).  *srv CPU* and *loadgen CPU*: "
@@ -319,12 +337,13 @@ def report(summary, servers, scenarios, meta):
             if m is None:
                 continue
             if "error" in m:
-                rows.append([sc, sv, "error: " + m["error"][:60]] + [""] * 12)
+                rows.append([sc, sv, "error: " + m["error"][:60]] + [""] * 13)
                 continue
             rows.append([
                 sc, sv, fmt(m.get("rate")), fmt(m.get("per_cpu")),
                 ratio(m.get("rate"), base.get("rate")),
                 ratio(m.get("per_cpu"), base.get("per_cpu")),
+                ("%.2fx" % m["paired_ratio"]) if m.get("paired_ratio") else "-",
                 ("%d%%" % round(100 * m["kernel_share"])) if m.get("kernel_share") else "-",
                 ratio(m.get("per_kernel_cpu"), base.get("per_cpu")),
                 fmt(m.get("p50_us")) if has_lat else "-",
@@ -334,7 +353,7 @@ def report(summary, servers, scenarios, meta):
                 fmt(m.get("steal"), 2), unit,
             ])
     parts.append(rst_table(["scenario", "server", "rate/s", "per CPU-s", "ratio", "ratio/CPU",
-                            "kernel", "ceiling", "p50 us", "p99 us", "srv CPU", "loadgen CPU",
+                            "paired", "kernel", "ceiling", "p50 us", "p99 us", "srv CPU", "loadgen CPU",
                             "other CPU", "steal", "unit"],
                            rows))
     # Where a message's server CPU goes: user space (the server's own code,
