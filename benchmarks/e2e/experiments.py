@@ -15,6 +15,8 @@ eager      HTTPChannel.write sends straight to the socket when Twisted's
 syncflush  sessions written to while a connection's data is being handled
            are flushed when dataReceived returns, not by callLater(0) on the
            next reactor turn.
+sharedeager a broadcast frame goes to every member's socket at once (eagerly
+           when safe), not through Twisted's buffer on the next turn.
 """
 import os
 import sys
@@ -87,7 +89,24 @@ def patch_syncflush():
     HTTPChannel.dataReceived = dataReceived
 
 
-PATCHES = {"nodelay": patch_nodelay, "eager": patch_eager, "syncflush": patch_syncflush}
+def patch_sharedeager():
+    # A broadcast's frame goes to each member's socket at once (eagerly when
+    # safe) instead of through Twisted's buffer on the next turn.
+    from txsockjs.server.websocket import WebSocketHandler
+
+    def send_shared(self, frame, shared):
+        if self.close_sent:
+            return
+        text_frame = self.text_frame
+        wire = shared.get(text_frame)
+        if wire is None:
+            wire = shared[text_frame] = text_frame(frame)
+        self.channel._eager_write(wire)
+    WebSocketHandler.send_shared = send_shared
+
+
+PATCHES = {"nodelay": patch_nodelay, "eager": patch_eager, "syncflush": patch_syncflush,
+           "sharedeager": patch_sharedeager}
 
 
 def main():

@@ -55,6 +55,8 @@ SCENARIOS = {
     "echo-c100-1KiB": ("ws-echo", ["--conns", "100", "--size", "1024"], "msg/s", True),
     "broadcast-1000": ("ws-bcast", ["--conns", "1000", "--size", "20", "--prefix", "/broadcast",
                                     "--window", "4"], "deliveries/s", False),
+    "broadcast-1000-w1": ("ws-bcast", ["--conns", "1000", "--size", "20", "--prefix",
+                                       "/broadcast", "--window", "1"], "deliveries/s", False),
     "xhr-poll-10": ("xhr-client", ["--conns", "10", "--size", "20"], "msg/s", True),
     "xhr-poll-1": ("xhr-client", ["--conns", "1", "--size", "20"], "msg/s", True),
     "xhr-cycle-10": ("xhr-poll", ["--conns", "10", "--size", "20"], "req/s", False),
@@ -69,6 +71,8 @@ SCENARIO_TEXT = {
     "echo-c1-1KiB": "websocket echo, 1 connection, 1 KiB",
     "echo-c100-1KiB": "websocket echo, 100 connections, 1 KiB",
     "broadcast-1000": "broadcast to 1000 websocket sessions (4 messages in flight)",
+    "broadcast-1000-w1": "broadcast to 1000 websocket sessions, one message in flight (no read "
+                         "can carry two messages: the cost of a delivery, without batching)",
     "xhr-poll-10": "xhr polling as sockjs-client does it, 10 clients: a poll held open on one "
                    "connection while xhr_send posts on another",
     "xhr-poll-1": "xhr polling as sockjs-client does it, one client (the server idles between "
