@@ -93,15 +93,16 @@ def patch_sharedeager():
     # A broadcast's frame goes to each member's socket at once (eagerly when
     # safe) instead of through Twisted's buffer on the next turn.
     from txsockjs.server.websocket import WebSocketHandler
+    original = WebSocketHandler.send_shared
 
     def send_shared(self, frame, shared):
-        if self.close_sent:
-            return
-        text_frame = self.text_frame
-        wire = shared.get(text_frame)
-        if wire is None:
-            wire = shared[text_frame] = text_frame(frame)
-        self.channel._eager_write(wire)
+        channel = self.channel
+        write = channel.write
+        channel.write = channel._eager_write
+        try:
+            original(self, frame, shared)
+        finally:
+            channel.write = write
     WebSocketHandler.send_shared = send_shared
 
 
