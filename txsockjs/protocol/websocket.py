@@ -190,11 +190,7 @@ class WebSocketStream(object):
         if opcode == OP_TEXT:
             if self._fragments is not None:
                 raise WebSocketError(1002, "new message inside a fragmented message")
-            if fin:
-                try:
-                    return payload.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise WebSocketError(1007, "invalid UTF-8 in text message")
+            # (a whole message in one frame never comes here: receive() decodes it)
             self._fragments = []
             self._size = 0
             self._decoder = _utf8_decoder()
