@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import run  # noqa: E402
 
-# Calls that are not the server's work per message: node's worker threads
-# wait on futexes, and the load generator's /proc reads cost nothing here.
+# Calls that are not the server's work per message: node's idle worker
+# threads sit in futex waits for the whole run.
 IDLE_CALLS = {"futex"}
 
 
