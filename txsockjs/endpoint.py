@@ -7,7 +7,7 @@
 
 The first argument is the wrapped server endpoint description (tcp, ssl,
 unix, ...) with its own ``:`` and ``=`` escaped by a backslash; every
-``key=value`` after it is a SockJS option, read by :mod:`txsockjs.optiontext`
+``key=value`` after it is a SockJS option, read by :mod:`txsockjs.cli.optiontext`
 and validated like the options dict, so a bad option fails in
 ``serverFromString``::
 
@@ -30,7 +30,7 @@ from zope.interface import implementer
 
 from txsockjs.factory import SockJSFactory
 from txsockjs.interfaces import SockJSOptions
-from txsockjs.optiontext import validated_options
+from txsockjs.cli.optiontext import validated_options
 
 
 @implementer(IStreamServerEndpoint)

@@ -23,10 +23,10 @@ from txsockjs.interfaces import SockJSOptions
 from txsockjs.options import Options
 from txsockjs.protocol.http import Request
 from txsockjs.server import handlers
-from txsockjs.server.channel import HTTPChannel
-from txsockjs.server.response import Response
+from txsockjs.server.httpchannel.channel import HTTPChannel
+from txsockjs.server.httpchannel.response import Response
 from txsockjs.server.quietlog import QuietLog
-from txsockjs.server.service import Flusher, Service, ServiceTopics
+from txsockjs.server.servicecore import Flusher, Service, ServiceTopics
 from txsockjs.server.stats import HTTPErrorStats
 
 __all__ = ["SockJSFactory", "SockJSMultiFactory"]

@@ -79,7 +79,7 @@ class Options:
     broker: Optional[Any] = None
     base_url: Optional[str] = None
 
-    # (The field annotations stay as they are: txsockjs.optiontext reads them at run
+    # (The field annotations stay as they are: txsockjs.cli.optiontext reads them at run
     # time to parse options given as text.)
 
     def __post_init__(self) -> None:

@@ -26,9 +26,9 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 from txsockjs.interfaces import SockJSOptions
 from txsockjs.options import Options
 from txsockjs.server import handlers
-from txsockjs.server.service import Flusher, Service, ServiceTopics
+from txsockjs.server.servicecore import Flusher, Service, ServiceTopics
 from txsockjs.server.stats import HTTPErrorStats
-from txsockjs.server.web import WEBSOCKET_AVAILABLE, WebConnection, WebRequest, WebResponse
+from txsockjs.server.twistedweb.adapters import WEBSOCKET_AVAILABLE, WebConnection, WebRequest, WebResponse
 
 __all__ = ["SockJSResource", "SockJSSite", "WEBSOCKET_AVAILABLE"]
 

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 
 def patch_nodelay():
-    from txsockjs.server.channel import HTTPChannel
+    from txsockjs.server.httpchannel.channel import HTTPChannel
     orig = HTTPChannel.connectionMade
 
     def connectionMade(self):
@@ -39,7 +39,7 @@ def patch_nodelay():
 
 
 def patch_eager():
-    from txsockjs.server.channel import HTTPChannel
+    from txsockjs.server.httpchannel.channel import HTTPChannel
 
     def write(self, data):
         t = self.transport
@@ -63,8 +63,8 @@ _state = {"in_read": 0}
 
 
 def patch_syncflush():
-    from txsockjs.server import service
-    from txsockjs.server.channel import HTTPChannel
+    from txsockjs.server import servicecore as service
+    from txsockjs.server.httpchannel.channel import HTTPChannel
     Flusher = service.Flusher
 
     def schedule(self, session):
@@ -92,7 +92,7 @@ def patch_syncflush():
 def patch_sharedeager():
     # A broadcast's frame goes to each member's socket at once (eagerly when
     # safe) instead of through Twisted's buffer on the next turn.
-    from txsockjs.server.websocket import WebSocketHandler
+    from txsockjs.server.httpchannel.wsupgrade import WebSocketHandler
     original = WebSocketHandler.send_shared
 
     def send_shared(self, frame, shared):

@@ -10,7 +10,7 @@ _MODULES = {
 
 _NAMES = (
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
-    "OPEN_FRAME", "HEARTBEAT_FRAME", "quote", "encode_messages", "encode_close",
+    "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
     "parse_request_head",
 )

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from txsockjs._speedups.errors import HTTPError, PayloadError, WebSocketError
+from txsockjs._speedups.kernelerrors import HTTPError, PayloadError, WebSocketError
 
 settings.register_profile("kernels", max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -176,12 +176,6 @@ def test_encode_messages(twins, messages, container):
     pure, compiled = twins
     expected = pure.encode_messages(container(messages))
     assert compiled.encode_messages(container(messages)) == expected
-
-
-@given(code=st.integers(0, 5000), reason=TEXT)
-def test_encode_close(twins, code, reason):
-    pure, compiled = twins
-    assert compiled.encode_close(code, reason) == pure.encode_close(code, reason)
 
 
 FRAME_BYTES = st.one_of(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from txsockjs._speedups.errors import HTTPError
+from txsockjs._speedups.kernelerrors import HTTPError
 
 HEAD = (b"GET /echo/000/abc/websocket?x=1 HTTP/1.1\r\n"
         b"Host: localhost:8081\r\n"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from txsockjs._speedups.errors import PayloadError
+from txsockjs._speedups.kernelerrors import PayloadError
 
 # (text, its quoting byte for byte as the reference server sends it)
 QUOTED = [
@@ -69,11 +69,13 @@ def test_str_subclass_and_non_str(kernels):
     assert kernels.quote(5) == "5"
 
 
-def test_open_heartbeat_close(kernels):
-    assert kernels.OPEN_FRAME == b"o"
-    assert kernels.HEARTBEAT_FRAME == b"h"
-    assert kernels.encode_close(3000, "Go away!") == b'c[3000,"Go away!"]'
-    assert kernels.encode_close(1002, 'a"\u2028\xe9') == 'c[1002,"a\\"\\u2028\xe9"]'.encode()
+def test_open_heartbeat_close(kernels, monkeypatch):
+    from txsockjs.protocol import frames
+    assert frames.OPEN == b"o"
+    assert frames.HEARTBEAT == b"h"
+    monkeypatch.setattr(frames, "quote", kernels.quote)  # the close frame on this path
+    assert frames.encode_close(3000, "Go away!") == b'c[3000,"Go away!"]'
+    assert frames.encode_close(1002, 'a"\u2028\xe9') == 'c[1002,"a\\"\\u2028\xe9"]'.encode()
 
 
 def test_wrap_eventsource(kernels):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from txsockjs._speedups.errors import WebSocketError
+from txsockjs._speedups.kernelerrors import WebSocketError
 
 MASK = b"\x11\x22\x33\x44"
 

@@ -91,7 +91,7 @@ def test_info_says_why_it_is_on_the_pure_path():
 
 
 def test_info_tells_which_extras_are_missing(monkeypatch):
-    from txsockjs import about
+    from txsockjs.cli import about
     versions = {"service_identity": "24.1.0"}
     monkeypatch.setattr(about, "installed_version", versions.get)
     assert about.describe_extra(("service_identity", "pyOpenSSL")) == (

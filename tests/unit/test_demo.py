@@ -1,4 +1,4 @@
-"""The demo's server side: the chat room's JSON protocol (txsockjs.chatroom) and the
+"""The demo's server side: the chat room's JSON protocol (txsockjs.demo.chatroom) and the
 demo site's own routes (the page, /stats.json, the client script)."""
 
 import json
@@ -8,7 +8,7 @@ import pytest
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import Logger
 
-from txsockjs.chatroom import (MAX_NAME_LENGTH, MAX_TEXT_LENGTH, BadRequest, ChatRoom,
+from txsockjs.demo.chatroom import (MAX_NAME_LENGTH, MAX_TEXT_LENGTH, BadRequest, ChatRoom,
                                clean_name, parse_request)
 from txsockjs.demo import demo_page, demo_site
 

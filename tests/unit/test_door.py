@@ -434,7 +434,7 @@ def test_closed_websocket_leaves_the_registry():
 
 
 def test_hixie76_handshake_without_its_key_is_cut_at_the_request_timeout():
-    from txsockjs.server.channel import REQUEST_TIMEOUT
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
     site, app, clock = make_site()
     client = Client(site)
     client.send(request("GET", "/000/s1/websocket", headers=[

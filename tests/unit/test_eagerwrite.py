@@ -1,4 +1,4 @@
-"""Eager writes (txsockjs/server/eagerwrite.py) on a real TCP socket pair.
+"""Eager writes (txsockjs/server/httpchannel/eagerwrite.py) on a real TCP socket pair.
 
 The transport is a real ``twisted.internet.tcp.Server`` around an accepted
 loopback socket, driven by hand on a MemoryReactor (no reactor runs): the
@@ -13,7 +13,7 @@ from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactor, StringTransport
 
 from tests.unit.helpers import CountingProducer
-from txsockjs.server import eagerwrite
+from txsockjs.server.httpchannel import eagerwrite
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_one_session_failing_its_flush_does_not_stop_the_others_and_is_logged():
     from twisted.internet.task import Clock
     from twisted.logger import globalLogPublisher
 
-    from txsockjs.server.service import Flusher
+    from txsockjs.server.servicecore import Flusher
 
     events = []
     globalLogPublisher.addObserver(events.append)

@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from txsockjs.optiontext import (
+from txsockjs.cli.optiontext import (
     import_name, option_types, options_from_text, read_value, validated_options,
 )
 from txsockjs.options import Options

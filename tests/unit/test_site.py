@@ -250,7 +250,7 @@ def test_websocket_session_over_memory():
 
 
 def test_slow_or_idle_connections_are_closed_after_the_request_timeout():
-    from txsockjs.server.channel import REQUEST_TIMEOUT
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
     site, app, clock = make_site()
     idle = Client(site)
     slow = Client(site)
@@ -267,7 +267,7 @@ def test_slow_or_idle_connections_are_closed_after_the_request_timeout():
 
 
 def test_waiting_poll_is_not_cut_by_the_request_timeout():
-    from txsockjs.server.channel import REQUEST_TIMEOUT
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
     site, app, clock = make_site({"heartbeat": 1000, "timeout": 1000}, echo=False)
     poll(site, "s1")
     waiting = poll(site, "s1")
@@ -395,7 +395,7 @@ def test_binary_frame_is_refused_with_1003_from_its_header():
 def test_after_failing_we_keep_reading_until_the_peer_closes():
     """Closing with unread input makes the kernel reset the connection, and
     the peer may never see our close frame: we half-close and read on."""
-    from txsockjs.server.websocket import CLOSE_TIMEOUT
+    from txsockjs.server.httpchannel.wsupgrade import CLOSE_TIMEOUT
     site, app, clock = make_site()
     client = raw_websocket(site)
     client.send(_client_frame(2, b"x" * 5000)[:10])
@@ -449,7 +449,7 @@ def _request_timers(clock):
 
 
 def test_the_request_timeout_counts_from_the_last_response_not_the_first_wait():
-    from txsockjs.server.channel import REQUEST_TIMEOUT
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
     site, app, clock = make_site()
     client = Client(site)
     clock.advance(REQUEST_TIMEOUT - 5)

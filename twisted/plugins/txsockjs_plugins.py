@@ -15,7 +15,7 @@ from txsockjs.endpoint import SockJSServerParser
 if TYPE_CHECKING:
     from twisted.python import usage
 
-    from txsockjs.tap import SockJSServerService, TwistdOptions
+    from txsockjs.cli.tap import SockJSServerService, TwistdOptions
 
 
 @implementer(IServiceMaker, IPlugin)
@@ -25,11 +25,11 @@ class SockJSServiceMaker(object):
 
     @property
     def options(self) -> "Type[TwistdOptions]":
-        from txsockjs.tap import TwistdOptions
+        from txsockjs.cli.tap import TwistdOptions
         return TwistdOptions
 
     def makeService(self, options: "usage.Options") -> "SockJSServerService":
-        from txsockjs.tap import make_service_or_exit
+        from txsockjs.cli.tap import make_service_or_exit
         return make_service_or_exit("twistd sockjs", options)
 
 

@@ -20,7 +20,7 @@ import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING, Optional, Tuple
 
-from txsockjs._speedups.errors import HTTPError, PayloadError, WebSocketError
+from txsockjs._speedups.kernelerrors import HTTPError, PayloadError, WebSocketError
 
 _NO_EXTENSIONS = os.environ.get("TXSOCKJS_NO_EXTENSIONS", "") not in ("", "0")
 _REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
@@ -94,7 +94,7 @@ if TYPE_CHECKING:
     from txsockjs._speedups.httphead_py import parse_request_head
     from txsockjs._speedups.mask_py import websocket_mask, websocket_mask_inplace
     from txsockjs._speedups.sockjsframes_py import (
-        HEARTBEAT_FRAME, OPEN_FRAME, decode_messages, encode_close, encode_messages, quote,
+        decode_messages, encode_messages, quote,
         wrap_eventsource, wrap_htmlfile, wrap_jsonp)
     from txsockjs._speedups.wsframes_py import FrameParser, build_frame
 else:
@@ -104,11 +104,8 @@ else:
     FrameParser = _ws_mod.FrameParser
     build_frame = _ws_mod.build_frame
 
-    OPEN_FRAME = _frames_mod.OPEN_FRAME
-    HEARTBEAT_FRAME = _frames_mod.HEARTBEAT_FRAME
     quote = _frames_mod.quote
     encode_messages = _frames_mod.encode_messages
-    encode_close = _frames_mod.encode_close
     wrap_eventsource = _frames_mod.wrap_eventsource
     wrap_htmlfile = _frames_mod.wrap_htmlfile
     wrap_jsonp = _frames_mod.wrap_jsonp
@@ -119,7 +116,7 @@ else:
 __all__ = [
     "IMPLEMENTATION", "REASON", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
-    "OPEN_FRAME", "HEARTBEAT_FRAME", "quote", "encode_messages", "encode_close",
+    "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
     "parse_request_head",
 ]

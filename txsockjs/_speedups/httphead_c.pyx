@@ -12,7 +12,7 @@ from cpython.unicode cimport PyUnicode_DecodeLatin1
 from cpython.ref cimport PyObject
 from libc.string cimport memchr
 
-from txsockjs._speedups.errors import HTTPError
+from txsockjs._speedups.kernelerrors import HTTPError
 
 cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)

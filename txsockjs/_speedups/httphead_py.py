@@ -12,7 +12,7 @@ import re
 from typing import Dict, Tuple
 
 from txsockjs._speedups.buffers import BytesLike
-from txsockjs._speedups.errors import HTTPError
+from txsockjs._speedups.kernelerrors import HTTPError
 
 MAX_HEADERS = 100
 

@@ -21,7 +21,7 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.string cimport memcpy
 
 from txsockjs._speedups import sockjsframes_py as _py
-from txsockjs._speedups.errors import PayloadError
+from txsockjs._speedups.kernelerrors import PayloadError
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object)
@@ -302,15 +302,6 @@ def encode_messages(messages):
     finally:
         if sizes != stack:
             PyMem_Free(sizes)
-
-
-OPEN_FRAME = b"o"
-HEARTBEAT_FRAME = b"h"
-
-
-def encode_close(code, reason):
-    """The ``c[code,"reason"]`` frame, as bytes."""
-    return ("c[%d,%s]" % (code, quote(reason))).encode("utf-8")
 
 
 def wrap_eventsource(frame):

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, List, Match
 from json.encoder import encode_basestring as _quote_json
 
 from txsockjs._speedups.buffers import BytesLike
-from txsockjs._speedups.errors import PayloadError
+from txsockjs._speedups.kernelerrors import PayloadError
 
 _json_module: ModuleType
 
@@ -104,15 +104,6 @@ def encode_messages(messages: Iterable[Any]) -> bytes:
     if out.isascii():
         return b"a" + out.encode("ascii")
     return b"a" + _escape(out).encode("utf-8")
-
-
-OPEN_FRAME = b"o"
-HEARTBEAT_FRAME = b"h"
-
-
-def encode_close(code: int, reason: str) -> bytes:
-    """The ``c[code,"reason"]`` frame, as bytes."""
-    return ("c[%d,%s]" % (code, quote(reason))).encode("utf-8")
 
 
 def wrap_eventsource(frame: BytesLike) -> bytes:

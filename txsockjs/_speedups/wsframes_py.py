@@ -9,19 +9,12 @@ buffer never holds more than one frame of at most ``max_payload`` bytes.
 from typing import List, Optional, Tuple
 
 from txsockjs._speedups.buffers import BytesLike, Frame
-from txsockjs._speedups.errors import WebSocketError
+from txsockjs._speedups.kernelerrors import WebSocketError
 from txsockjs._speedups.mask_py import websocket_mask
 
-OP_CONTINUATION = 0x0
-OP_TEXT = 0x1
-OP_BINARY = 0x2
-OP_CLOSE = 0x8
-OP_PING = 0x9
-OP_PONG = 0xA
-
-CLOSE_PROTOCOL_ERROR = 1002
-CLOSE_UNSUPPORTED = 1003
-CLOSE_TOO_BIG = 1009
+from txsockjs._speedups.constants import (
+    CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, OP_BINARY,
+)
 
 
 class FrameParser(object):

@@ -15,16 +15,14 @@ from typing import Any, Callable, List, Mapping, Optional, Protocol, Tuple
 
 from txsockjs._speedups import FrameParser, WebSocketError, build_frame
 
-OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
-OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
+from txsockjs._speedups.constants import (  # noqa: F401  (re-exported)
+    OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, VALID_CLOSE_CODES,
+)
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 TEXT, PING, PONG, CLOSE, ERROR = "text", "ping", "pong", "close", "error"
 
-# Close codes a peer may send (RFC 6455 7.4, IANA registry); 1005, 1006 and
-# 1015 are for reporting only and never appear on the wire.
-_VALID_CLOSE_CODES = frozenset([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014])
 
 
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
@@ -218,7 +216,7 @@ class WebSocketStream(object):
         if len(payload) == 1:
             raise WebSocketError(1002, "close frame with a 1-byte payload")
         code = struct.unpack(">H", payload[:2])[0]
-        if code not in _VALID_CLOSE_CODES and not 3000 <= code <= 4999:
+        if code not in VALID_CLOSE_CODES and not 3000 <= code <= 4999:
             raise WebSocketError(1002, "invalid close code %d" % code)
         try:
             reason = payload[2:].decode("utf-8")

@@ -10,7 +10,7 @@ Two front doors provide it: our own HTTP channel (``protocol.http.Request``,
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Protocol, Tuple
 
 if TYPE_CHECKING:
-    from txsockjs.server.service import Service
+    from txsockjs.server.servicecore import Service
 
 Headers = Iterable[Tuple[str, str]]
 # Called with True while the socket under a response is full, False when it drains.

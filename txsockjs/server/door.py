@@ -39,7 +39,7 @@ from txsockjs.server.sessiontransport import SessionTransport, short_id
 
 if TYPE_CHECKING:
     from txsockjs.server.contracts import ConnectionLike, RequestLike, ResponseLike
-    from txsockjs.server.service import Service
+    from txsockjs.server.servicecore import Service
 
 Admitted = Callable[[Handshake], Any]
 Settle = Callable[[], None]

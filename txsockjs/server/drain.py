@@ -16,7 +16,7 @@ from twisted.logger import Logger
 
 if TYPE_CHECKING:
     from txsockjs.server.registry import SessionRegistry
-    from txsockjs.server.service import Service
+    from txsockjs.server.servicecore import Service
 
 log = Logger(namespace="txsockjs.drain")
 

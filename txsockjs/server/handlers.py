@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from txsockjs.options import Options
     from txsockjs.protocol.transports import Transport
     from txsockjs.server.contracts import ConnectionLike, RequestLike, ResponseLike
-    from txsockjs.server.service import Service
+    from txsockjs.server.servicecore import Service
 
 Headers = List[Tuple[str, str]]
 

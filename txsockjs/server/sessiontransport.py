@@ -35,7 +35,7 @@ from txsockjs.protocol.session import Session
 from txsockjs.server.stats import ServiceStats
 
 if TYPE_CHECKING:
-    from txsockjs.server.service import Service
+    from txsockjs.server.servicecore import Service
 
 
 def _replace_surrogates(error: UnicodeError) -> Tuple[bytes, int]:

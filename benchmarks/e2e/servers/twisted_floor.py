@@ -6,7 +6,7 @@ sessions, no heartbeats, no flow control, no error handling: it is not a
 server anyone should run, only a measure of what Twisted itself costs per
 message, so that the e2e benchmark can show how much of txsockjs's time is
 txsockjs's own.  It writes as txsockjs does: straight to the socket when
-Twisted holds nothing for it (txsockjs.server.eagerwrite), unless
+Twisted holds nothing for it (txsockjs.server.httpchannel.eagerwrite), unless
 TXSOCKJS_NO_EAGER_WRITE=1.  It answers /echo/<server>/<session>/websocket and
 /broadcast/... with the SockJS framing the load generator checks.
 
@@ -28,7 +28,7 @@ from twisted.internet.protocol import Factory, Protocol  # noqa: E402
 from txsockjs._speedups import (  # noqa: E402
     FrameParser, build_frame, decode_messages, encode_messages,
 )
-from txsockjs.server.eagerwrite import writer_for  # noqa: E402
+from txsockjs.server.httpchannel.eagerwrite import writer_for  # noqa: E402
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OPEN = build_frame(1, b"o")

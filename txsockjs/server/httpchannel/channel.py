@@ -11,15 +11,15 @@ from zope.interface import implementer
 
 from txsockjs._speedups import HTTPError
 from txsockjs.protocol.http import Request, RequestReader, error_head
-from txsockjs.server import websocket
+from txsockjs.server.httpchannel import wsupgrade as websocket
 from txsockjs.server.contracts import PauseCallback, RequestLike, ResponseLike
-from txsockjs.server.eagerwrite import writer_for
-from txsockjs.server.response import Response
+from txsockjs.server.httpchannel.eagerwrite import writer_for
+from txsockjs.server.httpchannel.response import Response
 
 if TYPE_CHECKING:
     from txsockjs.factory import SockJSMultiFactory
-    from txsockjs.server.service import Service
-    from txsockjs.server.websocket import WebSocketHandler
+    from txsockjs.server.servicecore import Service
+    from txsockjs.server.httpchannel.wsupgrade import WebSocketHandler
 
 # Pipelined bytes we hold while a response is in progress before we stop
 # reading from the socket.

@@ -3,7 +3,7 @@ with the server's live figures at ``/stats.json``.
 
 The page itself is ``txsockjs/static/demo.html`` (plain HTML, CSS and
 JavaScript, no external assets); ``/chat`` speaks the JSON protocol of
-:mod:`txsockjs.chatroom`; ``/echo`` sends back what it gets.
+:mod:`txsockjs.demo.chatroom`; ``/echo`` sends back what it gets.
 """
 
 import html
@@ -13,13 +13,13 @@ from typing import Any, Optional
 
 from twisted.internet.protocol import Factory
 
-from txsockjs.chatroom import ChatRoom
+from txsockjs.demo.chatroom import ChatRoom
 from txsockjs.factory import SockJSMultiFactory
 from txsockjs.interfaces import SockJSOptions
 from txsockjs.protocol.http import Request
-from txsockjs.server.channel import HTTPChannel
-from txsockjs.server.response import Response
-from txsockjs.sampleapps import EchoProtocol
+from txsockjs.server.httpchannel.channel import HTTPChannel
+from txsockjs.server.httpchannel.response import Response
+from txsockjs.demo.sampleapps import EchoProtocol
 
 __all__ = ["DemoSite", "demo_site", "demo_page", "CLIENT_PATH", "STATS_PATH"]
 
@@ -30,7 +30,7 @@ STATS_PATH = "/stats.json"
 def demo_page(sockjs_url: str) -> bytes:
     """The page as UTF-8 bytes, loading the SockJS client from ``sockjs_url``."""
     # (one name per joinpath: Python 3.10's Traversable takes one)
-    template = resources.files("txsockjs").joinpath("static").joinpath("demo.html") \
+    template = resources.files("txsockjs.demo").joinpath("static").joinpath("demo.html") \
         .read_text("utf-8")
     return template.replace("{{sockjs_url}}", html.escape(sockjs_url, quote=True)).encode("utf-8")
 

@@ -11,16 +11,16 @@ from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET
 
 from txsockjs.protocol.rawsession import RawWebSocketSession
-from txsockjs.server import websocket
+from txsockjs.server.httpchannel import wsupgrade as websocket
 from txsockjs.server.contracts import RequestLike, ResponseLike
-from txsockjs.server.web import (
+from txsockjs.server.twistedweb.adapters import (
     WebConnection, WebResponse, WebSocketClosedError, WebSocketResource,
 )
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
 
-    from txsockjs.server.service import Service
+    from txsockjs.server.servicecore import Service
     from txsockjs.server.sessiontransport import SessionTransport
 
 

@@ -21,14 +21,14 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from txsockjs.protocol.http import NOSNIFF, REASONS
-from txsockjs.server.channel import _normalise_ip
+from txsockjs.server.httpchannel.channel import _normalise_ip
 from txsockjs.server.contracts import Headers, PauseCallback, RequestLike, ResponseLike
 from txsockjs.server.stats import HTTPErrorStats
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
 
-    from txsockjs.server.service import Service
+    from txsockjs.server.servicecore import Service
 
 log = Logger(namespace="txsockjs.web")
 
@@ -216,5 +216,5 @@ class WebConnection(object):
 
     def upgrade_websocket(self, service: "Service", request: RequestLike, response: ResponseLike,
                           session_id: Optional[str]) -> None:
-        from txsockjs.server import webwebsocket
+        from txsockjs.server.twistedweb import wsupgrade_web as webwebsocket
         webwebsocket.upgrade(service, self, request, response, session_id)

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Tuple
 from txsockjs.protocol.http import LAST_CHUNK, Request, chunk, response_head
 
 if TYPE_CHECKING:
-    from txsockjs.server.channel import HTTPChannel
+    from txsockjs.server.httpchannel.channel import HTTPChannel
 
 Headers = Iterable[Tuple[str, str]]
 

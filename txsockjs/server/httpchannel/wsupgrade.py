@@ -7,6 +7,7 @@ from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
 
 from txsockjs._speedups import WebSocketError, build_frame
+from txsockjs._speedups.constants import OP_PONG
 from txsockjs.protocol import websocket as ws
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
@@ -16,8 +17,8 @@ from txsockjs.server.contracts import RequestLike, ResponseLike
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
-    from txsockjs.server.channel import HTTPChannel
-    from txsockjs.server.service import Service
+    from txsockjs.server.httpchannel.channel import HTTPChannel
+    from txsockjs.server.servicecore import Service
     from txsockjs.server.sessiontransport import SessionTransport
 
 log = Logger()
@@ -224,7 +225,7 @@ class WebSocketHandler(object):
                     return
             elif kind == ws.PING:
                 if not self.close_sent:
-                    self.channel.write(build_frame(ws.OP_PONG, event[1]))
+                    self.channel.write(build_frame(OP_PONG, event[1]))
             elif kind == ws.ERROR:
                 failure: WebSocketError = event[1]
                 self.service.quiet.emit(log, "websocket_error", "WebSocket protocol error: {error}",
