@@ -7,15 +7,13 @@ static files and anything else in a Site, over HTTP and HTTPS::
 
 It takes the same options as ``SockJSFactory`` and serves every transport
 through the same session door (handshake, authorize, origins, limits, send
-limits, drain).  WebSocket transports go through twisted.web's own
-``WebSocketResource`` and need Twisted 25.5 or later with
-``twisted[websocket]``; elsewhere ``/info`` says ``"websocket": false`` and
-clients use the HTTP transports.  Not through twisted.web: the hixie-76
-handshake, WebSocket close reasons (the code goes), and limiting a WebSocket
-message while it arrives (twisted.web assembles it first).
+limits, drain), and the same WebSocket as ``SockJSFactory``: after the
+handshake our own WebSocket takes the request's connection over (every
+Twisted that pyproject.toml allows, over TLS too, hixie-76 included, no
+extra needed).  A WebSocket handshake that came over HTTP/2 (twisted.web's
+h2) is answered 400; browsers open their WebSockets over HTTP/1.1 anyway.
 """
 
-import dataclasses
 from typing import Any, Dict, List, Optional, Set
 
 from twisted.internet.defer import Deferred, gatherResults
@@ -45,8 +43,6 @@ class SockJSResource(Resource, ServiceTopics):
         if reactor is None:
             from twisted.internet import reactor
         checked = Options.from_dict(options)
-        if checked.websocket and not WEBSOCKET_AVAILABLE:
-            checked = dataclasses.replace(checked, websocket=False)
         self.service = Service(factory, checked, "", reactor, Flusher(reactor))
         self.http_errors = HTTPErrorStats()
         self.service.broker.start()

@@ -92,18 +92,18 @@ def patch_syncflush():
 def patch_sharedeager():
     # A broadcast's frame goes to each member's socket at once (eagerly when
     # safe) instead of through Twisted's buffer on the next turn.
-    from txsockjs.server.httpchannel.wsupgrade import WebSocketHandler
-    original = WebSocketHandler.send_shared
+    from txsockjs.server.wsbridge import WebSocketBridge
+    original = WebSocketBridge.send_shared
 
     def send_shared(self, frame, shared):
-        channel = self.channel
+        channel = self.wire
         write = channel.write
         channel.write = channel._eager_write
         try:
             original(self, frame, shared)
         finally:
             channel.write = write
-    WebSocketHandler.send_shared = send_shared
+    WebSocketBridge.send_shared = send_shared
 
 
 PATCHES = {"nodelay": patch_nodelay, "eager": patch_eager, "syncflush": patch_syncflush,

@@ -12,6 +12,11 @@ Environment: TXSOCKJS_NO_EXTENSIONS=1 runs the whole suite on the pure-Python ke
 (e.g. a ``git archive`` snapshot of a commit). A few tests (``any_addr``) always run on
 both kernel paths.
 
+``door_addr`` runs a test through every front door: our own HTTP channel and a
+twisted.web Site (a second server, ``conformance --front web``, started when first
+needed); the WebSocket tests use it, so every Python and Twisted of the matrix runs them
+through both doors.
+
 TXSOCKJS_TEST_FRONT=web serves the same services as SockJSResources in a twisted.web
 Site (``conformance --front web``) and runs only the modules in ``WEB_FRONT_MODULES``:
 those about SockJS behaviour, not about our own HTTP parser.  A test that cannot hold
@@ -46,9 +51,12 @@ FRONT = os.environ.get("TXSOCKJS_TEST_FRONT", "own")
 if FRONT not in ("own", "web"):
     raise RuntimeError("TXSOCKJS_TEST_FRONT must be own or web, not %r" % (FRONT,))
 # The modules about SockJS behaviour, which hold on any front door.
+# (test_websocket.py runs through both doors in every pass: see door_addr)
 WEB_FRONT_MODULES = ("test_xhr.py", "test_other_transports.py", "test_sessions.py",
-                     "test_encoding.py", "test_broadcast.py", "test_websocket.py",
-                     "test_urls.py")
+                     "test_encoding.py", "test_broadcast.py", "test_urls.py")
+DOORS = ("own", "web")
+# Every server this session started, each watched for crashes and tracebacks.
+STARTED = []
 
 
 def own_front_only(reason):
@@ -59,8 +67,9 @@ def own_front_only(reason):
 class Server:
     """Handle on the running server; ``addr`` and ``base`` follow restarts."""
 
-    def __init__(self, extra_env=None, argv=None, keep_lines=400):
+    def __init__(self, extra_env=None, argv=None, keep_lines=400, front=None):
         self.extra_env = dict(extra_env or {})
+        self.front = front or FRONT
         # Another server script (it must print "listening on http://127.0.0.1:<port>").
         self.argv = argv
         self.proc = None
@@ -80,7 +89,7 @@ class Server:
             sys.executable, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
             "--port", "0", "--streaming-limit", str(STREAMING_LIMIT),
             "--heartbeat", str(int(HEARTBEAT)), "--timeout", str(int(TIMEOUT)),
-            "--max-message-size", str(MAX_MESSAGE_SIZE), "--front", FRONT]
+            "--max-message-size", str(MAX_MESSAGE_SIZE), "--front", self.front]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         found = {}
@@ -135,16 +144,40 @@ class Server:
         return "\n".join(list(self.output)[-n:])
 
 
-@pytest.fixture(scope="session")
-def server():
-    srv = Server()
+def _serve(srv):
     srv.start()
+    STARTED.append(srv)
     try:
         yield srv
         assert srv.alive(), "server process died (exit %r):\n%s" % (srv.proc.returncode, srv.log_tail())
         assert not srv.crashes, "server crashed during: %s" % srv.crashes
     finally:
+        STARTED.remove(srv)
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def server():
+    yield from _serve(Server())
+
+
+@pytest.fixture(scope="session")
+def other_door_server():
+    """The same services through the other front door than ``server``'s."""
+    yield from _serve(Server(front="web" if FRONT == "own" else "own"))
+
+
+@pytest.fixture(params=DOORS)
+def door_server(request, server):
+    """Run a test through each front door: our own HTTP channel, and twisted.web."""
+    if request.param == server.front:
+        return server
+    return request.getfixturevalue("other_door_server")
+
+
+@pytest.fixture
+def door_addr(door_server):
+    return door_server.addr
 
 
 @pytest.fixture(scope="session")
@@ -171,19 +204,20 @@ def any_addr(request, server):
 
 @pytest.fixture(autouse=True)
 def _server_must_survive(request, server):
-    seen = server.lines_seen
+    seen = {id(srv): srv.lines_seen for srv in STARTED}
     yield
-    if not server.alive():
-        server.crashes.append(request.node.nodeid)
-        tail = server.log_tail()
-        server.start()
-        pytest.fail("the server process died during this test:\n" + tail)
-    # an unhandled exception in the server is a bug even if the client saw nothing
-    new = server.lines_since(seen)
-    if any("Traceback" in line for line in new):
-        server.tracebacks.append(request.node.nodeid)
-        pytest.fail("the server logged a traceback during this test (or just before it):\n"
-                    + "\n".join(new[-60:]))
+    for srv in list(STARTED):
+        if not srv.alive():
+            srv.crashes.append(request.node.nodeid)
+            tail = srv.log_tail()
+            srv.start()
+            pytest.fail("the %s server process died during this test:\n%s" % (srv.front, tail))
+        # an unhandled exception in the server is a bug even if the client saw nothing
+        new = srv.lines_since(seen.get(id(srv), 0))
+        if any("Traceback" in line for line in new):
+            srv.tracebacks.append(request.node.nodeid)
+            pytest.fail("the %s server logged a traceback during this test (or just before "
+                        "it):\n%s" % (srv.front, "\n".join(new[-60:])))
 
 
 @pytest.fixture

@@ -241,15 +241,17 @@ def test_data_after_close_ignored(addr):
     assert_serving(addr)
 
 
-def test_websocket_on_http10_refused(addr):
+def test_websocket_on_http10_refused(door_addr):
+    addr = door_addr  # (through every front door)
     conn, resp, _ = WebSocket.handshake(addr, "/echo/websocket", version="HTTP/1.0")
     conn.close()
     assert resp.status in (400, 426), resp
 
 
-def test_websocket_backpressure(addr):
+def test_websocket_backpressure(door_addr):
     """A client that floods but never reads: the server must stop reading (TCP
     backpressure) instead of buffering echoes without bound."""
+    addr = door_addr  # (through every front door)
     ws = WebSocket.connect(addr, "/echo/websocket")
     try:
         sock = ws.conn.sock
@@ -286,7 +288,8 @@ def test_iframe_if_none_match_list(addr):
     assert resp.status in (200, 304), resp
 
 
-def test_websocket_subprotocol_not_invented(addr):
+def test_websocket_subprotocol_not_invented(door_addr):
+    addr = door_addr  # (through every front door)
     ws = WebSocket.connect(addr, "/echo/websocket", {"Sec-WebSocket-Protocol": "chat, superchat"})
     with ws:
         chosen = ws.resp.header("Sec-WebSocket-Protocol")
@@ -383,7 +386,8 @@ def test_pipelined_flood_without_reading(server):
     assert_serving(addr)
 
 
-def test_websocket_flood_memory_bounded(server):
+def test_websocket_flood_memory_bounded(door_server):
+    server = door_server  # (through every front door)
     addr = server.addr
     before = server.rss()
     ws = WebSocket.connect(addr, "/echo/websocket")

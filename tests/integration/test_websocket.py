@@ -7,19 +7,17 @@ import time
 
 import pytest
 
-from .conftest import own_front_only
 from .wire import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, Closed, Conn,
                    Hixie76, SockJSWebSocket, WebSocket, assert_serving, encode_frame, mask_bytes,
                    new_session_id, request, ws_accept)
 
 
-HIXIE76_NOT_WEB = own_front_only(
-    "hixie-76 needs the 8 bytes after the head before it answers, which twisted.web's "
-    "public API cannot give; it is answered 400 there")
-# Browsers wait for the 101 before they send a frame.
-EARLY_FRAME_NOT_WEB = own_front_only(
-    "twisted.web's WebSocket upgrade drops bytes that came in the same packet as the "
-    "handshake")
+
+
+@pytest.fixture
+def addr(door_addr):
+    """Every test here runs through both front doors (conftest.door_addr)."""
+    return door_addr
 
 
 def ws_url(service="echo", sid=None):
@@ -92,9 +90,13 @@ def test_empty_frames_ignored(addr):
 
 @pytest.mark.parametrize("payload", ['["a', "[\"a\"", "{", "x", '["a"]]', "[1,"])
 def test_broken_json_closes(addr, payload):
+    # One policy on every door: the connection fails with 1002 "Broken JSON" (a close
+    # frame, then the socket ends), and the server keeps serving.
     with SockJSWebSocket.connect(addr, ws_url()) as ws:
         assert ws.recv_sockjs() == "o"
         ws.send_text(payload)
+        frame = ws.expect_close()
+        assert frame is not None and frame.close_code() == (1002, "Broken JSON"), frame
         assert _closed_soon(ws), "websocket stayed open after %r" % payload
     assert_serving(addr)
 
@@ -208,7 +210,6 @@ def test_disabled_websocket_404(addr):
 
 # -- hixie-76 -------------------------------------------------------------------
 
-@HIXIE76_NOT_WEB
 def test_hixie76_handshake_before_key3(addr):
     path = ws_url()
     head, key3, answer = Hixie76.request(addr, path)
@@ -231,7 +232,6 @@ def test_hixie76_handshake_before_key3(addr):
         assert got == 'a["hixie"]'
 
 
-@HIXIE76_NOT_WEB
 def test_hixie76_key3_in_same_packet(addr):
     head, key3, answer = Hixie76.request(addr, ws_url())
     with Conn(addr) as conn:
@@ -254,7 +254,6 @@ def _hixie76_open(addr, conn, url):
     return ws
 
 
-@HIXIE76_NOT_WEB
 def test_hixie76_close_service(addr):
     with Conn(addr) as conn:
         ws = _hixie76_open(addr, conn, ws_url("close"))
@@ -431,7 +430,6 @@ def test_raw_websocket_disabled_404(addr):
     assert resp.status == 404
 
 
-@EARLY_FRAME_NOT_WEB
 def test_raw_handshake_and_frame_in_one_packet(addr):
     key = "dGhlIHNhbXBsZSBub25jZQ=="
     from .wire import build_request
@@ -447,7 +445,6 @@ def test_raw_handshake_and_frame_in_one_packet(addr):
         assert f.opcode == OP_TEXT and f.payload == b"early"
 
 
-@EARLY_FRAME_NOT_WEB
 def test_sockjs_handshake_and_frame_in_one_packet(addr):
     from .wire import build_request
     key = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -609,7 +606,6 @@ def test_hixie76_bad_keys(addr, key1):
     assert_serving(addr)
 
 
-@HIXIE76_NOT_WEB
 def test_hixie76_close_and_bad_frames(addr):
     for bad in [b"\xff\x00", b"\x00[\"a\xff", b"\x00\xc3\x28\xff", b"\x80\x05hello"]:
         with Conn(addr) as conn:

@@ -120,16 +120,17 @@ def run_parser(parser, pieces, starts=(0,)):
        max_payload=st.sampled_from([1 << 20, 1 << 20, 125, 65535, 65536, 0, 1 << 64]),
        require_mask=st.sampled_from([True, True, True, False]),
        allow_binary=st.sampled_from([True, True, False]),
+       allowed_rsv=st.sampled_from([0, 0, 0x40, 0x70, 0x20]),
        starts=st.lists(st.integers(-1, 300), max_size=3))
 def test_parser(twins, frames, garbage, cuts, kind, max_payload, require_mask, allow_binary,
-                starts):
+                allowed_rsv, starts):
     pure, compiled = twins
     data = b"".join(frames) + garbage
     pieces = [kind(piece) for piece in chunks(data, cuts)]
-    expected = run_parser(pure.FrameParser(max_payload, require_mask, allow_binary), pieces,
-                          starts)
-    assert run_parser(compiled.FrameParser(max_payload, require_mask, allow_binary), pieces,
-                      starts) == expected
+    expected = run_parser(pure.FrameParser(max_payload, require_mask, allow_binary, allowed_rsv),
+                          pieces, starts)
+    assert run_parser(compiled.FrameParser(max_payload, require_mask, allow_binary, allowed_rsv),
+                      pieces, starts) == expected
 
 
 @given(data=st.binary(max_size=400), cuts=st.lists(st.integers(0, 400), max_size=6))
@@ -141,7 +142,7 @@ def test_parser_on_noise(twins, data, cuts):
                 == run_parser(pure.FrameParser(require_mask=require_mask), pieces))
 
 
-@given(opcode=st.integers(-2, 20), payload=st.one_of(st.binary(max_size=300), LENGTH_FORMS.map(bytes)),
+@given(opcode=st.one_of(st.integers(-2, 20), st.integers(0x3E, 0x82)), payload=st.one_of(st.binary(max_size=300), LENGTH_FORMS.map(bytes)),
        fin=st.booleans(), kind=BUFFER_TYPES)
 def test_build_frame(twins, opcode, payload, fin, kind):
     pure, compiled = twins

@@ -105,6 +105,21 @@ def test_reserved_bits(kernels, rsv):
     assert error(kernels, frame(b"x", rsv=rsv)) == (1002, "reserved bits set")
 
 
+@pytest.mark.parametrize("allowed, rsv", [(0x40, 0x40), (0x70, 0x30), (0x40 | 0x20, 0x20)])
+def test_negotiated_reserved_bits_are_kept(kernels, allowed, rsv):
+    # An extension owns some RSV bits: the frame keeps them, in op's high bits.
+    frames = kernels.FrameParser(allowed_rsv=allowed).feed(frame(b"x", rsv=rsv))
+    assert frames == [(True, rsv | 0x1, b"x")]
+    parser = kernels.FrameParser(allowed_rsv=allowed)
+    parser.feed(frame(b"xyz", rsv=rsv)[:-1])
+    assert parser.partial_payload(0) == (rsv | 0x1, b"xy")
+
+
+@pytest.mark.parametrize("allowed, rsv", [(0x40, 0x20), (0x40, 0x10), (0x20, 0x40)])
+def test_reserved_bits_an_extension_does_not_own(kernels, allowed, rsv):
+    assert error(kernels, frame(b"x", rsv=rsv), allowed_rsv=allowed) == (1002, "reserved bits set")
+
+
 @pytest.mark.parametrize("opcode", [3, 4, 5, 6, 7, 11, 12, 13, 14, 15])
 def test_reserved_opcodes(kernels, opcode):
     assert error(kernels, frame(b"x", opcode=opcode)) == (1002, "reserved opcode %d" % opcode)
@@ -223,7 +238,8 @@ def test_build_frame_fin_and_opcode(kernels):
     assert kernels.build_frame(1, b"ab", fin=False) == b"\x01\x02ab"
     assert kernels.build_frame(0, b"") == b"\x80\x00"
     assert kernels.build_frame(8, b"\x03\xe8") == b"\x88\x02\x03\xe8"
-    for bad in (-1, 16, 0x81):
+    assert kernels.build_frame(0x41, b"z") == b"\xc1\x01z"  # RSV1 | text
+    for bad in (-1, 0x80, 0x81):
         with pytest.raises(ValueError):
             kernels.build_frame(bad, b"")
     with pytest.raises(TypeError):

@@ -395,7 +395,7 @@ def test_binary_frame_is_refused_with_1003_from_its_header():
 def test_after_failing_we_keep_reading_until_the_peer_closes():
     """Closing with unread input makes the kernel reset the connection, and
     the peer may never see our close frame: we half-close and read on."""
-    from txsockjs.server.httpchannel.wsupgrade import CLOSE_TIMEOUT
+    from txsockjs.protocol.websocket import CLOSE_TIMEOUT
     site, app, clock = make_site()
     client = raw_websocket(site)
     client.send(_client_frame(2, b"x" * 5000)[:10])

@@ -30,14 +30,20 @@ from txsockjs._speedups.constants import (
 
 cdef object _TRUE = True
 cdef object _FALSE = False
-cdef tuple _OPCODES = tuple(range(16))
+# A frame's ``op``: its header's first byte without FIN (RSV bits and opcode).
+cdef tuple _OPS = tuple(range(128))
 
 
 from txsockjs._speedups.xor cimport xor_copy
 
 
 cdef class FrameParser:
-    """Turns a byte stream into ``(fin, opcode, payload)`` tuples.
+    """Turns a byte stream into ``(fin, op, payload)`` tuples.
+
+    ``op`` is the frame header's first byte without FIN: the opcode
+    (``op & 0x0F``) and the reserved bits (``op & 0x70``).  Only the RSV bits
+    in ``allowed_rsv`` (those of the negotiated extensions; none by default)
+    are accepted, so without an extension ``op`` is the opcode.
 
     Raises :class:`WebSocketError` (with the close code to send) on a frame
     that breaks the framing rules: reserved bits or opcodes, a fragmented or
@@ -50,12 +56,15 @@ cdef class FrameParser:
     cdef public object max_payload
     cdef public object require_mask
     cdef public object allow_binary
+    cdef public object allowed_rsv
 
-    def __init__(self, max_payload=1 << 20, require_mask=True, allow_binary=True):
+    def __init__(self, max_payload=1 << 20, require_mask=True, allow_binary=True,
+                 allowed_rsv=0):
         self._buf = bytearray()
         self.max_payload = max_payload
         self.require_mask = require_mask
         self.allow_binary = allow_binary
+        self.allowed_rsv = allowed_rsv
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t size,
                            list frames) except -1:
@@ -65,6 +74,7 @@ cdef class FrameParser:
         cdef bint fin, masked
         cdef bint require_mask = bool(self.require_mask)
         cdef bint allow_binary = bool(self.allow_binary)
+        cdef unsigned char refused_rsv = 0x70 & ~(<unsigned char>(<int>self.allowed_rsv & 0x70))
         cdef uint64_t length
         cdef uint64_t limit
         cdef object max_payload = self.max_payload
@@ -89,7 +99,7 @@ cdef class FrameParser:
             second = p[pos + 1]
             fin = (first & 0x80) != 0
             opcode = first & 0x0F
-            if first & 0x70:
+            if first & refused_rsv:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
             if (2 < opcode < 8) or opcode > 10:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
@@ -140,7 +150,7 @@ cdef class FrameParser:
             fin_obj = _TRUE if fin else _FALSE
             Py_INCREF(fin_obj)
             PyTuple_SET_ITEM(frame, 0, fin_obj)
-            op_obj = _OPCODES[opcode]
+            op_obj = _OPS[first & 0x7F]
             Py_INCREF(op_obj)
             PyTuple_SET_ITEM(frame, 1, op_obj)
             Py_INCREF(payload)
@@ -215,7 +225,7 @@ cdef class FrameParser:
             return None
         begin = header + start
         if begin >= size:
-            return (_OPCODES[opcode], b"")
+            return (_OPS[p[0] & 0x7F], b"")
         out = PyBytes_FromStringAndSize(NULL, size - begin)
         if masked:
             shift = start % 4
@@ -224,7 +234,7 @@ cdef class FrameParser:
             xor_copy(p + begin, <unsigned char *>PyBytes_AS_STRING(out), size - begin, mask)
         else:
             memcpy(PyBytes_AS_STRING(out), p + begin, <size_t>(size - begin))
-        return (_OPCODES[opcode], out)
+        return (_OPS[p[0] & 0x7F], out)
 
 
 def build_frame(opcode, payload, fin=True):
@@ -239,8 +249,8 @@ def build_frame(opcode, payload, fin=True):
     cdef int k
     length = len(payload)
     op = opcode
-    if op < 0 or op > 15:
-        raise ValueError("opcode must be in range(16)")
+    if op < 0 or op > 0x7F:
+        raise ValueError("opcode must be in range(128) (RSV bits | opcode)")
     first = (0x80 if fin else 0) | op
     PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE)
     try:

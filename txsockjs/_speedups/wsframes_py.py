@@ -18,7 +18,12 @@ from txsockjs._speedups.constants import (
 
 
 class FrameParser(object):
-    """Turns a byte stream into ``(fin, opcode, payload)`` tuples.
+    """Turns a byte stream into ``(fin, op, payload)`` tuples.
+
+    ``op`` is the frame header's first byte without FIN: the opcode
+    (``op & 0x0F``) and the reserved bits (``op & 0x70``).  Only the RSV bits
+    in ``allowed_rsv`` (those of the negotiated extensions; none by default)
+    are accepted, so without an extension ``op`` is the opcode.
 
     Raises :class:`WebSocketError` (with the close code to send) on a frame
     that breaks the framing rules: reserved bits or opcodes, a fragmented or
@@ -31,11 +36,12 @@ class FrameParser(object):
     """
 
     def __init__(self, max_payload: int = 1 << 20, require_mask: bool = True,
-                 allow_binary: bool = True) -> None:
+                 allow_binary: bool = True, allowed_rsv: int = 0) -> None:
         self._buf = bytearray()
         self.max_payload = max_payload
         self.require_mask = require_mask
         self.allow_binary = allow_binary
+        self.allowed_rsv = allowed_rsv
 
     def feed(self, data: BytesLike) -> List[Frame]:
         frames: List[Frame] = []
@@ -53,13 +59,14 @@ class FrameParser(object):
         from_bytes = int.from_bytes
         require_mask = self.require_mask
         max_payload = self.max_payload
+        refused_rsv = 0x70 & ~self.allowed_rsv
         pos = 0
         size = len(buf)
         while size - pos >= 2:
             first = buf[pos]
             second = buf[pos + 1]
             opcode = first & 0x0F
-            if first & 0x70:
+            if first & refused_rsv:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
             if (2 < opcode < 8) or opcode > 10:
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
@@ -111,7 +118,7 @@ class FrameParser(object):
                 if end > size:
                     break
                 payload = bytes(buf[start:end])
-            append((first > 127, opcode, payload))
+            append((first > 127, first & 0x7F, payload))
             pos = end
         if pos:
             del buf[:pos]
@@ -129,8 +136,7 @@ class FrameParser(object):
         size = len(buf)
         if size < 2 or start < 0:
             return None
-        opcode = buf[0] & 0x0F
-        if opcode > 2:
+        if buf[0] & 0x0F > 2:
             return None
         length = buf[1] & 0x7F
         header = 2 if length < 126 else (4 if length == 126 else 10)
@@ -141,20 +147,20 @@ class FrameParser(object):
             return None
         begin = header + start
         if begin >= size:
-            return (opcode, b"")
+            return (buf[0] & 0x7F, b"")
         chunk = bytes(buf[begin:])
         if masked:
             mask = bytes(buf[header - 4:header])
             shift = start % 4
             chunk = websocket_mask(mask[shift:] + mask[:shift], chunk)
-        return (opcode, chunk)
+        return (buf[0] & 0x7F, chunk)
 
 
 def build_frame(opcode: int, payload: BytesLike, fin: bool = True) -> bytes:
     """One unmasked (server-to-client) frame."""
     length = len(payload)
-    if not 0 <= opcode <= 15:
-        raise ValueError("opcode must be in range(16)")
+    if not 0 <= opcode <= 0x7F:
+        raise ValueError("opcode must be in range(128) (RSV bits | opcode)")
     first = (0x80 if fin else 0) | opcode
     if length < 126:
         head = bytes((first, length))

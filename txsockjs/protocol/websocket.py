@@ -1,9 +1,22 @@
-"""RFC 6455 WebSocket (and the old hixie-76 handshake), sans I/O.
+"""One server-side WebSocket, sans I/O: RFC 6455, and the old hixie-76 framing behind the
+same interface.
 
-:class:`WebSocketStream` turns frames from the kernel parser into events:
-whole text messages (UTF-8 checked as each fragment arrives, so invalid text
-fails at once, not at the end of the message), pings, pongs and the close
-handshake.  Errors raise :class:`WebSocketError` carrying the close code.
+A connection object owns the whole protocol state of one upgraded socket (open, closing,
+closed; the close handshake both ways; ping and pong; failing with a code; the wait for
+the peer's end after we are done, and its deadline).  Nothing here touches a socket or a
+clock: the caller (the session bridge, one for every front door) feeds bytes in and gets
+events back, and writes what the connection gives it to write::
+
+    for event in conn.receive(data):
+        if event[0] is TEXT:           # (TEXT, bytes): one whole message, valid UTF-8
+            ...
+        else:                          # control events move the state; write the answer
+            write(conn.answer(event))
+            act_on(conn.after)         # None, AWAIT_CLOSE, EXPECT_EOF or CLOSE_TRANSPORT
+
+Frames keep their reserved bits: data frames pass through the negotiated extensions
+(:mod:`txsockjs.protocol.wsextensions`) between the frame parser and the message, and the
+message size limit is counted after them, in bytes, while the message arrives.
 """
 
 import base64
@@ -11,9 +24,13 @@ import codecs
 import functools
 import hashlib
 import struct
-from typing import Any, Callable, List, Mapping, Optional, Protocol, Tuple
+from typing import Any, Callable, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from txsockjs._speedups import FrameParser, WebSocketError, build_frame
+from txsockjs._speedups.constants import (
+    CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, RSV_BITS,
+)
+from txsockjs.protocol.wsextensions import Extension
 
 from txsockjs._speedups.constants import (  # noqa: F401  (re-exported)
     OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, VALID_CLOSE_CODES,
@@ -21,14 +38,28 @@ from txsockjs._speedups.constants import (  # noqa: F401  (re-exported)
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-TEXT, PING, PONG, CLOSE, ERROR = "text", "ping", "pong", "close", "error"
+# Events (the first item of each event tuple; compare with ``is``).
+TEXT, BINARY, PING, PONG, CLOSE, ERROR, OPENED = (
+    "text", "binary", "ping", "pong", "close", "error", "opened")
+
+# What the caller does with the transport after an answer (``conn.after``):
+#: keep reading until the peer's close frame comes; drop the socket after ``close_timeout``
+AWAIT_CLOSE = "await_close"
+#: we are done but the peer may still be sending: close our write side (after what was
+#: written), read and drop until the peer's end, drop the socket after ``close_timeout``
+EXPECT_EOF = "expect_eof"
+#: the close handshake is complete (or cannot be): close the socket after what was written
+CLOSE_TRANSPORT = "close_transport"
+
+#: How long (seconds) a peer has to end the connection after we are done with it.
+CLOSE_TIMEOUT = 5.0
 
 
 
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
-# One event from a stream's receive(): (TEXT, str), (PING, bytes), (PONG, bytes),
-# (CLOSE, code or None, reason) or (ERROR, WebSocketError).
+# One event from receive(): (TEXT, bytes), (BINARY, bytes), (PING, bytes), (PONG, bytes),
+# (CLOSE, code or None, reason), (ERROR, WebSocketError), (OPENED,) (hixie-76 only).
 Event = Tuple[Any, ...]
 
 
@@ -80,40 +111,115 @@ text_frame: Callable[[bytes], bytes] = functools.partial(build_frame, OP_TEXT)
 
 
 def close_frame(code: Optional[int] = None, reason: str = "") -> bytes:
+    """An RFC 6455 close frame; the reason is cut to fit a control frame (125 bytes) at a
+    character boundary, so that it stays valid UTF-8."""
     if code is None:
         return build_frame(OP_CLOSE, b"")
-    return build_frame(OP_CLOSE, struct.pack(">H", code) + reason.encode("utf-8")[:123])
+    data = reason.encode("utf-8")
+    if len(data) > 123:
+        data = data[:123].decode("utf-8", "ignore").encode("utf-8")
+    return build_frame(OP_CLOSE, struct.pack(">H", code) + data)
 
 
-class WebSocketStream(object):
-    """Bytes from the client in, events out."""
+def _is_utf8(payload: bytes) -> bool:
+    if payload.isascii():  # (C, a word at a time: most SockJS traffic is ASCII JSON)
+        return True
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
-    __slots__ = ("_parser", "_max_message", "_fragments", "_size", "_decoder", "closed",
-                 "_partial_decoder", "_partial_seen", "_partial_payload")
 
-    def __init__(self, max_message: int = 1 << 20) -> None:
-        self._parser = FrameParser(max_payload=max_message, allow_binary=False)
+# The connection's states, as ``conn.state`` tells them.
+OPEN, CLOSING, CLOSED = "open", "closing", "closed"
+
+
+class _Closing(object):
+    """The close-handshake state both framings share: what we sent, what we got, and what
+    the caller should do with the transport after the last answer."""
+
+    __slots__ = ()
+    close_sent: bool
+    close_received: bool
+    failed: bool
+    reading: bool
+    after: Optional[str]
+
+    @property
+    def state(self) -> str:
+        """OPEN; CLOSING (our close frame is out, the peer's has not come); CLOSED (the
+        handshake is complete, or we failed the connection: nothing more is read)."""
+        if self.close_received or self.failed:
+            return CLOSED
+        return CLOSING if self.close_sent else OPEN
+
+
+class WebSocketConnection(_Closing):
+    """One RFC 6455 connection, server side.
+
+    ``receive(data)`` turns the client's bytes into events: ``(TEXT, bytes)`` (a whole
+    message, valid UTF-8: checked once, as each part arrives, so bad text fails at once),
+    ``(BINARY, bytes)`` (only with ``allow_binary``; otherwise a binary message is refused
+    with 1003 from its first frame header), ``(PING, payload)``, ``(PONG, payload)``,
+    ``(CLOSE, code or None, reason)`` and ``(ERROR, WebSocketError)``.  Everything the
+    peer sent before a close or an error is delivered before it; nothing follows it, and
+    nothing more is read.
+
+    Control events are answered with :meth:`answer`, which moves the state and returns
+    the bytes to write (a pong, our close frame); ``after`` then says what to do with the
+    transport.  :meth:`close` and :meth:`fail` do the same for the server's own decisions.
+    """
+
+    __slots__ = ("_parser", "_partial_payload", "_max_message", "_allow_binary", "_extensions",
+                 "_message", "_message_op", "_size", "_decoder", "_partial_decoder",
+                 "_partial_seen", "reading", "close_sent", "close_received", "failed", "after",
+                 "text_frame", "close_timeout", "extensions")
+
+    hixie76 = False
+    #: hixie-76 waits for its key after the head; RFC 6455 connections open at once.
+    expects_handshake = False
+
+    def __init__(self, max_message: int = 1 << 20, allow_binary: bool = False,
+                 extensions: Sequence[Extension] = (),
+                 close_timeout: float = CLOSE_TIMEOUT) -> None:
+        rsv = 0
+        for extension in extensions:
+            rsv |= extension.rsv
+        # An extension may make a message's frames longer than the message (incompressible
+        # data deflated): the frame limit leaves room, the message limit counts after it.
+        frame_limit = max_message + (max_message >> 6) + 1024 if extensions else max_message
+        self._parser = FrameParser(max_payload=frame_limit, allow_binary=allow_binary,
+                                   allowed_rsv=rsv)
         self._partial_payload = self._parser.partial_payload
-        self._partial_decoder: Optional[codecs.IncrementalDecoder] = None
-        self._partial_seen = 0
         self._max_message = max_message
-        self._fragments: Optional[List[str]] = None
+        self._allow_binary = allow_binary
+        self.extensions: Tuple[Extension, ...] = tuple(extensions)
+        self._extensions = {extension.rsv: extension for extension in extensions}
+        # The message being assembled from fragments (None between messages).
+        self._message: Optional[bytearray] = None
+        self._message_op = 0
         self._size = 0
         self._decoder: Optional[codecs.IncrementalDecoder] = None
-        self.closed = False
+        # UTF-8 checking of a large text frame while it arrives (see _check_partial).
+        self._partial_decoder: Optional[codecs.IncrementalDecoder] = None
+        self._partial_seen = 0
+        self.reading = True
+        self.close_sent = False
+        self.close_received = False
+        self.failed = False
+        self.after: Optional[str] = None
+        self.close_timeout = close_timeout
+        # text_frame(payload) -> the wire bytes of one text message (see send_text).
+        self.text_frame: Callable[[bytes], bytes] = (
+            self._encoded_frame_of(OP_TEXT) if extensions else text_frame)
+
+    # -- from the peer ---------------------------------------------------------------------
 
     def receive(self, data: bytes) -> List[Event]:
-        """A list of events: ``(TEXT, str)``, ``(PING, bytes)``, ``(PONG,
-        bytes)``, ``(CLOSE, code or None, reason)``, ``(ERROR,
-        WebSocketError)``.  Nothing follows CLOSE or ERROR.
-
-        Everything the peer sent before a protocol error is delivered before
-        the ERROR event, as RFC 6455 peers expect (a valid message, then a
-        bad frame in the same packet: the message is echoed, then the close).
-        """
         events: List[Event] = []
-        if self.closed:
-            return events
+        if not self.reading:
+            return events  # read and dropped: we are waiting for the peer's end
         error: Optional[WebSocketError] = None
         try:
             frames = self._parser.feed(data)
@@ -122,37 +228,73 @@ class WebSocketStream(object):
             frames = getattr(raised, "frames", None) or []
             error = raised
         try:
-            for fin, opcode, payload in frames:
-                if opcode == OP_TEXT and fin and self._fragments is None:
+            for fin, op, payload in frames:
+                if op == OP_TEXT and fin and self._message is None:
                     # A whole message in one frame: nearly every message.
-                    try:
-                        events.append((TEXT, payload.decode("utf-8")))
-                    except UnicodeDecodeError:
-                        raise WebSocketError(1007, "invalid UTF-8 in text message")
-                elif opcode == OP_TEXT or opcode == OP_CONTINUATION:
-                    message = self._data_frame(fin, opcode, payload)
+                    if payload.isascii() or _is_utf8(payload):
+                        events.append((TEXT, payload))
+                    else:
+                        raise WebSocketError(CLOSE_INVALID_DATA, "invalid UTF-8 in text message")
+                elif op & 0x08:  # a control frame
+                    if op & RSV_BITS:
+                        raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits on a control frame")
+                    if op == OP_PING:
+                        events.append((PING, payload))
+                    elif op == OP_PONG:
+                        events.append((PONG, payload))
+                    else:  # OP_CLOSE
+                        events.append(_close_event(payload))
+                        self.reading = False
+                        return events
+                else:
+                    message = self._data_frame(fin, op, payload)
                     if message is not None:
-                        events.append((TEXT, message))
-                elif opcode == OP_BINARY:
-                    if self._fragments is not None:
-                        raise WebSocketError(1002, "binary frame inside a fragmented message")
-                    raise WebSocketError(1003, "binary messages are not supported")
-                elif opcode == OP_PING:
-                    events.append((PING, payload))
-                elif opcode == OP_PONG:
-                    events.append((PONG, payload))
-                else:  # OP_CLOSE
-                    events.append(self._close_frame(payload))
-                    self.closed = True
-                    return events
+                        events.append(message)
             if error is None and (self._partial_decoder is not None or self._parser.buffered):
                 self._check_partial(bool(frames))
         except WebSocketError as raised:
             error = raised
         if error is not None:
-            self.closed = True
+            self.reading = False
             events.append((ERROR, error))
         return events
+
+    def _data_frame(self, fin: bool, op: int, payload: bytes) -> Optional[Event]:
+        opcode = op & 0x0F
+        message = self._message
+        if opcode != OP_CONTINUATION:
+            if message is not None:
+                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented message")
+            if opcode == OP_BINARY and not self._allow_binary:
+                raise WebSocketError(CLOSE_UNSUPPORTED, "binary messages are not supported")
+            message = self._message = bytearray()
+            self._message_op = op
+            self._size = 0
+            self._decoder = _utf8_decoder() if opcode == OP_TEXT else None
+        elif message is None:
+            raise WebSocketError(CLOSE_PROTOCOL_ERROR, "continuation frame without a message")
+        elif op & RSV_BITS:
+            # (extensions set their bits on a message's first frame only)
+            raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits on a continuation frame")
+        message_op = self._message_op
+        if message_op & RSV_BITS:
+            extension = self._extensions[message_op & RSV_BITS]
+            payload = extension.decode(message_op, payload, fin, self._max_message - self._size)
+        self._size += len(payload)
+        if self._size > self._max_message:
+            raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit")
+        decoder = self._decoder
+        if decoder is not None:
+            try:
+                decoder.decode(payload, fin)  # (checked here; the text stays bytes)
+            except UnicodeDecodeError:
+                raise WebSocketError(CLOSE_INVALID_DATA, "invalid UTF-8 in text message")
+        message += payload
+        if not fin:
+            return None
+        self._message = None
+        self._decoder = None
+        return (TEXT if message_op & 0x0F == OP_TEXT else BINARY, bytes(message))
 
     def _check_partial(self, frames_completed: bool) -> None:
         """Fail fast on invalid UTF-8 in a text frame that is still arriving
@@ -165,108 +307,231 @@ class WebSocketStream(object):
             self._partial_decoder = None
             self._partial_seen = 0
             return
-        opcode, chunk = found
+        op, chunk = found
         decoder = self._partial_decoder
         if decoder is None:
-            if opcode == OP_TEXT and self._fragments is None:
+            if op == OP_TEXT and self._message is None:
                 decoder = _utf8_decoder()
-            elif opcode == OP_CONTINUATION and self._fragments is not None:
+            elif op == OP_CONTINUATION and self._decoder is not None \
+                    and not self._message_op & RSV_BITS:
                 decoder = _utf8_decoder()
-                assert self._decoder is not None  # (set with _fragments)
                 decoder.setstate(self._decoder.getstate())
             else:
-                return
+                return  # binary, or encoded by an extension: checked when decoded
             self._partial_decoder = decoder
         if chunk:
             try:
                 decoder.decode(chunk, False)
             except UnicodeDecodeError:
-                raise WebSocketError(1007, "invalid UTF-8 in text message")
+                raise WebSocketError(CLOSE_INVALID_DATA, "invalid UTF-8 in text message")
             self._partial_seen += len(chunk)
 
-    def _data_frame(self, fin: bool, opcode: int, payload: bytes) -> Optional[str]:
-        if opcode == OP_TEXT:
-            if self._fragments is not None:
-                raise WebSocketError(1002, "new message inside a fragmented message")
-            # (a whole message in one frame never comes here: receive() decodes it)
-            self._fragments = []
-            self._size = 0
-            self._decoder = _utf8_decoder()
-        elif self._fragments is None:
-            raise WebSocketError(1002, "continuation frame without a message")
-        self._size += len(payload)
-        if self._size > self._max_message:
-            raise WebSocketError(1009, "message over the size limit")
-        assert self._decoder is not None  # (set with _fragments)
-        try:
-            self._fragments.append(self._decoder.decode(payload, fin))
-        except UnicodeDecodeError:
-            raise WebSocketError(1007, "invalid UTF-8 in text message")
-        if not fin:
+    # -- state changes, and what they write ---------------------------------------------
+
+    def answer(self, event: Event) -> bytes:
+        """Take a control event from :meth:`receive`: the bytes to write (maybe none);
+        ``after`` then says what to do with the transport."""
+        kind = event[0]
+        self.after = None
+        if kind is PING:
+            return b"" if self.close_sent else build_frame(OP_PONG, event[1])
+        if kind is CLOSE:
+            self.close_received = True
+            self.reading = False
+            self.after = CLOSE_TRANSPORT  # (RFC 6455 7.1.1: the server closes TCP first)
+            if self.close_sent:
+                return b""
+            self.close_sent = True
+            return close_frame(event[1])  # the peer's code, echoed
+        if kind is ERROR:
+            error: WebSocketError = event[1]
+            return self.fail(error.code, error.reason)
+        return b""  # PONG: nothing to do
+
+    def close(self, code: int, reason: str) -> bytes:
+        """Start the close handshake (the server's decision): our close frame, once."""
+        if self.close_sent:
+            self.after = None
+            return b""
+        self.close_sent = True
+        self.after = CLOSE_TRANSPORT if self.close_received else AWAIT_CLOSE
+        return close_frame(code, reason)
+
+    def fail(self, code: int, reason: str) -> bytes:
+        """Fail the connection (RFC 6455 7.1.7): our close frame with ``code``, then nothing
+        more is read; the peer has ``close_timeout`` to end the connection."""
+        self.failed = True
+        self.reading = False
+        self.after = EXPECT_EOF
+        if self.close_sent:
+            return b""
+        self.close_sent = True
+        return close_frame(code, reason)
+
+    # -- to the peer -----------------------------------------------------------------------
+
+    def send_text(self, payload: bytes) -> Optional[bytes]:
+        """The wire bytes of one text message (UTF-8 ``payload``), or None once our close
+        frame is out (nothing may follow it)."""
+        return None if self.close_sent else self.text_frame(payload)
+
+    def send_binary(self, payload: bytes) -> Optional[bytes]:
+        if self.close_sent:
             return None
-        message = "".join(self._fragments)
-        self._fragments = None
-        self._decoder = None
-        return message
+        if self.extensions:
+            return self._encoded_frame_of(OP_BINARY)(payload)
+        return build_frame(OP_BINARY, payload)
 
-    @staticmethod
-    def _close_frame(payload: bytes) -> Event:
-        if not payload:
-            return (CLOSE, None, "")
-        if len(payload) == 1:
-            raise WebSocketError(1002, "close frame with a 1-byte payload")
-        code = struct.unpack(">H", payload[:2])[0]
-        if code not in VALID_CLOSE_CODES and not 3000 <= code <= 4999:
-            raise WebSocketError(1002, "invalid close code %d" % code)
-        try:
-            reason = payload[2:].decode("utf-8")
-        except UnicodeDecodeError:
-            raise WebSocketError(1007, "invalid UTF-8 in close reason")
-        return (CLOSE, code, reason)
+    def _encoded_frame_of(self, opcode: int) -> Callable[[bytes], bytes]:
+        extensions = self.extensions
+
+        def encoded_frame(payload: bytes) -> bytes:
+            op = opcode
+            for extension in extensions:
+                rsv, payload = extension.encode(opcode, payload)
+                op |= rsv
+            return build_frame(op, payload)
+
+        return encoded_frame
 
 
-class Hixie76Stream(object):
-    """The pre-RFC framing: ``0x00 <utf-8> 0xFF`` messages, ``0xFF 0x00`` close."""
+def _close_event(payload: bytes) -> Event:
+    if not payload:
+        return (CLOSE, None, "")
+    if len(payload) == 1:
+        raise WebSocketError(CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte payload")
+    code = struct.unpack(">H", payload[:2])[0]
+    if code not in VALID_CLOSE_CODES and not 3000 <= code <= 4999:
+        raise WebSocketError(CLOSE_PROTOCOL_ERROR, "invalid close code %d" % code)
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebSocketError(CLOSE_INVALID_DATA, "invalid UTF-8 in close reason")
+    return (CLOSE, code, reason)
 
-    __slots__ = ("_buf", "_max_message", "closed")
 
-    def __init__(self, max_message: int = 1 << 20) -> None:
+def _hixie76_text_frame(payload: bytes) -> bytes:
+    return b"\x00" + payload + b"\xff"
+
+
+_HIXIE76_CLOSE = b"\xff\x00"
+
+
+class Hixie76Connection(_Closing):
+    """The pre-RFC framing (``0x00 <utf-8> 0xFF`` messages, ``0xFF 0x00`` to close) behind
+    the same interface.  Its handshake ends after the head: the client's 8-byte key comes
+    first, and the ``(OPENED,)`` event's answer is the 16-byte challenge response.  No
+    pings, no binary, no close codes (a close frame says only "close")."""
+
+    __slots__ = ("_keys", "_buf", "_max_message", "reading", "close_sent", "close_received",
+                 "failed", "after", "close_timeout", "expects_handshake", "_answer")
+
+    hixie76 = True
+    extensions: Tuple[Extension, ...] = ()
+    text_frame = staticmethod(_hixie76_text_frame)
+
+    def __init__(self, key1: str, key2: str, max_message: int = 1 << 20,
+                 close_timeout: float = CLOSE_TIMEOUT) -> None:
+        self._keys = (key1, key2)
         self._buf = bytearray()
         self._max_message = max_message
-        self.closed = False
+        self._answer = b""
+        self.expects_handshake = True
+        self.reading = True
+        self.close_sent = False
+        self.close_received = False
+        self.failed = False
+        self.after: Optional[str] = None
+        self.close_timeout = close_timeout
 
     def receive(self, data: bytes) -> List[Event]:
         events: List[Event] = []
-        if self.closed:
+        if not self.reading:
             return events
         buf = self._buf
         buf += data
-        while buf:
-            if buf[0] == 0x00:
-                end = buf.find(b"\xff")
-                if end < 0:
-                    if len(buf) > self._max_message + 1:
-                        raise WebSocketError(1009, "message over the size limit")
+        if self.expects_handshake:
+            if len(buf) < 8:
+                return events
+            try:
+                self._answer = hixie76_challenge(self._keys[0], self._keys[1], bytes(buf[:8]))
+            except ValueError:
+                self.reading = False
+                events.append((ERROR, WebSocketError(CLOSE_PROTOCOL_ERROR, "bad hixie-76 key")))
+                return events
+            del buf[:8]
+            self.expects_handshake = False
+            events.append((OPENED,))
+        try:
+            while buf:
+                if buf[0] == 0x00:
+                    end = buf.find(b"\xff")
+                    if end < 0:
+                        if len(buf) > self._max_message + 1:
+                            raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit")
+                        break
+                    payload = bytes(buf[1:end])
+                    if not _is_utf8(payload):
+                        raise WebSocketError(CLOSE_INVALID_DATA, "invalid UTF-8 in text message")
+                    events.append((TEXT, payload))
+                    del buf[:end + 1]
+                elif buf[0] == 0xFF:
+                    if len(buf) < 2:
+                        break
+                    self.reading = False
+                    events.append((CLOSE, None, ""))
                     break
-                try:
-                    events.append((TEXT, bytes(buf[1:end]).decode("utf-8")))
-                except UnicodeDecodeError:
-                    raise WebSocketError(1007, "invalid UTF-8")
-                del buf[:end + 1]
-            elif buf[0] == 0xFF:
-                if len(buf) < 2:
-                    break
-                self.closed = True
-                events.append((CLOSE, None, ""))
-                break
-            else:
-                raise WebSocketError(1002, "bad hixie-76 frame")
+                else:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "bad hixie-76 frame")
+        except WebSocketError as error:
+            self.reading = False
+            events.append((ERROR, error))
         return events
 
-    @staticmethod
-    def text_frame(payload: bytes) -> bytes:
-        return b"\x00" + payload + b"\xff"
+    def answer(self, event: Event) -> bytes:
+        kind = event[0]
+        self.after = None
+        if kind is OPENED:
+            return self._answer
+        if kind is CLOSE:
+            self.close_received = True
+            self.after = CLOSE_TRANSPORT
+            if self.close_sent:
+                return b""
+            self.close_sent = True
+            return _HIXIE76_CLOSE
+        if kind is ERROR:
+            if self.expects_handshake or not self._answer:
+                # A bad key: the handshake never completed, there is nothing to close.
+                self.failed = True
+                self.after = CLOSE_TRANSPORT
+                return b""
+            return self.fail(event[1].code, event[1].reason)
+        return b""
 
-    @staticmethod
-    def close_frame(code: Optional[int] = None, reason: str = "") -> bytes:
-        return b"\xff\x00"
+    def close(self, code: int, reason: str) -> bytes:
+        # No close handshake to wait for: the draft's peers just close.
+        if self.close_sent:
+            self.after = None
+            return b""
+        self.close_sent = True
+        self.after = CLOSE_TRANSPORT
+        return _HIXIE76_CLOSE
+
+    def fail(self, code: int, reason: str) -> bytes:
+        self.failed = True
+        self.reading = False
+        self.after = EXPECT_EOF
+        if self.close_sent:
+            return b""
+        self.close_sent = True
+        return _HIXIE76_CLOSE
+
+    def send_text(self, payload: bytes) -> Optional[bytes]:
+        return None if self.close_sent else _hixie76_text_frame(payload)
+
+    def send_binary(self, payload: bytes) -> Optional[bytes]:
+        raise TypeError("hixie-76 WebSocket connections carry text only")
+
+
+AnyConnection = Union[WebSocketConnection, Hixie76Connection]

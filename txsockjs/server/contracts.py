@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Proto
 
 if TYPE_CHECKING:
     from txsockjs.server.servicecore import Service
+    from txsockjs.server.wsbridge import WebSocketBridge
 
 Headers = Iterable[Tuple[str, str]]
 # Called with True while the socket under a response is full, False when it drains.
@@ -73,3 +74,34 @@ class ConnectionLike(Protocol):
 
     def upgrade_websocket(self, service: "Service", request: RequestLike, response: ResponseLike,
                           session_id: Optional[str]) -> None: ...
+
+
+class WireLike(Protocol):
+    """A connection taken over for a WebSocket, as the bridge (``server/wsbridge.py``) uses
+    it: our own HTTP channel is one; on twisted.web, ``server/twistedweb/takeover.py``.
+
+    ``transport`` is the ITransport (Any: a zope interface) the bridge closes, half-closes
+    (TCP only, not under TLS) and aborts."""
+
+    tls: bool
+    transport: Any
+
+    def write(self, data: bytes) -> None: ...
+
+    def pause_reading(self, reason: str) -> None: ...
+
+    def resume_reading(self, reason: str) -> None: ...
+
+    @property
+    def on_pause(self) -> Optional[PauseCallback]: ...
+
+    @on_pause.setter
+    def on_pause(self, callback: Optional[PauseCallback]) -> None: ...
+
+    def handshake_completed(self) -> None:
+        """The WebSocket handshake is complete (hixie-76 waits for its key after the head):
+        the request timeout stops."""
+
+    def attach_websocket(self, bridge: "WebSocketBridge", handshake_complete: bool) -> None:
+        """From now on every byte read goes to ``bridge.data_received`` (those already read
+        first), and the connection's end to ``bridge.connection_lost``."""

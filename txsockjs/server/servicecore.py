@@ -1,7 +1,7 @@
 """One SockJS service: a wrapped factory, its options and its sessions."""
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
@@ -21,6 +21,7 @@ from txsockjs.server.stats import ServiceStats
 
 if TYPE_CHECKING:
     from txsockjs.options import Options
+    from txsockjs.protocol.wsextensions import ExtensionFactory
     from txsockjs.server.sessiontransport import SessionTransport
 
 Message = Union[bytes, bytearray, memoryview]
@@ -119,6 +120,8 @@ class Service(object):
         self.origins = OriginPolicy(options.allowed_origins)
         self.proxies = ProxyPolicy(options.trusted_proxies)
         self.door = SessionDoor(self)
+        # The WebSocket extensions offered in handshakes (none yet: the seam for them).
+        self.websocket_extensions: Tuple["ExtensionFactory", ...] = ()
         # Set by drain(): the door refuses new sessions.
         self.draining = False
         self.stats = ServiceStats()

@@ -125,7 +125,7 @@ class SessionTransport(SessionDelegate):
         self.broker_id: Optional[str] = None
         self._lost = False
         self._paused = False
-        self._held: Optional[List[str]] = None
+        self._held: Optional[List[Union[str, bytes]]] = None
         self._producer_paused_for = 0
         self._dropped = 0
         # Requests holding client messages until the application resumes.
@@ -147,7 +147,9 @@ class SessionTransport(SessionDelegate):
         except Exception:
             self._application_failed("connectionMade")
 
-    def messages_received(self, messages: Sequence[str]) -> None:
+    def messages_received(self, messages: Sequence[Union[str, bytes]]) -> None:
+        """The client's messages: str from a SockJS frame, or bytes (valid UTF-8 already:
+        a raw websocket's text messages reach the application with no conversion)."""
         protocol = self.protocol
         stats = self.stats
         for index, message in enumerate(messages):
@@ -157,10 +159,13 @@ class SessionTransport(SessionDelegate):
                 assert self._held is not None  # (a list while paused)
                 self._held.extend(messages[index:])
                 return
-            try:
-                data = message.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate (from a \ud800 escape)
-                data = encode_message(message)
+            if isinstance(message, bytes):
+                data = message
+            else:
+                try:
+                    data = message.encode("utf-8")
+                except UnicodeEncodeError:  # a lone surrogate (from a \ud800 escape)
+                    data = encode_message(message)
             stats.messages_in += 1
             stats.bytes_in += len(data)
             try:

@@ -11,7 +11,7 @@ from zope.interface import implementer
 
 from txsockjs._speedups import HTTPError
 from txsockjs.protocol.http import Request, RequestReader, error_head
-from txsockjs.server.httpchannel import wsupgrade as websocket
+from txsockjs.server import wsbridge
 from txsockjs.server.contracts import PauseCallback, RequestLike, ResponseLike
 from txsockjs.server.httpchannel.eagerwrite import writer_for
 from txsockjs.server.httpchannel.response import Response
@@ -19,7 +19,7 @@ from txsockjs.server.httpchannel.response import Response
 if TYPE_CHECKING:
     from txsockjs.factory import SockJSMultiFactory
     from txsockjs.server.servicecore import Service
-    from txsockjs.server.httpchannel.wsupgrade import WebSocketHandler
+    from txsockjs.server.wsbridge import WebSocketBridge
 
 # Pipelined bytes we hold while a response is in progress before we stop
 # reading from the socket.
@@ -55,7 +55,7 @@ class HTTPChannel(Protocol):
         self.site = site
         self.reader = RequestReader(max_body=site.max_body)
         self.response: Optional[Response] = None
-        self.upgraded: Optional["WebSocketHandler"] = None
+        self.upgraded: Optional["WebSocketBridge"] = None
         self.on_pause: Optional[PauseCallback] = None
         self._closing = False
         self._processing = False
@@ -259,10 +259,13 @@ class HTTPChannel(Protocol):
                           session_id: Optional[str]) -> None:
         """Answer a WebSocket handshake on this connection (a SockJS session,
         or the raw endpoint when ``session_id`` is None)."""
-        websocket.upgrade(service, self, request, response, session_id)
+        wsbridge.upgrade(service, self, request, response, session_id, self._as_wire)
 
-    def upgrade(self, handler: "WebSocketHandler", handshake_complete: bool = True) -> None:
-        """Hand the connection to a WebSocket handler (after the 101 head).
+    def _as_wire(self) -> "HTTPChannel":
+        return self  # (this channel is its own wire: see contracts.WireLike)
+
+    def attach_websocket(self, handler: "WebSocketBridge", handshake_complete: bool = True) -> None:
+        """Hand the connection to a WebSocket bridge (after the 101 head).
         With ``handshake_complete=False`` the request timeout keeps running
         until :meth:`handshake_completed`."""
         # No more requests on this connection: its timer goes (an idle

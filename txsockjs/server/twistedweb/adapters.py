@@ -3,15 +3,14 @@ small interface the handlers use (a request, a response, a connection), so
 that every SockJS URL is answered by the very same code as on our own HTTP
 channel.
 
-Only public twisted.web API is used.  WebSocket upgrades go through
-``twisted.web.websocket.WebSocketResource`` (Twisted 25.5 and later, with the
-``twisted[websocket]`` extra: wsproto), which is the upgrade path Twisted
-supports; without it the websocket transports are not offered here.  What
-that path cannot do: the old hixie-76 handshake (answered 400), close
-reasons (only the code reaches the client), and a limit on a message while it
-arrives (wsproto assembles it whole; ``max_message_size`` is checked after).
+Only public twisted.web API is used here.  A WebSocket handshake is answered by
+our own WebSocket (``server/wsbridge.py``, the same as on our own HTTP channel),
+which takes the request's connection over (``takeover.py``, the one place that
+reaches under twisted.web: probed at run time, tested on the oldest and newest
+Twisted).
 """
 
+import functools
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 from urllib.parse import parse_qs
 
@@ -23,7 +22,9 @@ from zope.interface import implementer
 from txsockjs.protocol.http import NOSNIFF, REASONS
 from txsockjs.server.httpchannel.channel import _normalise_ip
 from txsockjs.server.contracts import Headers, PauseCallback, RequestLike, ResponseLike
+from txsockjs.server import wsbridge
 from txsockjs.server.stats import HTTPErrorStats
+from txsockjs.server.twistedweb import takeover
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -32,19 +33,8 @@ if TYPE_CHECKING:
 
 log = Logger(namespace="txsockjs.web")
 
-# (Any: the names are None where Twisted lacks them)
-WebSocketResource: Any
-WebSocketClosedError: Any
-try:  # Twisted 25.5+ with twisted[websocket]
-    from twisted.web.websocket import WebSocketResource
-    # What wsproto raises when a message is sent after the peer's close frame
-    # (twisted.web answers that frame before it tells the protocol anything).
-    from wsproto.utilities import LocalProtocolError as WebSocketClosedError
-except ImportError:  # pragma: no cover - depends on the installed Twisted
-    WebSocketResource = None
-    WebSocketClosedError = None
-
-WEBSOCKET_AVAILABLE = WebSocketResource is not None
+# (kept for 1.x code that checked it: our own WebSocket runs on every Twisted)
+WEBSOCKET_AVAILABLE = True
 _NOSNIFF_NAME, _, _NOSNIFF_VALUE = NOSNIFF.partition(": ")
 
 
@@ -216,5 +206,8 @@ class WebConnection(object):
 
     def upgrade_websocket(self, service: "Service", request: RequestLike, response: ResponseLike,
                           session_id: Optional[str]) -> None:
-        from txsockjs.server.twistedweb import wsupgrade_web as webwebsocket
-        webwebsocket.upgrade(service, self, request, response, session_id)
+        why = takeover.unavailable(self.request)
+        if why is not None:
+            return response.error(400, why)
+        wsbridge.upgrade(service, self, request, response, session_id,
+                         functools.partial(takeover.take_over, service, self.request))

@@ -1,0 +1,306 @@
+"""The WebSocket of every front door: the handshake's checks, the session it opens, and
+the bridge between one upgraded connection and that session.
+
+A front door only answers "may I take this connection over?": it gives :func:`upgrade` a
+way to take the connection (a *wire*, :class:`~txsockjs.server.contracts.WireLike`: write
+bytes, stop reading, close) and feeds the wire's bytes to the bridge.  The RFC 6455 (and
+hixie-76) state lives in the sans-I/O connection object
+(:mod:`txsockjs.protocol.websocket`); this module arms its deadline, writes what it
+answers, and speaks to the session: a SockJS :class:`~txsockjs.protocol.session.Session`
+(``/<server>/<session>/websocket``) or the raw endpoint's ``RawWebSocketSession``
+(``/websocket``).
+"""
+
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+
+from twisted.internet.interfaces import ITCPTransport
+from twisted.logger import Logger
+
+from txsockjs.protocol import websocket as ws
+from txsockjs.protocol.frames import PayloadError, decode_messages
+from txsockjs.protocol.http import response_head
+from txsockjs.protocol.rawsession import RawWebSocketSession
+from txsockjs.protocol.session import Session
+from txsockjs.protocol.wsextensions import negotiate
+from txsockjs.server.contracts import ConnectionLike, RequestLike, ResponseLike, WireLike
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
+    from txsockjs.server.servicecore import Service
+    from txsockjs.server.sessiontransport import SessionTransport
+
+log = Logger(namespace="txsockjs.websocket")
+
+#: A broken JSON message on a SockJS websocket fails the connection with this (every door).
+BROKEN_JSON = (1002, "Broken JSON")
+
+
+# -- the handshake ---------------------------------------------------------------------------
+
+def acceptable(service: "Service", request: RequestLike, response: ResponseLike) -> bool:
+    """Check what every front door checks of a WebSocket handshake before the session
+    door: True, or False after answering the request."""
+    headers = request.headers
+    if request.minor < 1:
+        response.error(400, "WebSocket needs HTTP/1.1.")
+        return False
+    if headers.get("upgrade", "").strip().lower() != "websocket":
+        response.error(400, 'Can "Upgrade" only to "WebSocket".')
+        return False
+    if not ws.is_upgrade(request):
+        response.error(400, '"Connection" must be "Upgrade".')
+        return False
+    if request.body or "transfer-encoding" in headers:
+        response.error(400, "A WebSocket handshake has no body.")
+        return False
+    origins = service.origins
+    if origins.restricted and not origins.allows(headers.get("origin")):
+        # Browsers always send Origin on a WebSocket handshake: none means a
+        # client we cannot check, so it is refused like a disallowed one.
+        service.refused("origin", "Refused a WebSocket handshake from origin {origin!r}",
+                        origin=headers.get("origin"))
+        response.error(403, "Origin not allowed.")
+        return False
+    return True
+
+
+def is_hixie76(request: RequestLike) -> bool:
+    headers = request.headers
+    return "sec-websocket-key1" in headers and "sec-websocket-key2" in headers
+
+
+def rfc6455_key(request: RequestLike, response: ResponseLike) -> Optional[str]:
+    """The client's Sec-WebSocket-Key of an RFC 6455 handshake, or None
+    after answering a wrong version (426) or a bad key (400)."""
+    headers = request.headers
+    if headers.get("sec-websocket-version", "").strip() != "13":
+        response.error(426, "Only WebSocket version 13 is supported.", [("Sec-WebSocket-Version", "13")])
+        return None
+    key = headers.get("sec-websocket-key", "").strip()
+    if not ws.valid_key(key):
+        response.error(400, "Invalid Sec-WebSocket-Key.")
+        return None
+    return key
+
+
+def handshake(service: "Service", request: RequestLike, response: ResponseLike, tls: bool
+              ) -> Optional[Tuple[ws.AnyConnection, List[Tuple[str, str]]]]:
+    """The connection object and the 101 response's headers for a WebSocket handshake,
+    or None after refusing it."""
+    if not acceptable(service, request, response):
+        return None
+    headers = request.headers
+    max_message = service.options.max_message_size
+    if is_hixie76(request):
+        location = "%s://%s%s" % ("wss" if tls else "ws", headers.get("host", ""), request.target)
+        head = [("Upgrade", "WebSocket"), ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Location", location)]
+        if "origin" in headers:
+            head.append(("Sec-WebSocket-Origin", headers["origin"]))
+        return ws.Hixie76Connection(headers["sec-websocket-key1"], headers["sec-websocket-key2"],
+                                    max_message), head
+    key = rfc6455_key(request, response)
+    if key is None:
+        return None
+    extensions, accepted = negotiate(headers.get("sec-websocket-extensions"),
+                                     service.websocket_extensions)
+    head = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", ws.accept_key(key))]
+    if accepted is not None:
+        head.append(("Sec-WebSocket-Extensions", accepted))
+    return ws.WebSocketConnection(max_message, extensions=extensions), head
+
+
+def upgrade(service: "Service", connection: ConnectionLike, request: RequestLike,
+            response: ResponseLike, session_id: Optional[str],
+            take_over: Callable[[], WireLike]) -> None:
+    """Answer a WebSocket handshake on any front door: a SockJS ``websocket`` session, or
+    the raw endpoint when ``session_id`` is None.  ``take_over()`` gives the connection's
+    wire as soon as the handshake is valid (what the client sends from then on waits for
+    the session's admission, which may take a while: see ``authorize``); the bridge owns
+    the wire once the session is admitted."""
+    shaken = handshake(service, request, response, connection.tls)
+    if shaken is None:
+        return
+    conn, head = shaken
+    raw = session_id is None
+    wire = take_over()
+
+    def opened(delegate: "SessionTransport") -> None:
+        bridge = WebSocketBridge(service, wire, conn, raw, delegate)
+        response.finished = True
+        response.started = True
+        wire.write(response_head(101, head))
+        service.registry.upgraded.add(bridge)
+        bridge.start()
+        wire.attach_websocket(bridge, handshake_complete=not conn.expects_handshake)
+
+    service.door.open(connection, request, response, "raw_websocket" if raw else "websocket",
+                      session_id, opened)
+
+
+# -- the bridge ------------------------------------------------------------------------------
+
+def client_messages(service: "Service", payload: bytes) -> Optional[List[str]]:
+    """The SockJS messages in one WebSocket text message (UTF-8 bytes, checked already;
+    none for an empty one), or None for broken JSON (logged, rate-limited)."""
+    if not payload:
+        return []
+    try:
+        return decode_messages(payload)
+    except PayloadError:
+        service.quiet.emit(log, "bad_body", "Broken JSON on a SockJS websocket; closing it")
+        return None
+
+
+class WebSocketBridge(object):
+    """One upgraded connection and its session, on any front door.  It is the SockJS
+    session's receiver (``send_frame``, ``finish``) or the raw session's handler
+    (``send_payload``, ``close``)."""
+
+    __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer")
+
+    def __init__(self, service: "Service", wire: WireLike, conn: ws.AnyConnection, raw: bool,
+                 delegate: "SessionTransport") -> None:
+        self.service = service
+        self.wire = wire
+        self.conn = conn
+        self.raw = raw
+        self.delegate = delegate
+        self._close_timer: Any = None  # an IDelayedCall
+        self.target: Union[Session, RawWebSocketSession]
+        if raw:
+            self.target = RawWebSocketSession(self, delegate, service.options.send_buffer_limit,
+                                              service.options.send_overflow)
+            service.register(self.target, delegate)
+        else:
+            # Not reachable by id: two websockets may use the same session
+            # id at once, each its own session.
+            self.target = service.new_session(delegate, addressable=False)
+
+    def start(self) -> None:
+        if not self.conn.expects_handshake:
+            self._open()
+
+    def _open(self) -> None:
+        wire = self.wire
+        target = self.target
+        wire.handshake_completed()
+        wire.on_pause = target.write_paused
+        if isinstance(target, RawWebSocketSession):
+            self.delegate.opened(target)
+        else:
+            target.attach(self)
+
+    # -- from the network ------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        conn = self.conn
+        for event in conn.receive(data):
+            kind = event[0]
+            if kind is ws.TEXT:
+                # After our close frame only the peer's close matters.
+                if conn.close_sent:
+                    continue
+                target = self.target
+                if isinstance(target, RawWebSocketSession):
+                    self.delegate.messages_received([event[1]])
+                    continue
+                messages = client_messages(self.service, event[1])
+                if messages:
+                    target.messages_received(messages)
+                elif messages is None:
+                    self._act(conn.fail(*BROKEN_JSON))
+                    return
+                continue
+            if kind is ws.ERROR:
+                self.service.quiet.emit(log, "websocket_error", "WebSocket protocol error: {error}",
+                                        error=str(event[1]))
+            self._act(conn.answer(event))
+            if kind is ws.OPENED:
+                self._open()
+
+    def _act(self, out: bytes) -> None:
+        """Write what the connection answered, then do what it says to the transport."""
+        wire = self.wire
+        if out:
+            wire.write(out)
+        after = self.conn.after
+        if after is None:
+            return
+        if after is ws.CLOSE_TRANSPORT:
+            wire.transport.loseConnection()
+            return
+        if after is ws.EXPECT_EOF:
+            # The peer may still be sending (a long message in flight): closing now with
+            # unread input would make the kernel reset the connection and the peer could
+            # lose our close frame.  So our write side closes (after what we wrote), input
+            # is read and dropped, and the socket goes after the deadline if the peer
+            # never ends.  (Not under TLS: a half-close there would bypass the TLS layer.)
+            transport = wire.transport
+            if not wire.tls and ITCPTransport.providedBy(transport):
+                transport.loseWriteConnection()
+        if self._close_timer is None:  # AWAIT_CLOSE and EXPECT_EOF
+            self._close_timer = self.service.clock.callLater(
+                self.conn.close_timeout, wire.transport.abortConnection)
+
+    def connection_lost(self, reason: "Failure") -> None:
+        self.service.registry.upgraded.discard(self)
+        timer = self._close_timer
+        self._close_timer = None
+        if timer is not None and timer.active():
+            timer.cancel()
+        target = self.target
+        if self.conn.expects_handshake:
+            # (hixie-76) The handshake never completed: the session never opened.
+            self.delegate.abandoned()
+            return
+        clean = self.conn.close_received
+        if isinstance(target, RawWebSocketSession):
+            target.ended(clean)
+        else:
+            target.receiver_lost(self, clean)
+
+    # -- to the network (the session's receiver, the raw session's handler) ----------------
+
+    def send_payload(self, payload: bytes) -> None:
+        if not self.conn.close_sent:
+            self.wire.write(self.conn.text_frame(payload))
+
+    def send_frame(self, frame: bytes) -> bool:
+        if self.conn.close_sent:
+            return False
+        self.wire.write(self.conn.text_frame(frame))
+        return True
+
+    def send_shared(self, frame: bytes, shared: Dict[Any, bytes]) -> None:
+        """send_frame for a broadcast: the wire bytes are built once for every websocket of
+        the same framing (a connection with extensions has a framing of its own)."""
+        conn = self.conn
+        if conn.close_sent:
+            return
+        text_frame = conn.text_frame
+        wire = shared.get(text_frame)
+        if wire is None:
+            wire = shared[text_frame] = text_frame(frame)
+        self.wire.write(wire)
+
+    def finish(self) -> None:
+        self.close(1000, "Normal closure")
+
+    def close(self, code: int, reason: str) -> None:
+        """Start the close handshake; the socket closes when the client answers, or after
+        the connection's close timeout."""
+        self._act(self.conn.close(code, reason))
+
+    def abort(self) -> None:
+        self.wire.transport.abortConnection()
+
+    def pause_reading(self, paused: bool) -> None:
+        """The application holds the client's messages: stop reading the socket."""
+        if paused:
+            self.wire.pause_reading("app")
+        else:
+            self.wire.resume_reading("app")
+
