@@ -19,10 +19,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, List, NoReturn, Optional, Sequence, Union
 
+from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import Service
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
-from twisted.python.failure import Failure
 
 from txsockjs.optiontext import import_name, option_from_text, option_help, option_types
 from txsockjs.options import Options
@@ -110,36 +110,30 @@ class SockJSServerService(SockJSService):
     listen at start (the port is in use) it writes one line to stderr and
     exits with status 2."""
 
+    # A failure to listen at start raises from privilegedStartService (Twisted's
+    # StreamServerEndpointService does so, as for twisted.application.strports);
+    # a later one is logged and the process keeps running, as twistd would.
+    _raiseSynchronously = True
+
     # ``endpoint`` provides IStreamServerEndpoint (a zope interface: Any to mypy).
     def __init__(self, endpoint: Any, site: "Union[SockJSMultiFactory, SockJSSite]",
                  description: str = "", what: str = "") -> None:
         SockJSService.__init__(self, endpoint, site)
         self.description = description
         self.what = what
-        self.failure: Optional[Failure] = None
-        self.starting = False
 
     def privilegedStartService(self) -> None:
         # A port in use is known while the command can still exit with a status.
-        self.starting = True
-        SockJSService.privilegedStartService(self)
-        self.starting = False
-        if self.failure is not None:
-            fail("txsockjs", "cannot listen on %s: %s"
-                 % (self.description, self.failure.getErrorMessage()))
+        try:
+            # (named on Twisted's class: its methods are unannotated, see pyproject)
+            StreamServerEndpointService.privilegedStartService(self)
+        except Exception as error:
+            fail("txsockjs", "cannot listen on %s: %s" % (self.description, error))
 
     def _listening(self, port: Any) -> None:
         self.port = port
         self.log.info("txsockjs serving {what} on {address}", what=self.what,
                       address=_address(port.getHost()))
-
-    def _failed(self, failure: Failure) -> None:
-        self.failure = failure
-        if not self.starting:
-            # a late failure (an endpoint that listens asynchronously): logged,
-            # the process keeps running as twistd would
-            self.log.error("txsockjs cannot listen on {endpoint}: {error}",
-                           endpoint=self.description, error=failure.getErrorMessage())
 
 
 def _address(address: Any) -> str:
