@@ -117,10 +117,12 @@ class SockJSServerService(SockJSService):
 
     # ``endpoint`` provides IStreamServerEndpoint (a zope interface: Any to mypy).
     def __init__(self, endpoint: Any, site: "Union[SockJSMultiFactory, SockJSSite]",
-                 description: str = "", what: str = "") -> None:
+                 description: str = "", what: str = "", pidfile: Optional[str] = None) -> None:
+        """``pidfile``: the one twistd wrote for this process, removed if it exits here."""
         SockJSService.__init__(self, endpoint, site)
         self.description = description
         self.what = what
+        self.pidfile = pidfile
 
     def privilegedStartService(self) -> None:
         # A port in use is known while the command can still exit with a status.
@@ -128,12 +130,27 @@ class SockJSServerService(SockJSService):
             # (named on Twisted's class: its methods are unannotated, see pyproject)
             StreamServerEndpointService.privilegedStartService(self)
         except Exception as error:
+            # twistd removes its pidfile after an Exception, not after SystemExit
+            _remove_own_pidfile(self.pidfile)
             fail("txsockjs", "cannot listen on %s: %s" % (self.description, error))
 
     def _listening(self, port: Any) -> None:
         self.port = port
         self.log.info("txsockjs serving {what} on {address}", what=self.what,
                       address=_address(port.getHost()))
+
+
+def _remove_own_pidfile(path: Optional[str]) -> None:
+    # Only if it holds this process's id: never another live twistd's.
+    if not path:
+        return
+    try:
+        with open(path) as written:
+            ours = written.read().strip() == str(os.getpid())
+        if ours:
+            os.remove(path)
+    except OSError:
+        pass
 
 
 def _address(address: Any) -> str:
@@ -169,7 +186,10 @@ def makeService(config: usage.Options, reactor: Any = None) -> SockJSServerServi
         endpoint = serverFromString(reactor, config["listen"])
     except ValueError as error:
         raise usage.UsageError(str(error))
-    return SockJSServerService(endpoint, site, config["listen"], what)
+    # twistd's own options (its --pidfile) are the parent of the plugin's
+    twistd = getattr(config, "parent", None)
+    pidfile = twistd.get("pidfile") if twistd is not None else None
+    return SockJSServerService(endpoint, site, config["listen"], what, pidfile)
 
 
 def static_site(directory: str, prefix: str, factory: "Factory",

@@ -299,3 +299,5 @@ def test_port_in_use_is_one_line_and_status_2(command, tmp_path):
         taken.close()
     assert status == 2, err
     assert len(err.strip().splitlines()) == 1 and "cannot listen" in err, err
+    assert listen in err, err                                # names the port
+    assert not (tmp_path / "pid").exists()                   # twistd wrote it: no stale pidfile
