@@ -24,8 +24,9 @@ from twisted.application.service import Service
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
-from txsockjs.optiontext import import_name, option_from_text, option_help, option_types
-from txsockjs.options import Options
+from txsockjs.optiontext import (
+    flag_error, import_name, option_from_text, option_help, option_types)
+from txsockjs.options import OptionError, Options
 from txsockjs.service import SockJSService
 
 if TYPE_CHECKING:
@@ -81,8 +82,8 @@ class ServeOptions(usage.Options):
             sockjs = dict(option_from_text(name, self[_flag(name)])
                           for name in option_types() if self[_flag(name)] is not None)
             Options.from_dict(sockjs)
-        except ValueError as error:
-            raise usage.UsageError(str(error))
+        except OptionError as error:
+            raise usage.UsageError(flag_error(error))
         self["sockjs-options"] = sockjs
         if self["factory"] is not None:
             self["app"] = load_factory(self["factory"])
