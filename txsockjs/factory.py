@@ -15,11 +15,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.interfaces import IAddress
-from twisted.internet.protocol import Factory, ServerFactory
+from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
 from txsockjs import _speedups
-from txsockjs.interfaces import SockJSOptions
+from txsockjs.interfaces import ProtocolFactory, SockJSOptions
 from txsockjs.options import Options
 from txsockjs.protocol.http import Request
 from txsockjs.server import handlers
@@ -69,7 +69,7 @@ class SockJSMultiFactory(ServerFactory):
         self._by_length: List[Service] = []
         self.max_body = 1
 
-    def addFactory(self, factory: "Factory", prefix: str,
+    def addFactory(self, factory: ProtocolFactory, prefix: str,
                    options: Optional[SockJSOptions] = None) -> Service:
         """Serve ``factory`` at ``http://host:port/<prefix>``."""
         prefix = validate_prefix(prefix)
@@ -166,7 +166,7 @@ class SockJSMultiFactory(ServerFactory):
 class SockJSFactory(SockJSMultiFactory, ServiceTopics):
     """One SockJS service at the root of the port."""
 
-    def __init__(self, factory: "Factory", options: Optional[SockJSOptions] = None,
+    def __init__(self, factory: ProtocolFactory, options: Optional[SockJSOptions] = None,
                  reactor: Any = None) -> None:
         SockJSMultiFactory.__init__(self, reactor)
         self.service = self.addFactory(factory, "", options)

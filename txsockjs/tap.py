@@ -30,10 +30,8 @@ from txsockjs.options import OptionError, Options
 from txsockjs.service import SockJSService
 
 if TYPE_CHECKING:
-    from twisted.internet.protocol import Factory
-
     from txsockjs.factory import SockJSMultiFactory
-    from txsockjs.interfaces import SockJSOptions
+    from txsockjs.interfaces import ProtocolFactory, SockJSOptions
     from txsockjs.web import SockJSSite
 
 DEFAULT_LISTEN = "tcp:8080:interface=127.0.0.1"
@@ -193,7 +191,7 @@ def makeService(config: usage.Options, reactor: Any = None) -> SockJSServerServi
     return SockJSServerService(endpoint, site, config["listen"], what, pidfile)
 
 
-def static_site(directory: str, prefix: str, factory: "Factory",
+def static_site(directory: str, prefix: str, factory: "ProtocolFactory",
                 options: "Optional[SockJSOptions]" = None, reactor: Any = None) -> "SockJSSite":
     """A SockJSSite serving ``directory`` at ``/`` and ``factory`` over
     SockJS at ``/prefix`` (``a/b`` nests: the static files under ``/a/``

@@ -19,11 +19,10 @@ import dataclasses
 from typing import Any, Dict, List, Optional, Set
 
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.protocol import Factory
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
-from txsockjs.interfaces import SockJSOptions
+from txsockjs.interfaces import ProtocolFactory, SockJSOptions
 from txsockjs.options import Options
 from txsockjs.server import handlers
 from txsockjs.server.service import Flusher, Service, ServiceTopics
@@ -39,7 +38,7 @@ class SockJSResource(Resource, ServiceTopics):
     isLeaf = True
 
     # ``reactor`` provides IReactorTime (a zope interface: Any to mypy).
-    def __init__(self, factory: Factory, options: Optional[SockJSOptions] = None,
+    def __init__(self, factory: ProtocolFactory, options: Optional[SockJSOptions] = None,
                  reactor: Any = None) -> None:
         Resource.__init__(self)
         if reactor is None:
@@ -54,7 +53,8 @@ class SockJSResource(Resource, ServiceTopics):
 
     def render(self, request: Request) -> int:
         # twisted.web would add "Content-Type: text/html" to every answer.
-        request.defaultContentType = None
+        # (older Twisted, 22.10, types it bytes, though None is what turns it off)
+        request.defaultContentType = None  # type: ignore[assignment, unused-ignore]
         assert request.postpath is not None  # (the Site set it to find this resource)
         subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
         web_request = WebRequest(request, subpath)

@@ -36,7 +36,8 @@ log = Logger(namespace="txsockjs.web")
 WebSocketResource: Any
 WebSocketClosedError: Any
 try:  # Twisted 25.5+ with twisted[websocket]
-    from twisted.web.websocket import WebSocketResource
+    # (untyped, so a second definition to mypy, before Twisted 25.5: checked with 22.10 too)
+    from twisted.web.websocket import WebSocketResource  # type: ignore[import-untyped, no-redef, unused-ignore]
     # What wsproto raises when a message is sent after the peer's close frame
     # (twisted.web answers that frame before it tells the protocol anything).
     from wsproto.utilities import LocalProtocolError as WebSocketClosedError
