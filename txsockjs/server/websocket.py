@@ -10,7 +10,6 @@ from txsockjs._speedups import WebSocketError, build_frame
 from txsockjs.protocol import websocket as ws
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
-from txsockjs.protocol.rawsession import RawWebSocketSession
 from txsockjs.server.contracts import RequestLike, ResponseLike
 
 if TYPE_CHECKING:
@@ -115,9 +114,7 @@ def upgrade(service: "Service", channel: "HTTPChannel", request: RequestLike,
     def opened(delegate: "SessionTransport") -> None:
         target: Any
         if raw:
-            target = RawWebSocketSession(handler, delegate, options.send_buffer_limit,
-                                         options.send_overflow)
-            service.register(target, delegate)
+            target = service.new_raw_session(handler, delegate)
         else:
             # Not reachable by id: two websockets may use the same session
             # id at once, each its own session.

@@ -10,7 +10,6 @@ from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET
 
-from txsockjs.protocol.rawsession import RawWebSocketSession
 from txsockjs.server import websocket
 from txsockjs.server.contracts import RequestLike, ResponseLike
 from txsockjs.server.web import (
@@ -45,9 +44,7 @@ def upgrade(service: "Service", conn: WebConnection, request: RequestLike,
         protocol = SockJSWebSocketProtocol(service, raw, conn.request)
         target: Any
         if raw:
-            target = RawWebSocketSession(protocol, delegate, service.options.send_buffer_limit,
-                                         service.options.send_overflow)
-            service.register(target, delegate)
+            target = service.new_raw_session(protocol, delegate)
         else:
             target = service.new_session(delegate, addressable=False)
         protocol.target = target
