@@ -32,7 +32,7 @@ published to its topic after it subscribed, the publishing session too,
 in the order each publisher published them.
 """
 
-from typing import Any, Callable, Dict, List, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Set, Tuple, Union
 
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
@@ -40,6 +40,10 @@ from twisted.logger import Logger
 
 from txsockjs.utils import broadcast_many
 
+if TYPE_CHECKING:
+    from txsockjs.redisbroker import RedisBroker as RedisBroker
+
+# (RedisBroker is no part of __all__: a star import must not need the extra)
 __all__ = ["Broker", "MemoryBroker", "check_message", "check_topic"]
 
 # A subscriber is anything with ``write(bytes)``; delivery takes the messages
@@ -233,3 +237,16 @@ class Broker(object):
 
 class MemoryBroker(Broker):
     """Every session of the service lives in this process: nothing to carry."""
+
+
+def __getattr__(name: str) -> Any:
+    # ``from txsockjs.broker import RedisBroker``: imported on first use, so
+    # this module needs no Redis client; without one the error says what to install.
+    if name != "RedisBroker":
+        raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    try:
+        from txsockjs.redisbroker import RedisBroker
+    except ImportError as error:
+        raise ImportError("txsockjs.broker.RedisBroker needs the redis extra: "
+                          "pip install 'txsockjs[redis]' (%s)" % (error,)) from error
+    return RedisBroker

@@ -24,12 +24,11 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import (
     IListeningPort, IStreamServerEndpoint, IStreamServerEndpointStringParser)
-from twisted.internet.protocol import Factory
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from txsockjs.factory import SockJSFactory
-from txsockjs.interfaces import SockJSOptions
+from txsockjs.interfaces import ProtocolFactory, SockJSOptions
 from txsockjs.cli.optiontext import validated_options
 
 
@@ -44,7 +43,7 @@ class SockJSServerEndpoint(object):
         self.options = options
         self.reactor = reactor
 
-    def listen(self, protocolFactory: Factory) -> "Deferred[IListeningPort]":
+    def listen(self, protocolFactory: ProtocolFactory) -> "Deferred[IListeningPort]":
         """The wrapped endpoint's ``listen`` Deferred (firing with its port)."""
         factory = SockJSFactory(protocolFactory, self.options, self.reactor)
         listening: "Deferred[IListeningPort]" = self.wrapped.listen(factory)

@@ -15,14 +15,15 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.interfaces import IAddress
-from twisted.internet.protocol import Factory, ServerFactory
+from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
 from txsockjs import _speedups
-from txsockjs.interfaces import SockJSOptions
+from txsockjs.interfaces import ProtocolFactory, SockJSOptions
 from txsockjs.options import Options
 from txsockjs.protocol.http import Request
 from txsockjs.server import handlers
+from txsockjs.server.budget import DEFAULT_MAX_BUFFERED_BYTES, MemoryBudget
 from txsockjs.server.httpchannel.channel import HTTPChannel
 from txsockjs.server.httpchannel.response import Response
 from txsockjs.server.quietlog import QuietLog
@@ -52,12 +53,19 @@ def validate_prefix(prefix: str) -> str:
 
 
 class SockJSMultiFactory(ServerFactory):
-    """Several SockJS services on one port, each under its own prefix."""
+    """Several SockJS services on one port, each under its own prefix.
+
+    ``max_buffered_bytes``: what all its sessions may hold queued for their
+    clients together (default 64 MiB; None: no budget); past it, the session
+    holding the most applies its own ``send_overflow`` policy (see
+    txsockjs.server.budget)."""
 
     log = Logger()
 
     # ``reactor`` provides IReactorTime (a zope interface: Any to mypy).
-    def __init__(self, reactor: Any = None) -> None:
+    def __init__(self, reactor: Any = None,
+                 max_buffered_bytes: Optional[int] = DEFAULT_MAX_BUFFERED_BYTES) -> None:
+        self.budget = MemoryBudget(max_buffered_bytes)
         if reactor is None:
             from twisted.internet import reactor
         self.clock: Any = reactor
@@ -69,7 +77,7 @@ class SockJSMultiFactory(ServerFactory):
         self._by_length: List[Service] = []
         self.max_body = 1
 
-    def addFactory(self, factory: "Factory", prefix: str,
+    def addFactory(self, factory: ProtocolFactory, prefix: str,
                    options: Optional[SockJSOptions] = None) -> Service:
         """Serve ``factory`` at ``http://host:port/<prefix>``."""
         prefix = validate_prefix(prefix)
@@ -80,7 +88,7 @@ class SockJSMultiFactory(ServerFactory):
             if existing == "" or prefix == "" or existing.startswith(prefix + "/") \
                     or prefix.startswith(existing + "/"):
                 raise ValueError("prefix %r overlaps prefix %r" % (prefix, existing))
-        service = Service(factory, checked, prefix, self.clock, self.flusher)
+        service = Service(factory, checked, prefix, self.clock, self.flusher, self.budget)
         self.services[prefix] = service
         self._by_length = sorted(self.services.values(), key=lambda s: -len(s.prefix))
         self.max_body = max(self.max_body, checked.max_message_size)
@@ -121,7 +129,10 @@ class SockJSMultiFactory(ServerFactory):
                                    "bytes_total": {"in": n, "out": n},
                                    "send_overflows_total": {policy: n},
                                    "rejected_total": {reason: n}}},
-             "http_errors_total": {"404": n, ...}}
+             "http_errors_total": {"404": n, ...},
+             "buffered_bytes": n,               # queued for clients now, all services
+             "max_buffered_bytes": n,           # the budget (None: none)
+             "budget_overflows_total": {policy: n}}   # sessions the budget made overflow
 
         Keys whose value is zero are left out, except those of
         ``messages_total`` and ``bytes_total``.  ``txsockjs.metrics`` exposes
@@ -130,6 +141,7 @@ class SockJSMultiFactory(ServerFactory):
             "services": {prefix: service.stats.as_dict()
                          for prefix, service in self.services.items()},
             "http_errors_total": self.http_errors.as_dict(),
+            **self.budget.as_dict(),
         }
 
     def startFactory(self) -> None:
@@ -166,9 +178,10 @@ class SockJSMultiFactory(ServerFactory):
 class SockJSFactory(SockJSMultiFactory, ServiceTopics):
     """One SockJS service at the root of the port."""
 
-    def __init__(self, factory: "Factory", options: Optional[SockJSOptions] = None,
-                 reactor: Any = None) -> None:
-        SockJSMultiFactory.__init__(self, reactor)
+    def __init__(self, factory: ProtocolFactory, options: Optional[SockJSOptions] = None,
+                 reactor: Any = None,
+                 max_buffered_bytes: Optional[int] = DEFAULT_MAX_BUFFERED_BYTES) -> None:
+        SockJSMultiFactory.__init__(self, reactor, max_buffered_bytes)
         self.service = self.addFactory(factory, "", options)
 
     # publish, send, presence: ServiceTopics (with SockJSMultiFactory, the

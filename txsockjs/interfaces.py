@@ -110,6 +110,21 @@ class SockJSTransport(Protocol):
         session too if it is one; errbacks if the broker cannot reach other nodes."""
 
 
+class ProtocolFactory(Protocol):
+    """What txsockjs needs of a factory it serves: Twisted's ``IProtocolFactory``
+    as a structural type.  Any ``Factory`` fits, ``Factory.forProtocol(P)`` in a
+    variable and subclasses too, whatever protocol type Twisted's annotations
+    give it (``Factory[Echo]`` is not a ``Factory[Protocol]`` to mypy)."""
+
+    # (``addr`` is an IAddress, the result an IProtocol or None: zope
+    # interfaces, no types to mypy without a plugin)
+    def buildProtocol(self, addr: Any) -> Any: ...
+
+    def doStart(self) -> None: ...
+
+    def doStop(self) -> None: ...
+
+
 class HasTransport(Protocol):
     """Anything with a ``transport`` attribute, such as a Twisted ``Protocol``."""
 

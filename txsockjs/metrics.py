@@ -80,6 +80,21 @@ class SockJSCollector(object):
         for status, count in sorted(stats["http_errors_total"].items()):
             errors.add_metric((status,), count)
         yield errors
+        yield GaugeMetricFamily("txsockjs_buffered_bytes",
+                                "Bytes queued for clients now, across every session of the server.",
+                                value=stats["buffered_bytes"])
+        if stats["max_buffered_bytes"] is not None:
+            yield GaugeMetricFamily("txsockjs_max_buffered_bytes",
+                                    "The server's memory budget for queued bytes (max_buffered_bytes).",
+                                    value=stats["max_buffered_bytes"])
+        overflows = CounterMetricFamily(
+            "txsockjs_budget_overflows_total",
+            "Sessions that applied their send_overflow policy because the server's queued bytes "
+            "went past max_buffered_bytes.", labels=("policy",))
+        counts = stats["budget_overflows_total"]
+        for policy in _label_values(POLICIES, counts):
+            overflows.add_metric((policy,), counts.get(policy, 0))
+        yield overflows
 
 
 def _label_values(known: Iterable[str], counts: Mapping[str, int]) -> List[str]:

@@ -61,6 +61,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from txsockjs.handshake import Handshake
+from txsockjs.interfaces import ProtocolFactory
 from txsockjs.server.sessiontransport import short_id
 
 DEFAULT_MAX_CHANNELS = 32
@@ -344,7 +345,7 @@ class MultiplexFactory(Factory):
     ``channels`` maps each channel name to an ordinary protocol factory.
     """
 
-    def __init__(self, channels: Mapping[str, Factory], max_channels: int = DEFAULT_MAX_CHANNELS,
+    def __init__(self, channels: Mapping[str, ProtocolFactory], max_channels: int = DEFAULT_MAX_CHANNELS,
                  authorize: Optional[Callable[[Optional[Handshake], str], Any]] = None) -> None:
         for name, factory in channels.items():
             if not isinstance(name, str) or not name or "," in name:

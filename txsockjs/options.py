@@ -17,6 +17,21 @@ BROKER_CALLS = ("attach", "detach", "subscribe", "unsubscribe", "publish", "send
                 "start", "stop")
 
 
+class OptionError(ValueError):
+    """A bad option: ``str()`` starts with the option's name as the user wrote it
+    (``"heartbeat: must be ..."``); ``option`` and ``problem`` are the two parts,
+    so a command line can say it as its flag (``--heartbeat: must be ...``)."""
+
+    def __init__(self, option: str, problem: str) -> None:
+        ValueError.__init__(self, "%s: %s" % (option, problem))
+        self.option = option
+        self.problem = problem
+
+    def written_as(self, option: str) -> "OptionError":
+        """The same problem, naming the option as ``option``."""
+        return OptionError(option, self.problem)
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
     """Validated options of one SockJS service (docs/reference/options.rst has the
@@ -85,38 +100,39 @@ class Options:
     def __post_init__(self) -> None:
         for name in ("websocket", "cookie_needed"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError("option %r must be True or False, not %r" % (name, getattr(self, name)))
+                raise OptionError(name, "must be True or False, not %r" % (getattr(self, name),))
         for name in ("heartbeat", "timeout", "authorize_timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError("option %r must be a number of seconds > 0, not %r" % (name, value))
+                raise OptionError(name, "must be a number of seconds > 0, not %r" % (value,))
             if value != value or value == float("inf"):
-                raise ValueError("option %r must be finite, not %r" % (name, value))
+                raise OptionError(name, "must be finite, not %r" % (value,))
         if self.send_overflow not in POLICIES:
-            raise ValueError("option 'send_overflow' must be one of %s, not %r"
-                             % (", ".join(map(repr, POLICIES)), self.send_overflow))
+            raise OptionError("send_overflow", "must be one of %s, not %r"
+                              % (", ".join(map(repr, POLICIES)), self.send_overflow))
         for name in ("streaming_limit", "max_message_size", "send_buffer_limit"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError("option %r must be a whole number of bytes >= 1, not %r" % (name, value))
+                raise OptionError(name, "must be a whole number of bytes >= 1, not %r" % (value,))
         if self.authorize_timeout > MAX_AUTHORIZE_TIMEOUT:
-            raise ValueError("option 'authorize_timeout' must be at most %d seconds, not %r"
-                             % (MAX_AUTHORIZE_TIMEOUT, self.authorize_timeout))
+            raise OptionError("authorize_timeout", "must be at most %d seconds, not %r"
+                              % (MAX_AUTHORIZE_TIMEOUT, self.authorize_timeout))
         self._check_who_may_connect()
         missing = [name for name in BROKER_CALLS if not callable(getattr(self.broker, name, None))]
         if self.broker is not None and missing:
-            raise ValueError("option 'broker' must be a broker (txsockjs.broker), not %r: it has no %s"
-                             % (self.broker, ", ".join(missing)))
+            raise OptionError("broker", "must be a broker (txsockjs.broker), not %r: it has no %s"
+                              % (self.broker, ", ".join(missing)))
         base = self.base_url
         if base is not None and (not isinstance(base, str) or not base.startswith(("http://", "https://"))
                                  or not base.isprintable() or " " in base):
-            raise ValueError("option 'base_url' must be None or an http:// or https:// URL, not %r"
-                             % (base,))
+            raise OptionError("base_url", "must be None or an http:// or https:// URL, not %r"
+                              % (base,))
         url = self.sockjs_url
         if not isinstance(url, str) or not (url.startswith("/") or url.startswith("http")):
-            raise ValueError("option 'sockjs_url' must start with '/' or 'http', not %r" % (url,))
+            raise OptionError("sockjs_url", "must start with '/' or 'http', not %r" % (url,))
         if any(ch in url for ch in '"<>\\') or not url.isprintable():
-            raise ValueError("option 'sockjs_url' has characters that cannot go in an HTML attribute: %r" % (url,))
+            raise OptionError("sockjs_url", "has characters that cannot go in an HTML attribute: %r"
+                              % (url,))
 
     def _check_who_may_connect(self) -> None:
         # Imported here: the policies live in the pure core, options must not
@@ -125,19 +141,22 @@ class Options:
         from txsockjs.protocol.origins import OriginPolicy
 
         if self.authorize is not None and not callable(self.authorize):
-            raise ValueError("option 'authorize' must be callable, not %r" % (self.authorize,))
+            raise OptionError("authorize", "must be callable, not %r" % (self.authorize,))
         if self.allowed_origins is not None:
             object.__setattr__(self, "allowed_origins", _str_tuple("allowed_origins", self.allowed_origins))
         object.__setattr__(self, "trusted_proxies", _str_tuple("trusted_proxies", self.trusted_proxies))
-        OriginPolicy(self.allowed_origins)
-        ProxyPolicy(self.trusted_proxies)
+        for name, policy in (("allowed_origins", OriginPolicy), ("trusted_proxies", ProxyPolicy)):
+            try:
+                policy(getattr(self, name))
+            except ValueError as error:
+                raise OptionError(name, str(error))
         if self.session_binding not in SESSION_BINDINGS:
-            raise ValueError("option 'session_binding' must be one of %s, not %r"
-                             % (", ".join(map(repr, SESSION_BINDINGS)), self.session_binding))
+            raise OptionError("session_binding", "must be one of %s, not %r"
+                              % (", ".join(map(repr, SESSION_BINDINGS)), self.session_binding))
         for name in ("max_sessions", "max_sessions_per_client"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError("option %r must be None or a whole number >= 1, not %r" % (name, value))
+                raise OptionError(name, "must be None or a whole number >= 1, not %r" % (value,))
 
     @property
     def retry_after(self) -> int:
@@ -157,19 +176,19 @@ class Options:
         known = {field.name for field in dataclasses.fields(cls)}
         for key in options:
             if key not in known:
-                raise ValueError("unknown option %r (known: %s)" % (key, ", ".join(sorted(known))))
+                raise OptionError(key, "unknown option (known: %s)" % (", ".join(sorted(known)),))
         return cls(**options)
 
 
 def _str_tuple(name: str, value: Iterable[str]) -> Tuple[str, ...]:
     if isinstance(value, (str, bytes)):
-        raise ValueError("option %r must be a list of str, not a single %s: %r"
-                         % (name, type(value).__name__, value))
+        raise OptionError(name, "must be a list of str, not a single %s: %r"
+                          % (type(value).__name__, value))
     try:
         items = tuple(value)
     except TypeError:
-        raise ValueError("option %r must be a list of str, not %r" % (name, value))
+        raise OptionError(name, "must be a list of str, not %r" % (value,))
     for item in items:
         if not isinstance(item, str):
-            raise ValueError("option %r must hold only str, not %r" % (name, item))
+            raise OptionError(name, "must hold only str, not %r" % (item,))
     return items

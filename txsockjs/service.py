@@ -9,27 +9,32 @@ an endpoint and stops gracefully, for ``.tac`` files and twistd plugins::
     SockJSService("tcp:8080:interface=127.0.0.1", SockJSFactory(ChatFactory()),
                   grace=10.0).setServiceParent(application)
 
-``startService`` listens; ``stopService`` stops listening, then drains the
-factory (``factory.drain(grace)``: new sessions refused, every open session
-closed with ``c[1001,"Server shutting down"]`` after what it had queued,
-what is left aborted after ``grace`` seconds) and fires when that is done,
-so twistd waits for it before the process exits.  The factory may also be a
+It is Twisted's ``StreamServerEndpointService``: ``startService`` listens
+(unless ``privilegedStartService`` did already, as twistd calls it, before
+dropping privileges), a failure to listen is logged, or raised at start when
+``_raiseSynchronously`` is set (as ``twisted.application.strports`` does);
+``stopService`` stops listening, then drains the factory
+(``factory.drain(grace)``: new sessions refused, every open session closed
+with ``c[1001,"Server shutting down"]`` after what it had queued, what is
+left aborted after ``grace`` seconds) and fires when that is done, so twistd
+waits for it before the process exits.  The factory may also be a
 ``txsockjs.web.SockJSSite``.
 """
 
 from typing import Any, Generator, Optional, Union
 
-from twisted.application.service import Service
+from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.defer import Deferred
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.logger import Logger
-from twisted.python.failure import Failure
+from zope.interface import implementer
 
 __all__ = ["SockJSService"]
 
 
-class SockJSService(Service):
+class SockJSService(StreamServerEndpointService):
 
     log = Logger()
 
@@ -46,34 +51,41 @@ class SockJSService(Service):
             if reactor is None:
                 from twisted.internet import reactor
             endpoint = serverFromString(reactor, endpoint)
-        self.endpoint = endpoint
-        self.factory = factory
+        StreamServerEndpointService.__init__(self, _Announcing(endpoint, self._listening), factory)
         self.grace = grace
         # (an IListeningPort: its zope-declared methods have no self for mypy)
         self.port: Optional[Any] = None
-        self.listening: "Optional[Deferred[Any]]" = None
 
-    def privilegedStartService(self) -> None:
-        # Listen before twistd drops privileges (a port below 1024).
-        Service.privilegedStartService(self)
-        self.listening = self.endpoint.listen(self.factory)
-        self.listening.addCallbacks(self._listening, self._failed)
-
-    def _listening(self, port: Any) -> Any:
+    def _listening(self, port: Any) -> None:
         self.port = port
         self.log.info("txsockjs listening on {endpoint}", endpoint=self.description)
-        return port
-
-    def _failed(self, failure: Failure) -> None:
-        self.log.failure("txsockjs cannot listen on {endpoint}", failure,
-                         endpoint=self.description)
 
     @inlineCallbacks
     def stopService(self) -> Generator[Any, Any, None]:
-        Service.stopService(self)
-        port, self.port = self.port, None
-        if port is not None:
-            yield port.stopListening()
+        # Twisted's: stop listening (or give up trying); then the drain.
+        self.port = None
+        yield StreamServerEndpointService.stopService(self)
         drain = getattr(self.factory, "drain", None)
         if drain is not None:
             yield maybeDeferred(drain, self.grace)
+
+
+@implementer(IStreamServerEndpoint)
+class _Announcing(object):
+    """``endpoint``, telling ``listening`` the port once it listens (before
+    the service's own callbacks: a failure still reaches Twisted's handling)."""
+
+    def __init__(self, endpoint: Any, listening: Any) -> None:
+        self.endpoint = endpoint
+        self.listening = listening
+
+    def listen(self, factory: Any) -> "Deferred[Any]":
+        listening: "Deferred[Any]" = self.endpoint.listen(factory)
+        return listening.addCallback(self._announce)
+
+    def _announce(self, port: Any) -> Any:
+        self.listening(port)
+        return port
+
+    def __repr__(self) -> str:
+        return repr(self.endpoint)

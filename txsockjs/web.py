@@ -17,13 +17,13 @@ h2) is answered 400; browsers open their WebSockets over HTTP/1.1 anyway.
 from typing import Any, Dict, List, Optional, Set
 
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.protocol import Factory
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
-from txsockjs.interfaces import SockJSOptions
+from txsockjs.interfaces import ProtocolFactory, SockJSOptions
 from txsockjs.options import Options
 from txsockjs.server import handlers
+from txsockjs.server.budget import DEFAULT_MAX_BUFFERED_BYTES, MemoryBudget
 from txsockjs.server.servicecore import Flusher, Service, ServiceTopics
 from txsockjs.server.stats import HTTPErrorStats
 from txsockjs.server.twistedweb.adapters import WEBSOCKET_AVAILABLE, WebConnection, WebRequest, WebResponse
@@ -37,20 +37,22 @@ class SockJSResource(Resource, ServiceTopics):
     isLeaf = True
 
     # ``reactor`` provides IReactorTime (a zope interface: Any to mypy).
-    def __init__(self, factory: Factory, options: Optional[SockJSOptions] = None,
+    def __init__(self, factory: ProtocolFactory, options: Optional[SockJSOptions] = None,
                  reactor: Any = None) -> None:
         Resource.__init__(self)
         if reactor is None:
             from twisted.internet import reactor
         checked = Options.from_dict(options)
-        self.service = Service(factory, checked, "", reactor, Flusher(reactor))
+        # Its own memory budget (the default); a SockJSSite gives it the site's.
+        self.service = Service(factory, checked, "", reactor, Flusher(reactor), MemoryBudget())
         self.http_errors = HTTPErrorStats()
         self.service.broker.start()
         factory.doStart()
 
     def render(self, request: Request) -> int:
         # twisted.web would add "Content-Type: text/html" to every answer.
-        request.defaultContentType = None
+        # (older Twisted, 22.10, types it bytes, though None is what turns it off)
+        request.defaultContentType = None  # type: ignore[assignment, unused-ignore]
         assert request.postpath is not None  # (the Site set it to find this resource)
         subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
         web_request = WebRequest(request, subpath)
@@ -66,7 +68,8 @@ class SockJSResource(Resource, ServiceTopics):
         """The service's figures, shaped as ``SockJSFactory.stats()`` (the
         service's prefix is ``""``)."""
         return {"services": {"": self.service.stats.as_dict()},
-                "http_errors_total": self.http_errors.as_dict()}
+                "http_errors_total": self.http_errors.as_dict(),
+                **self.service.budget.as_dict()}
 
     # -- lifecycle: a resource has no start or stop of its own ----------------
 
@@ -87,12 +90,22 @@ class SockJSResource(Resource, ServiceTopics):
 class SockJSSite(Site):
     """A twisted.web Site that can drain every SockJSResource in its tree
     (``drain(grace)``, as ``SockJSFactory.drain``): what ``twistd`` and
-    ``SockJSService`` call when they stop."""
+    ``SockJSService`` call when they stop.
+
+    The SockJSResources in its tree when it is made share one memory budget,
+    ``max_buffered_bytes`` (as ``SockJSFactory``'s; default 64 MiB, None: no
+    budget).  A SockJSResource in a plain Site has a budget of its own, of
+    the default size."""
 
     # (typed here: twisted.web's Site.__init__ carries no annotations)
-    def __init__(self, resource: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, resource: Any, *args: Any,
+                 max_buffered_bytes: Optional[int] = DEFAULT_MAX_BUFFERED_BYTES,
+                 **kwargs: Any) -> None:
         """``resource``: the root resource (an IResource), as for Site."""
+        self.budget = MemoryBudget(max_buffered_bytes)
         Site.__init__(self, resource, *args, **kwargs)
+        for sockjs in _sockjs_resources(resource):
+            sockjs.service.use_budget(self.budget)
 
     def drain(self, grace: float = 10.0) -> "Deferred[None]":
         return gatherResults([resource.drain(grace) for resource in _sockjs_resources(self.resource)]

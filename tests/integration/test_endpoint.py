@@ -75,3 +75,10 @@ def test_listen_wraps_the_given_endpoint_and_factory():
 def test_bad_strings_are_rejected(description, named):
     with pytest.raises(ValueError, match=named):
         serverFromString(MemoryReactor(), description)
+
+
+@pytest.mark.parametrize("option", ["trusted-proxies", "trusted_proxies"])
+def test_option_errors_start_with_the_key_as_written(option):
+    with pytest.raises(ValueError) as info:
+        serverFromString(MemoryReactor(), PLAIN + ":%s=not-an-address" % option)
+    assert str(info.value).startswith(option + ": "), str(info.value)

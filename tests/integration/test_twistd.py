@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from txsockjs.web import WEBSOCKET_AVAILABLE
 
 from . import wire
 from .frontdoor import (
@@ -109,13 +108,6 @@ def static_dir(tmp_path):
     return static
 
 
-# --static serves SockJS through twisted.web (SockJSResource), whose WebSocket needs
-# Twisted 25.5+ with wsproto.
-needs_web_websocket = pytest.mark.skipif(
-    not WEBSOCKET_AVAILABLE, reason="WebSocket through twisted.web needs Twisted 25.5+ and wsproto")
-
-
-@needs_web_websocket
 def test_static_beside_a_nested_prefix_and_drain_on_sigterm(static_dir, tmp_path):
     with Proc(twistd("--pidfile", str(tmp_path / "pid"), "sockjs", "--listen", LISTEN,
                      "--static", str(static_dir), "--prefix", "a/b", "--timeout", "1",
@@ -140,7 +132,6 @@ def test_static_beside_a_nested_prefix_and_drain_on_sigterm(static_dir, tmp_path
         _stopped_cleanly(proc)
 
 
-@needs_web_websocket
 def test_serve_static_beside_a_proxy(static_dir, echo_upstream):
     with Proc(serve("--listen", LISTEN, "--static", str(static_dir), "--prefix", "/app/",
                     "--proxy", echo_upstream.endpoint)) as proc:
@@ -299,3 +290,5 @@ def test_port_in_use_is_one_line_and_status_2(command, tmp_path):
         taken.close()
     assert status == 2, err
     assert len(err.strip().splitlines()) == 1 and "cannot listen" in err, err
+    assert listen in err, err                                # names the port
+    assert not (tmp_path / "pid").exists()                   # twistd wrote it: no stale pidfile

@@ -19,11 +19,6 @@ from .wire import (OP_CLOSE, Closed, SockJSWebSocket, Stream, TLSAddress, WebSoc
                    new_session_id, open_session, request, xhr, xhr_send)
 
 pytest.importorskip("OpenSSL", reason="twisted[tls] is a test dependency (./run-tests installs it)")
-from txsockjs.web import WEBSOCKET_AVAILABLE  # noqa: E402
-
-needs_websocket = pytest.mark.skipif(
-    not WEBSOCKET_AVAILABLE, reason="WebSocket through twisted.web needs Twisted 25.5+ "
-                                    "with twisted[websocket]")
 STATIC_PAGE = b"<!doctype html><title>static</title><p>served by File\n"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -103,7 +98,7 @@ def test_static_files_and_other_resource_on_the_same_port(addr):
     greeting = request(addr, "GET", "/echo")
     assert greeting.status == 200 and greeting.body == b"Welcome to SockJS!\n"
     info = json.loads(request(addr, "GET", "/echo/info").body)
-    assert info["websocket"] is WEBSOCKET_AVAILABLE
+    assert info["websocket"] is True  # (our own WebSocket, on every Twisted, no extra)
 
 
 def test_nested_resource(addr):
@@ -116,7 +111,6 @@ def test_nested_resource(addr):
 
 # -- every transport ------------------------------------------------------------------------
 
-@needs_websocket
 def test_websocket(addr):
     ws = SockJSWebSocket.connect(addr, url() + "/websocket")
     with ws:
@@ -125,7 +119,6 @@ def test_websocket(addr):
         assert json.loads(ws.recv_sockjs()[1:]) == ["caf\u00e9", "\U0001f600"]
 
 
-@needs_websocket
 def test_raw_websocket(addr):
     with WebSocket.connect(addr, "/echo/websocket") as ws:
         ws.send_text("raw \u20ac")
@@ -188,7 +181,6 @@ def test_authorize_refuses_and_admits(addr):
     assert who == {"principal": "user:ada", "origin": None, "transport": "xhr", "secure": secure}
 
 
-@needs_websocket
 def test_allowed_origins_on_websocket(addr):
     path = url("/guarded") + "/websocket?token=user-bob"
     conn, resp, _ = WebSocket.handshake(addr, path, {"Origin": "https://evil.example"})
@@ -220,7 +212,6 @@ def _rss(pid):
     return 0
 
 
-@needs_websocket
 def test_slow_websocket_reader_is_closed_by_the_send_limit(addr, site):
     """The application writes with no producer; the client reads nothing.  The
     socket fills, the session's queue reaches send_buffer_limit (256 KiB) and
@@ -269,18 +260,15 @@ def test_sigterm_drains_every_session(tmp_path):
         streaming.read_until(b"o\n")
         nested = Stream.open(addr, "GET", url("/deep/er/echo") + "/eventsource")
         nested.read_until(b"data: o\r\n\r\n")
-        ws = None
-        if WEBSOCKET_AVAILABLE:
-            ws = SockJSWebSocket.connect(addr, url() + "/websocket")
-            assert ws.recv_sockjs() == "o"
+        ws = SockJSWebSocket.connect(addr, url() + "/websocket")
+        assert ws.recv_sockjs() == "o"
         proc.proc.send_signal(signal.SIGTERM)
         assert _stream_until_close(streaming).endswith(b'c[1001,')
         streaming.read_until(b'"Server shutting down"]\n')
         assert _stream_until_close(nested).endswith(b"c[1001,")
-        if ws is not None:
-            assert ws.recv_sockjs(5) == 'c[1001,"Server shutting down"]'
-            closing = ws.expect_close(5)
-            assert closing is None or closing.opcode == OP_CLOSE
+        assert ws.recv_sockjs(5) == 'c[1001,"Server shutting down"]'
+        closing = ws.expect_close(5)
+        assert closing is None or closing.opcode == OP_CLOSE
         assert proc.proc.wait(10) == 0
     finally:
         status = proc.stop()

@@ -16,6 +16,7 @@ from twisted.internet.protocol import Factory, Protocol
 from txsockjs import Handshake, Rejected
 from txsockjs.factory import SockJSFactory, SockJSMultiFactory
 from txsockjs.interfaces import SockJSOptions, SockJSTransport, sockjs_transport
+from txsockjs.multiplex import MultiplexFactory
 from txsockjs.service import SockJSService
 from txsockjs.web import SockJSResource
 
@@ -52,6 +53,23 @@ multi.addFactory(Factory.forProtocol(Echo), "echo", options)
 multi.addFactory(Factory.forProtocol(Echo), "plain")
 
 resource = SockJSResource(Factory.forProtocol(Echo), {"websocket": False})
+
+# The commonest line: a factory in a variable (mypy infers Factory[Echo], not
+# from the call it goes to), and a Factory subclass.
+echo = Factory.forProtocol(Echo)
+
+
+class EchoFactory(Factory):
+    protocol = Echo
+
+
+for factory in (echo, EchoFactory()):
+    SockJSFactory(factory)
+    multi.addFactory(factory, "variable")
+    SockJSResource(factory)
+    MultiplexFactory({"echo": factory})
+MultiplexFactory({"echo": Factory.forProtocol(Echo), "plain": EchoFactory()})
+SockJSFactory(MultiplexFactory({"echo": echo}))
 
 # (setServiceParent and startService are Twisted's own, unannotated: see above)
 service = SockJSService("tcp:0:interface=127.0.0.1", single, grace=5.0)

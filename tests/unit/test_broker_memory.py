@@ -149,3 +149,20 @@ def test_messages_delivered_together_leave_as_one_frame_in_order():
     clock.advance(0)
     assert sockets[0].take() == build_frame(1, b'a["one","two"]')
     assert sockets[1].take() == build_frame(1, b'a["queued first","one","two"]')
+
+
+def test_redis_broker_is_reachable_from_txsockjs_broker():
+    from txsockjs import broker, redisbroker
+    from txsockjs.broker import RedisBroker
+    assert RedisBroker is redisbroker.RedisBroker
+    with pytest.raises(AttributeError):
+        broker.NoSuchBroker
+
+
+def test_redis_broker_without_the_extra_names_the_extra(monkeypatch):
+    import sys
+    from txsockjs import broker
+    monkeypatch.setitem(sys.modules, "txredisapi", None)   # not installed
+    monkeypatch.delitem(sys.modules, "txsockjs.redisbroker", raising=False)
+    with pytest.raises(ImportError, match=r"pip install 'txsockjs\[redis\]'"):
+        broker.RedisBroker

@@ -107,3 +107,22 @@ def test_kernel_implementation_is_public_and_matches_the_selector():
     assert kernels.name in txsockjs.KERNEL_IMPLEMENTATIONS
     assert kernels == (_speedups.IMPLEMENTATION, _speedups.REASON)
     assert kernels.reason
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--trusted-proxies", "not-an-address"], "--trusted-proxies"),
+    (["--heartbeat", "soon"], "--heartbeat"),
+    (["--heartbeat", "0"], "--heartbeat"),
+    (["--send-overflow", "drop"], "--send-overflow"),
+])
+def test_serve_option_errors_start_with_the_flag(argv, flag):
+    from twisted.python.usage import UsageError
+    from txsockjs.cli.tap import ServeOptions
+    with pytest.raises(UsageError) as info:
+        ServeOptions().parseOptions(["--proxy", "tcp:127.0.0.1:1"] + argv)
+    assert str(info.value).startswith(flag + ": "), str(info.value)
+
+
+def test_conformance_option_errors_name_the_flag(capsys):
+    assert main(["conformance", "--heartbeat", "0", "--port", "0"]) == 2
+    assert capsys.readouterr().err.startswith("python -m txsockjs conformance: --heartbeat: ")

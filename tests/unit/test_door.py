@@ -302,6 +302,18 @@ def test_info_and_preflight_cors_follow_the_origin_policy():
     assert split_response(client.take())[1]["access-control-allow-origin"] == "http://evil.example"
 
 
+def test_info_says_which_origins_are_allowed():
+    import json
+    site, app, clock = make_site(RESTRICTED)
+    client = Client(site)
+    client.send(request("GET", "/info"))
+    assert json.loads(split_response(client.take())[2])["origins"] == RESTRICTED["allowed_origins"]
+    site, app, clock = make_site()
+    client = Client(site)
+    client.send(request("GET", "/info"))
+    assert json.loads(split_response(client.take())[2])["origins"] == ["*:*"]
+
+
 def test_bad_origin_patterns_are_refused_at_configuration():
     for bad in (["https://ex*.com"], ["https://example.com/path"], "https://example.com"):
         with pytest.raises(ValueError):

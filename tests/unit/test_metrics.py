@@ -188,6 +188,9 @@ EXPECTED = {
         },
     },
     "http_errors_total": {"400": 1, "403": 4, "404": 2, "418": 1, "500": 1, "503": 4},
+    "buffered_bytes": 8,                  # guarded's g1 keeps "bbbb" and "cccc"
+    "max_buffered_bytes": 64 << 20,       # the documented default
+    "budget_overflows_total": {},
 }
 
 
@@ -215,7 +218,8 @@ def test_prometheus_exposition_after_the_same_sequence():
     assert {name for name, labels in samples} == {
         "txsockjs_sessions", "txsockjs_sessions_opened_total", "txsockjs_sessions_closed_total",
         "txsockjs_messages_total", "txsockjs_bytes_total", "txsockjs_send_overflows_total",
-        "txsockjs_rejected_total", "txsockjs_http_errors_total"}
+        "txsockjs_rejected_total", "txsockjs_http_errors_total", "txsockjs_buffered_bytes",
+        "txsockjs_max_buffered_bytes", "txsockjs_budget_overflows_total"}
     assert "# TYPE txsockjs_sessions gauge" in text
     assert "# TYPE txsockjs_messages_total counter" in text
     for line in ('txsockjs_sessions{service="main",transport="htmlfile"} 1.0',
@@ -238,6 +242,8 @@ def test_prometheus_exposition_after_the_same_sequence():
                     = count
     for status, count in EXPECTED["http_errors_total"].items():
         expected[("txsockjs_http_errors_total", (("status", status),))] = count
+    expected[("txsockjs_buffered_bytes", ())] = EXPECTED["buffered_bytes"]
+    expected[("txsockjs_max_buffered_bytes", ())] = EXPECTED["max_buffered_bytes"]
     exposed = {key: value for key, value in samples.items() if value}
     assert exposed == {key: value for key, value in expected.items() if value}
 

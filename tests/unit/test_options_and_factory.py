@@ -34,6 +34,31 @@ def test_bad_options_raise_naming_the_key(bad, key):
     assert key in str(info.value)
 
 
+# One bad value for every option (and an unknown key): the error starts with the key.
+BAD_VALUES = [
+    ("websockets", True), ("websocket", 1), ("cookie_needed", "yes"), ("heartbeat", 0),
+    ("timeout", "5"), ("streaming_limit", 1.5), ("sockjs_url", "ftp://x"),
+    ("max_message_size", 0), ("authorize", "me"), ("authorize_timeout", 31),
+    ("allowed_origins", ["https://ex*.com"]), ("allowed_origins", "https://example.com"),
+    ("trusted_proxies", ["not-an-address"]), ("trusted_proxies", [5]),
+    ("session_binding", "ip"), ("max_sessions", 0), ("max_sessions_per_client", True),
+    ("send_buffer_limit", -1), ("send_overflow", "drop"), ("broker", object()),
+    ("base_url", "/relative"),
+]
+
+
+def test_every_option_is_covered_by_a_bad_value():
+    import dataclasses
+    assert {field.name for field in dataclasses.fields(Options)} <= {key for key, _ in BAD_VALUES}
+
+
+@pytest.mark.parametrize("key, value", BAD_VALUES)
+def test_option_errors_start_with_the_option_name(key, value):
+    with pytest.raises(ValueError) as info:
+        Options.from_dict({key: value})
+    assert str(info.value).startswith(key + ": "), str(info.value)
+
+
 @pytest.mark.parametrize("prefix", ["a b", "a//b", "../x", "a/./b", "é", "a?b", 5])
 def test_bad_prefixes_raise_naming_them(prefix):
     multi = SockJSMultiFactory()

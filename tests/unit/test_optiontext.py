@@ -90,3 +90,15 @@ def test_bad_values_of_generic_annotations():
 
 def test_import_name_accepts_a_colon():
     assert import_name("os.path:join") is os.path.join
+
+
+@pytest.mark.parametrize("pair, written", [
+    ("heartbeat=soon", "heartbeat"), ("heartbeat=-1", "heartbeat"), ("nosuch=1", "nosuch"),
+    ("trusted_proxies=not-an-address", "trusted_proxies"),
+    ("trusted-proxies=not-an-address", "trusted-proxies"),
+    ("max-sessions=0", "max-sessions"),
+])
+def test_text_option_errors_start_with_the_key_as_written(pair, written):
+    with pytest.raises(ValueError) as info:
+        validated_options([pair])
+    assert str(info.value).startswith(written + ": "), str(info.value)

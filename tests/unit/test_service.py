@@ -48,3 +48,37 @@ def test_stop_gives_up_after_grace():
 def test_bad_grace_is_refused():
     with pytest.raises(ValueError):
         SockJSService("tcp:0", make_site()[0], grace=-1)
+
+
+def test_start_service_alone_listens_as_any_iservice():
+    # Not run by twistd: a MultiService started with startService() only.
+    from twisted.application.service import MultiService
+    site, app, clock = make_site()
+    parent = MultiService()
+    service = SockJSService("tcp:0:interface=127.0.0.1", site, reactor=clock)
+    service.setServiceParent(parent)
+    parent.startService()
+    assert [server[1] for server in clock.tcpServers] == [site]
+    assert service.port is not None
+    stopped = []
+    parent.stopService().addCallback(stopped.append)
+    clock.advance(0.1)                        # (the drain looks once more)
+    assert len(stopped) == 1 and service.port is None and not service.running
+
+
+def test_it_is_twisteds_endpoint_service_and_reports_listen_failures_its_way():
+    from twisted.application.internet import StreamServerEndpointService
+    from twisted.internet import defer
+    from twisted.internet.error import CannotListenError
+
+    class Taken(object):
+        def listen(self, factory):
+            return defer.fail(CannotListenError("127.0.0.1", 80, OSError("in use")))
+
+    site = make_site()[0]
+    service = SockJSService(Taken(), site)
+    assert isinstance(service, StreamServerEndpointService)
+    service._raiseSynchronously = True        # what twisted.application.strports sets
+    with pytest.raises(CannotListenError):
+        service.startService()
+    assert service.port is None

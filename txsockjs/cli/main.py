@@ -17,7 +17,8 @@ from twisted.logger import (
 
 from txsockjs.factory import SockJSMultiFactory
 from txsockjs.interfaces import SockJSOptions
-from txsockjs.options import DEFAULT_SOCKJS_URL
+from txsockjs.options import DEFAULT_SOCKJS_URL, OptionError
+from txsockjs.cli.optiontext import flag_error
 from txsockjs.demo.sampleapps import BroadcastFactory, CloseProtocol, EchoProtocol
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ def run_demo(args: argparse.Namespace) -> None:
         raise CommandLineError("%s demo: cannot read --sockjs-client %s: %s" % (
             PROG, args.sockjs_client, error.strerror or error))
     except ValueError as error:  # an option the service refused, e.g. --sockjs-url
-        raise CommandLineError("%s demo: %s" % (PROG, error))
+        raise CommandLineError("%s demo: %s" % (PROG, as_flags(error)))
     listen_and_run(site, args)
 
 
@@ -146,8 +147,13 @@ def run_conformance(args: argparse.Namespace) -> None:
     try:
         site = conformance_site(args)
     except ValueError as error:  # an option the services refused, e.g. --heartbeat 0
-        raise CommandLineError("%s conformance: %s" % (PROG, error))
+        raise CommandLineError("%s conformance: %s" % (PROG, as_flags(error)))
     listen_and_run(site, args)
+
+
+def as_flags(error: ValueError) -> str:
+    # (the flags of these commands are named after the options they set)
+    return flag_error(error) if isinstance(error, OptionError) else str(error)
 
 
 def listen_and_run(site: "Union[SockJSMultiFactory, SockJSSite]", args: argparse.Namespace) -> None:

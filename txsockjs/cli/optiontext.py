@@ -18,8 +18,9 @@ annotation              text
 a ``Callable``          a dotted name, ``package.module.name``, imported
 ======================  ==============================================
 
-An unknown key or a value that cannot be read raises ValueError naming the
-key; the dict is then validated by ``Options.from_dict`` as any other.
+An unknown key or a value that cannot be read raises ``OptionError`` (a
+ValueError) starting with the key as it was written; the dict is then
+validated by ``Options.from_dict`` as any other.
 """
 
 import collections.abc
@@ -29,7 +30,7 @@ import types
 import typing
 from typing import Any, Dict, Iterable, List, Mapping, Tuple, Union
 
-from txsockjs.options import Options
+from txsockjs.options import OptionError, Options
 
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
@@ -141,15 +142,32 @@ def option_from_text(key: str, text: str) -> Tuple[str, Any]:
     name = key.strip().replace("-", "_")
     known = option_types()
     if name not in known:
-        raise ValueError("unknown SockJS option %r (known: %s)" % (key, ", ".join(known)))
+        raise OptionError(key.strip(), "unknown SockJS option (known: %s)" % (", ".join(known),))
     try:
         return name, read_value(known[name], text)
     except ValueError as error:
-        raise ValueError("SockJS option %r: %s" % (name, error))
+        raise OptionError(key.strip(), str(error))
 
 
 def options_from_text(pairs: Union[Mapping[str, str], Iterable[str]]) -> Dict[str, Any]:
     """The options dict from ``key=value`` strings or a {key: text} mapping."""
+    return _read_pairs(pairs)[0]
+
+
+def validated_options(pairs: Union[Mapping[str, str], Iterable[str]]) -> Dict[str, Any]:
+    """``options_from_text`` checked by ``Options.from_dict``; returns the dict.
+    Its errors, too, name the option as it was written."""
+    options, written = _read_pairs(pairs)
+    try:
+        Options.from_dict(options)
+    except OptionError as error:
+        raise error.written_as(written.get(error.option, error.option))
+    return options
+
+
+def _read_pairs(pairs: Union[Mapping[str, str], Iterable[str]]
+                ) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    # (the options dict, {option name: the key as written})
     if isinstance(pairs, collections.abc.Mapping):
         items: List[Tuple[str, str]] = list(pairs.items())
     else:
@@ -157,17 +175,17 @@ def options_from_text(pairs: Union[Mapping[str, str], Iterable[str]]) -> Dict[st
         for pair in pairs:
             key, equals, text = pair.partition("=")
             if not equals:
-                raise ValueError("SockJS option %r: expected key=value" % (pair,))
+                raise OptionError(pair, "expected key=value")
             items.append((key, text))
     options: Dict[str, Any] = {}
+    written: Dict[str, str] = {}
     for key, text in items:
         name, value = option_from_text(key, text)
         options[name] = value
-    return options
+        written[name] = key.strip()
+    return options, written
 
 
-def validated_options(pairs: Union[Mapping[str, str], Iterable[str]]) -> Dict[str, Any]:
-    """``options_from_text`` checked by ``Options.from_dict``; returns the dict."""
-    options = options_from_text(pairs)
-    Options.from_dict(options)
-    return options
+def flag_error(error: OptionError) -> str:
+    """``error`` as a command line says it: ``--heartbeat: must be ...``."""
+    return "--%s: %s" % (error.option.replace("_", "-"), error.problem)

@@ -19,20 +19,19 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, List, NoReturn, Optional, Sequence, Union
 
+from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import Service
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
-from twisted.python.failure import Failure
 
-from txsockjs.cli.optiontext import import_name, option_from_text, option_help, option_types
-from txsockjs.options import Options
+from txsockjs.cli.optiontext import (
+    flag_error, import_name, option_from_text, option_help, option_types)
+from txsockjs.options import OptionError, Options
 from txsockjs.service import SockJSService
 
 if TYPE_CHECKING:
-    from twisted.internet.protocol import Factory
-
     from txsockjs.factory import SockJSMultiFactory
-    from txsockjs.interfaces import SockJSOptions
+    from txsockjs.interfaces import ProtocolFactory, SockJSOptions
     from txsockjs.web import SockJSSite
 
 DEFAULT_LISTEN = "tcp:8080:interface=127.0.0.1"
@@ -81,8 +80,8 @@ class ServeOptions(usage.Options):
             sockjs = dict(option_from_text(name, self[_flag(name)])
                           for name in option_types() if self[_flag(name)] is not None)
             Options.from_dict(sockjs)
-        except ValueError as error:
-            raise usage.UsageError(str(error))
+        except OptionError as error:
+            raise usage.UsageError(flag_error(error))
         self["sockjs-options"] = sockjs
         if self["factory"] is not None:
             self["app"] = load_factory(self["factory"])
@@ -110,36 +109,47 @@ class SockJSServerService(SockJSService):
     listen at start (the port is in use) it writes one line to stderr and
     exits with status 2."""
 
+    # A failure to listen at start raises from privilegedStartService (Twisted's
+    # StreamServerEndpointService does so, as for twisted.application.strports);
+    # a later one is logged and the process keeps running, as twistd would.
+    _raiseSynchronously = True
+
     # ``endpoint`` provides IStreamServerEndpoint (a zope interface: Any to mypy).
     def __init__(self, endpoint: Any, site: "Union[SockJSMultiFactory, SockJSSite]",
-                 description: str = "", what: str = "") -> None:
+                 description: str = "", what: str = "", pidfile: Optional[str] = None) -> None:
+        """``pidfile``: the one twistd wrote for this process, removed if it exits here."""
         SockJSService.__init__(self, endpoint, site)
         self.description = description
         self.what = what
-        self.failure: Optional[Failure] = None
-        self.starting = False
+        self.pidfile = pidfile
 
     def privilegedStartService(self) -> None:
         # A port in use is known while the command can still exit with a status.
-        self.starting = True
-        SockJSService.privilegedStartService(self)
-        self.starting = False
-        if self.failure is not None:
-            fail("txsockjs", "cannot listen on %s: %s"
-                 % (self.description, self.failure.getErrorMessage()))
+        try:
+            # (named on Twisted's class: its methods are unannotated, see pyproject)
+            StreamServerEndpointService.privilegedStartService(self)
+        except Exception as error:
+            # twistd removes its pidfile after an Exception, not after SystemExit
+            _remove_own_pidfile(self.pidfile)
+            fail("txsockjs", "cannot listen on %s: %s" % (self.description, error))
 
     def _listening(self, port: Any) -> None:
         self.port = port
         self.log.info("txsockjs serving {what} on {address}", what=self.what,
                       address=_address(port.getHost()))
 
-    def _failed(self, failure: Failure) -> None:
-        self.failure = failure
-        if not self.starting:
-            # a late failure (an endpoint that listens asynchronously): logged,
-            # the process keeps running as twistd would
-            self.log.error("txsockjs cannot listen on {endpoint}: {error}",
-                           endpoint=self.description, error=failure.getErrorMessage())
+
+def _remove_own_pidfile(path: Optional[str]) -> None:
+    # Only if it holds this process's id: never another live twistd's.
+    if not path:
+        return
+    try:
+        with open(path) as written:
+            ours = written.read().strip() == str(os.getpid())
+        if ours:
+            os.remove(path)
+    except OSError:
+        pass
 
 
 def _address(address: Any) -> str:
@@ -175,10 +185,13 @@ def makeService(config: usage.Options, reactor: Any = None) -> SockJSServerServi
         endpoint = serverFromString(reactor, config["listen"])
     except ValueError as error:
         raise usage.UsageError(str(error))
-    return SockJSServerService(endpoint, site, config["listen"], what)
+    # twistd's own options (its --pidfile) are the parent of the plugin's
+    twistd = getattr(config, "parent", None)
+    pidfile = twistd.get("pidfile") if twistd is not None else None
+    return SockJSServerService(endpoint, site, config["listen"], what, pidfile)
 
 
-def static_site(directory: str, prefix: str, factory: "Factory",
+def static_site(directory: str, prefix: str, factory: "ProtocolFactory",
                 options: "Optional[SockJSOptions]" = None, reactor: Any = None) -> "SockJSSite":
     """A SockJSSite serving ``directory`` at ``/`` and ``factory`` over
     SockJS at ``/prefix`` (``a/b`` nests: the static files under ``/a/``

@@ -10,7 +10,7 @@ them, and wait in the send buffer while it is full (``write_paused``).
 from typing import Optional, Protocol, Tuple
 
 from txsockjs.protocol import session as states
-from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, SendBuffer, utf8_size
+from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size
 
 SHUTDOWN_CLOSE = (1001, "Server shutting down")
 
@@ -32,11 +32,12 @@ class RawWebSocketSession(object):
     session_id: Optional[str] = None
 
     def __init__(self, handler: RawHandler, delegate: states.SessionDelegate,
-                 send_limit: int = states.DEFAULT_SEND_LIMIT, overflow: str = "close") -> None:
+                 send_limit: int = states.DEFAULT_SEND_LIMIT, overflow: str = "close",
+                 budget: Optional[Budget] = None) -> None:
         self.handler = handler
         self.delegate = delegate
         self.closed = False
-        self.buffer = SendBuffer(send_limit, overflow)
+        self.buffer = SendBuffer(send_limit, overflow, budget)
         self._write_paused = False
 
     def send(self, message: str, size: Optional[int] = None) -> bool:
@@ -57,10 +58,23 @@ class RawWebSocketSession(object):
                 buffer.clear()
                 self._end(OVERFLOW_CLOSE, states.OVERFLOW)
             return False
+        budget = buffer.budget
+        if budget.used > budget.limit and not buffer.kept_after_shedding(message):
+            return False
         if not buffer.pressured and buffer.above_high_water():
             buffer.pressured = True
             self.delegate.pressure(True)
         return True
+
+    def over_budget(self, excess: int) -> None:
+        """As Session.over_budget: this session's own overflow policy applies."""
+        buffer = self.buffer
+        if buffer.policy == "close" or self.closed:
+            buffer.clear()
+            if not self.closed:
+                self._end(OVERFLOW_CLOSE, states.OVERFLOW)
+        else:
+            self.delegate.dropped(buffer.shed(excess))
 
     def pause_reading(self, paused: bool) -> None:
         self.handler.pause_reading(paused)

@@ -13,9 +13,14 @@ droppable message by message).
 * Half the limit is the high-water mark: ``pressure(True)`` is reported (the
   application's producer is paused) once it is reached, ``pressure(False)``
   once the buffer has been handed on.
+* Every byte held is also counted in a :class:`Budget` shared by the buffers
+  of one server (a port, a site): past its limit, the server makes the
+  session holding the most apply its own overflow policy (see
+  ``txsockjs.server.budget``).
 """
 
-from typing import List, Tuple
+import math
+from typing import List, Optional, Tuple
 
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
@@ -28,11 +33,28 @@ def utf8_size(message: str) -> int:
     return len(message.encode("utf-8"))
 
 
+class Budget(object):
+    """Bytes held by a group of send buffers (``used``), against ``limit``
+    (``math.inf``: none).  A buffer adds to ``used`` whatever it holds; the
+    owner of a send calls :meth:`shed` when ``used > limit``.  This one has
+    nothing to shed: a server's budget knows its sessions."""
+
+    __slots__ = ("limit", "used")
+
+    def __init__(self, limit: Optional[int] = None) -> None:
+        self.limit: float = math.inf if limit is None else limit
+        self.used = 0
+
+    def shed(self) -> None:
+        """Bring ``used`` back under ``limit``, if anything can."""
+
+
 class SendBuffer(object):
 
-    __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured")
+    __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured",
+                 "budget")
 
-    def __init__(self, limit: int, policy: str = "close") -> None:
+    def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
         self.messages: List[str] = []
         self.size = 0
         self.limit = limit
@@ -40,6 +62,7 @@ class SendBuffer(object):
         self.policy = policy
         self.dropped = 0
         self.pressured = False
+        self.budget = budget if budget is not None else Budget()
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -66,6 +89,7 @@ class SendBuffer(object):
             del messages[:count]
             self.dropped += count
         self.messages.append(message)
+        self.budget.used += total - self.size
         self.size = total
         return True
 
@@ -73,12 +97,38 @@ class SendBuffer(object):
         """Everything queued, oldest first; the buffer is empty after."""
         messages = self.messages
         self.messages = []
+        self.budget.used -= self.size
         self.size = 0
         return messages
 
     def clear(self) -> None:
         self.messages = []
+        self.budget.used -= self.size
         self.size = 0
+
+    def kept_after_shedding(self, message: str) -> bool:
+        """The budget is exceeded just after ``message`` was queued: have it
+        shed (this buffer may hold the most); True if ``message`` is still here."""
+        self.budget.shed()
+        return bool(self.messages) and self.messages[-1] is message
+
+    def shed(self, excess: int) -> int:
+        """Drop whole messages until ``excess`` bytes are freed or none is
+        left: the oldest first under ``"drop_oldest"``, else the newest.
+        Returns how many were dropped."""
+        messages = self.messages
+        freed = count = 0
+        while freed < excess and count < len(messages):
+            count += 1
+            freed += utf8_size(messages[count - 1 if self.policy == "drop_oldest" else -count])
+        if self.policy == "drop_oldest":
+            del messages[:count]
+        else:
+            del messages[len(messages) - count:]
+        self.size -= freed
+        self.budget.used -= freed
+        self.dropped += count
+        return count
 
     def above_high_water(self) -> bool:
         return self.size >= self.high_water

@@ -37,7 +37,7 @@ from txsockjs.protocol.frames import (
     CLOSE_ANOTHER_CONNECTION, CLOSE_INTERRUPTED, CLOSE_SHUTDOWN, HEARTBEAT, OPEN, encode_close,
     encode_messages,
 )
-from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, SendBuffer, utf8_size
+from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size
 
 NEW, OPEN_STATE, CLOSED = "new", "open", "closed"
 
@@ -100,12 +100,13 @@ class Session(object):
                  delegate: Optional[SessionDelegate] = None,
                  schedule_flush: Optional[Callable[["Session"], None]] = None,
                  on_gone: Optional[Callable[["Session"], None]] = None,
-                 send_limit: int = DEFAULT_SEND_LIMIT, overflow: str = "close") -> None:
+                 send_limit: int = DEFAULT_SEND_LIMIT, overflow: str = "close",
+                 budget: Optional[Budget] = None) -> None:
         self.session_id = session_id
         self.state = NEW
         self.receiver: Optional[Receiver] = None
         self.delegate = delegate if delegate is not None else SessionDelegate()
-        self.buffer = SendBuffer(send_limit, overflow)
+        self.buffer = SendBuffer(send_limit, overflow, budget)
         self.close_frame: Optional[bytes] = None
         # True once a receiver was given the close frame (or nobody can be).
         self.close_delivered = False
@@ -212,7 +213,11 @@ class Session(object):
         else:
             buffer.messages.append(message)
             buffer.size = total
-        if not buffer.pressured and total >= buffer.high_water:
+            buffer.budget.used += size
+        budget = buffer.budget
+        if budget.used > budget.limit and not buffer.kept_after_shedding(message):
+            return False
+        if not buffer.pressured and buffer.size >= buffer.high_water:
             buffer.pressured = True
             self.delegate.pressure(True)
         if self.receiver is not None and not self._flush_pending and not self._write_paused:
@@ -235,6 +240,17 @@ class Session(object):
             self.delegate.dropped(buffer.dropped - dropped)
         return False
 
+    def over_budget(self, excess: int) -> None:
+        """The server holds more than its budget and this session the most:
+        its own overflow policy frees (at least) ``excess`` bytes, or all it holds."""
+        buffer = self.buffer
+        if self.state == CLOSED:
+            buffer.clear()      # its client gets the close frame alone
+        elif buffer.policy == "close":
+            self._close(encode_close(*OVERFLOW_CLOSE), OVERFLOW, keep_queue=False)
+        else:
+            self.delegate.dropped(buffer.shed(excess))
+
     def flush(self) -> None:
         """Send every queued message in one frame, if a receiver can take it."""
         self._flush_pending = False
@@ -251,6 +267,7 @@ class Session(object):
         buffer = self.buffer
         messages = buffer.messages
         buffer.messages = []
+        buffer.budget.used -= buffer.size
         buffer.size = 0
         frame = encode_messages(messages)
         if buffer.pressured:

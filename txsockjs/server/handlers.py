@@ -156,7 +156,8 @@ def _info(service: "Service", request: "RequestLike", response: "ResponseLike") 
     info = {
         "websocket": options.websocket,
         "cookie_needed": options.cookie_needed,
-        "origins": ["*:*"],
+        # (sockjs-client ignores it; people reading it learn what is allowed)
+        "origins": ["*:*"] if options.allowed_origins is None else list(options.allowed_origins),
         "entropy": secrets.randbits(32),
     }
     if options.base_url is not None:

@@ -11,7 +11,9 @@ from twisted.logger import Logger, LogLevel
 from txsockjs.broker import Broker, MemoryBroker
 from txsockjs.protocol.forwarded import ProxyPolicy
 from txsockjs.protocol.origins import OriginPolicy
+from txsockjs.protocol.rawsession import RawHandler, RawWebSocketSession
 from txsockjs.protocol.session import Session
+from txsockjs.server.budget import MemoryBudget
 from txsockjs.server.door import SessionDoor
 from txsockjs.server.drain import drain
 from txsockjs.server.quietlog import QuietLog
@@ -110,7 +112,7 @@ class Service(object):
     log = Logger()
 
     def __init__(self, factory: Any, options: "Options", prefix: str, clock: Any,
-                 flusher: Flusher) -> None:
+                 flusher: Flusher, budget: MemoryBudget) -> None:
         self.factory = factory
         self.options = options
         self.prefix = prefix
@@ -130,6 +132,16 @@ class Service(object):
         self.broker: Broker = options.broker if options.broker is not None else MemoryBroker()
         self.iframe_body = (IFRAME_PAGE % options.sockjs_url).encode("utf-8")
         self.iframe_etag = '"%s"' % hashlib.md5(self.iframe_body).hexdigest()
+        # What the sessions queue counts in the server's memory budget.
+        self.budget = budget
+        budget.services.append(self)
+
+    def use_budget(self, budget: MemoryBudget) -> None:
+        """Count in ``budget`` instead (a site's, shared by its resources);
+        before any session opens."""
+        self.budget.services.remove(self)
+        self.budget = budget
+        budget.services.append(self)
 
     @property
     def sessions(self) -> Dict[str, Any]:
@@ -146,8 +158,18 @@ class Service(object):
             delegate,
             schedule_flush=self.flusher.schedule,
             on_gone=self.registry.forget if addressable else None,
-            send_limit=options.send_buffer_limit, overflow=options.send_overflow)
+            send_limit=options.send_buffer_limit, overflow=options.send_overflow,
+            budget=self.budget)
         self.register(session, delegate, addressable)
+        return session
+
+    def new_raw_session(self, handler: RawHandler, delegate: "SessionTransport"
+                        ) -> RawWebSocketSession:
+        """A registered raw ``/websocket`` session writing to ``handler``."""
+        options = self.options
+        session = RawWebSocketSession(handler, delegate, options.send_buffer_limit,
+                                      options.send_overflow, self.budget)
+        self.register(session, delegate)
         return session
 
     def register(self, session: Any, delegate: "SessionTransport",

@@ -171,9 +171,7 @@ class WebSocketBridge(object):
         self._close_timer: Any = None  # an IDelayedCall
         self.target: Union[Session, RawWebSocketSession]
         if raw:
-            self.target = RawWebSocketSession(self, delegate, service.options.send_buffer_limit,
-                                              service.options.send_overflow)
-            service.register(self.target, delegate)
+            self.target = service.new_raw_session(self, delegate)
         else:
             # Not reachable by id: two websockets may use the same session
             # id at once, each its own session.
