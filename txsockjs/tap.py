@@ -204,9 +204,15 @@ def static_site(directory: str, prefix: str, factory: "Factory",
 
 class TwistdOptions(ServeOptions):
     """``twistd sockjs``: a bad option is one line on stderr and exit status 2
-    (twistd itself would print the whole usage and exit with 1)."""
+    (twistd itself would print the whole usage and exit with 1); modules are
+    found in the working directory, as by ``python -m txsockjs serve``."""
 
     def parseOptions(self, options: Optional[Sequence[str]] = None) -> None:
+        # ``python -m txsockjs serve`` finds --factory myapp.chat.factory in the
+        # working directory (``python -m`` puts it on sys.path); the twistd
+        # script does not.  Appended, so it shadows no installed module.
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.append(os.getcwd())
         try:
             usage.Options.parseOptions(self, options)  # (ServeOptions has none of its own)
         except usage.UsageError as error:
