@@ -16,7 +16,7 @@ message while it arrives (twisted.web assembles it first).
 """
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.protocol import Factory
@@ -99,18 +99,25 @@ class SockJSSite(Site):
         Site.__init__(self, resource, *args, **kwargs)
 
     def drain(self, grace: float = 10.0) -> "Deferred[None]":
-        return gatherResults([resource.drain(grace) for resource in _sockjs_resources(self.resource)]
-                             ).addCallback(lambda _: None)
+        drains = []
+        for path, resource in _sockjs_resources(self.resource):
+            # A resource does not know where it was put: its logs say it from now on.
+            resource.service.prefix = path
+            drains.append(resource.drain(grace))
+        return gatherResults(drains).addCallback(lambda _: None)
 
 
-def _sockjs_resources(resource: Any, seen: Optional[Set[int]] = None) -> List[SockJSResource]:
+def _sockjs_resources(resource: Any, path: str = "",
+                      seen: Optional[Set[int]] = None) -> List[Tuple[str, SockJSResource]]:
+    """(path below the root, resource) of every SockJSResource in the tree."""
     seen = set() if seen is None else seen
     if id(resource) in seen:
         return []
     seen.add(id(resource))
     if isinstance(resource, SockJSResource):
-        return [resource]
-    found: List[SockJSResource] = []
-    for child in getattr(resource, "children", {}).values():
-        found.extend(_sockjs_resources(child, seen))
+        return [(path, resource)]
+    found: List[Tuple[str, SockJSResource]] = []
+    for name, child in getattr(resource, "children", {}).items():
+        below = name.decode("utf-8", "replace")
+        found.extend(_sockjs_resources(child, path + "/" + below if path else below, seen))
     return found
