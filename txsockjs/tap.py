@@ -118,6 +118,8 @@ class SockJSServerService(SockJSService):
         self.what = what
         self.failure: Optional[Failure] = None
         self.starting = False
+        # the command's name, which its one-line errors start with
+        self.command = "txsockjs"
 
     def privilegedStartService(self) -> None:
         # A port in use is known while the command can still exit with a status.
@@ -125,7 +127,7 @@ class SockJSServerService(SockJSService):
         SockJSService.privilegedStartService(self)
         self.starting = False
         if self.failure is not None:
-            fail("txsockjs", "cannot listen on %s: %s"
+            fail(self.command, "cannot listen on %s: %s"
                  % (self.description, self.failure.getErrorMessage()))
 
     def _listening(self, port: Any) -> None:
@@ -222,9 +224,11 @@ class TwistdOptions(ServeOptions):
 def make_service_or_exit(command: str, config: usage.Options,
                          reactor: Any = None) -> SockJSServerService:
     try:
-        return makeService(config, reactor)
+        service = makeService(config, reactor)
     except usage.UsageError as error:
         fail(command, error)
+    service.command = command
+    return service
 
 
 class ServeCommandOptions(ServeOptions):

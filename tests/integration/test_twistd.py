@@ -327,3 +327,6 @@ def test_port_in_use_is_one_line_and_status_2(command, tmp_path):
         taken.close()
     assert status == 2, err
     assert len(err.strip().splitlines()) == 1 and "cannot listen" in err, err
+    # the command's name first, as for every other mistake on its command line
+    assert err.startswith("twistd sockjs: " if command == "twistd"
+                          else "python -m txsockjs serve: "), err
