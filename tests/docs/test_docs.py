@@ -111,3 +111,13 @@ def test_readme_renders_without_warnings():
     core = pytest.importorskip("docutils.core", reason="docutils comes with Sphinx: '.[docs]'")
     core.publish_doctree((ROOT / "README.rst").read_text(encoding="utf-8"),
                          settings_overrides={"halt_level": 2, "report_level": 2})
+
+
+def test_readme_names_everything_run_tests_installs():
+    script = (ROOT / "run-tests").read_text(encoding="utf-8")
+    debian = re.findall(r"/usr/s?bin/[\w-]+:([\w-]+)", script)  # CLUSTER_TOOLS
+    assert len(debian) >= 3, debian
+    readme = (ROOT / "README.rst").read_text(encoding="utf-8")
+    says = readme[readme.index("``run-tests`` creates"):readme.index("What it is")]
+    for name in debian + ["Chromium", "npm packages", "Autobahn"]:
+        assert name in says, name
