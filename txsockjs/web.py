@@ -59,11 +59,8 @@ class SockJSResource(Resource, ServiceTopics):
         subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
         web_request = WebRequest(request, subpath)
         response = WebResponse(request, self.http_errors)
-        service = self.service
-        if len(web_request.body) > service.options.max_message_size:
-            response.error(413, "Request body too large.")
-            return NOT_DONE_YET
-        handlers.handle(service, WebConnection(request, response), web_request, response, subpath)
+        handlers.handle(self.service, WebConnection(request, response), web_request, response,
+                        subpath)
         return NOT_DONE_YET
 
     def stats(self) -> Dict[str, Any]:

@@ -48,7 +48,7 @@ if FRONT not in ("own", "web"):
 # The modules about SockJS behaviour, which hold on any front door.
 WEB_FRONT_MODULES = ("test_xhr.py", "test_other_transports.py", "test_sessions.py",
                      "test_encoding.py", "test_broadcast.py", "test_websocket.py",
-                     "test_urls.py")
+                     "test_urls.py", "test_refusals.py")
 
 
 def own_front_only(reason):
