@@ -115,8 +115,6 @@ class SockJSMultiFactory(ServerFactory):
             handlers.not_found(response)
             return
         assert subpath is not None  # (found with its service)
-        if len(request.body) > service.options.max_message_size:
-            return response.error(413, "Request body too large.", close=True)
         handlers.handle(service, channel, request, response, subpath)
 
     def stats(self) -> Dict[str, Any]:

@@ -70,9 +70,9 @@ class Options:
         Topics across sessions and nodes (see txsockjs.broker):
 
         broker           None (a MemoryBroker of the service's own) or a broker:
-                         txsockjs.broker.MemoryBroker(), or
-                         txsockjs.redisbroker.RedisBroker("redis://host:port/db")
-                         for several processes; one broker per service
+                         txsockjs.broker.MemoryBroker(), or (txsockjs.redisbroker)
+                         RedisBroker("redis://host:port/db") for several processes;
+                         one broker per service
     """
 
     websocket: bool = True

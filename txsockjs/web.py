@@ -14,7 +14,7 @@ extra needed).  A WebSocket handshake that came over HTTP/2 (twisted.web's
 h2) is answered 400; browsers open their WebSockets over HTTP/1.1 anyway.
 """
 
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.web.resource import Resource
@@ -57,11 +57,8 @@ class SockJSResource(Resource, ServiceTopics):
         subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
         web_request = WebRequest(request, subpath)
         response = WebResponse(request, self.http_errors)
-        service = self.service
-        if len(web_request.body) > service.options.max_message_size:
-            response.error(413, "Request body too large.")
-            return NOT_DONE_YET
-        handlers.handle(service, WebConnection(request, response), web_request, response, subpath)
+        handlers.handle(self.service, WebConnection(request, response), web_request, response,
+                        subpath)
         return NOT_DONE_YET
 
     def stats(self) -> Dict[str, Any]:
@@ -104,22 +101,29 @@ class SockJSSite(Site):
         """``resource``: the root resource (an IResource), as for Site."""
         self.budget = MemoryBudget(max_buffered_bytes)
         Site.__init__(self, resource, *args, **kwargs)
-        for sockjs in _sockjs_resources(resource):
+        for _, sockjs in _sockjs_resources(resource):
             sockjs.service.use_budget(self.budget)
 
     def drain(self, grace: float = 10.0) -> "Deferred[None]":
-        return gatherResults([resource.drain(grace) for resource in _sockjs_resources(self.resource)]
-                             ).addCallback(lambda _: None)
+        drains = []
+        for path, resource in _sockjs_resources(self.resource):
+            # A resource does not know where it was put: its logs say it from now on.
+            resource.service.prefix = path
+            drains.append(resource.drain(grace))
+        return gatherResults(drains).addCallback(lambda _: None)
 
 
-def _sockjs_resources(resource: Any, seen: Optional[Set[int]] = None) -> List[SockJSResource]:
+def _sockjs_resources(resource: Any, path: str = "",
+                      seen: Optional[Set[int]] = None) -> List[Tuple[str, SockJSResource]]:
+    """(path below the root, resource) of every SockJSResource in the tree."""
     seen = set() if seen is None else seen
     if id(resource) in seen:
         return []
     seen.add(id(resource))
     if isinstance(resource, SockJSResource):
-        return [resource]
-    found: List[SockJSResource] = []
-    for child in getattr(resource, "children", {}).values():
-        found.extend(_sockjs_resources(child, seen))
+        return [(path, resource)]
+    found: List[Tuple[str, SockJSResource]] = []
+    for name, child in getattr(resource, "children", {}).items():
+        below = name.decode("utf-8", "replace")
+        found.extend(_sockjs_resources(child, path + "/" + below if path else below, seen))
     return found

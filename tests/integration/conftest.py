@@ -53,7 +53,7 @@ if FRONT not in ("own", "web"):
 # The modules about SockJS behaviour, which hold on any front door.
 # (test_websocket.py runs through both doors in every pass: see door_addr)
 WEB_FRONT_MODULES = ("test_xhr.py", "test_other_transports.py", "test_sessions.py",
-                     "test_encoding.py", "test_broadcast.py", "test_urls.py")
+                     "test_encoding.py", "test_broadcast.py", "test_urls.py", "test_refusals.py")
 DOORS = ("own", "web")
 # Every server this session started, each watched for crashes and tracebacks.
 STARTED = []

@@ -8,6 +8,7 @@ session on any one transport, from any local address.
   sockjs-client keeps them.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -31,9 +32,19 @@ _LOG_START = re.compile(r"\d{4}-\d\d-\d\dT")
 
 class DoorServer(Server):
 
-    def __init__(self):
+    def __init__(self, front="own"):
         Server.__init__(self, argv=[sys.executable, DOOR_SERVER, "--host", "127.0.0.1",
-                                    "--port", "0"], keep_lines=200000)
+                                    "--port", "0", "--front", front], keep_lines=200000)
+
+    @contextlib.contextmanager
+    def running(self):
+        """Started, and stopped after; it must still be alive then."""
+        self.start()
+        try:
+            yield self
+            assert self.alive(), "door server died:\n" + self.log_tail()
+        finally:
+            self.stop()
 
     def sync(self):
         """Wait until everything the server printed so far has been read (its output

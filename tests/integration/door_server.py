@@ -2,6 +2,10 @@
 and the e2e tests): one service per option of the session door.
 
     python tests/integration/door_server.py --host 127.0.0.1 --port 0 [--allowed-origin O ...]
+                                            [--front web]
+
+``--front web`` serves the same services as SockJSResources in a twisted.web SockJSSite
+(the ``stats?`` message then answers nothing: a resource is not the site).
 
 Prints ``listening on http://HOST:PORT/`` once it listens, then one line per thing the
 tests need to see from the inside, ``DOOR {json}``:
@@ -32,6 +36,7 @@ Services (prefix: what is set):
 * ``limited``: max_sessions 50; ``per_client``: max_sessions_per_client 3;
   ``limited_slow``: max_sessions 10 and the ``auth`` tokens (all three with a 1 s
   disconnect delay, so that a test's sessions soon free their places);
+* ``small``: max_message_size 1000 (below the port's limit: its 413 is the service's);
 * ``allowed`` (only with ``--allowed-origin``): allowed_origins as given.
 """
 
@@ -44,9 +49,11 @@ import sys
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import globalLogBeginner, textFileLogObserver
+from twisted.web.resource import Resource
 
 from txsockjs import Rejected
 from txsockjs.factory import SockJSMultiFactory
+from txsockjs.web import SockJSResource, SockJSSite
 
 AUTHORIZE_TIMEOUT = 1.0
 SLOW = 0.3
@@ -73,7 +80,7 @@ class WhoProtocol(Protocol):
               origin=handshake.origin, query={k: list(v) for k, v in handshake.query.items()})
 
     def dataReceived(self, data):
-        if data == b"stats?":
+        if data == b"stats?" and SITE:
             self.transport.write(json.dumps(SITE[0].stats()).encode("utf-8"))
             return
         if data != b"who?":
@@ -155,9 +162,7 @@ def proxied_authorize(handshake):
 SITE = []
 
 
-def door_site(reactor, allowed_origins=()):
-    site = SockJSMultiFactory()
-    SITE[:] = [site]
+def door_site(reactor, allowed_origins=(), front="own"):
     services = [
         ("who", {}),
         ("unbound", {"session_binding": "none"}),
@@ -171,9 +176,18 @@ def door_site(reactor, allowed_origins=()):
         ("per_client", {"max_sessions_per_client": 3, "timeout": 1.0}),
         ("limited_slow", {"max_sessions": 10, "timeout": 1.0,
                           "authorize": token_authorize(reactor, "limited_slow")}),
+        ("small", {"max_message_size": 1000}),
     ]
     if allowed_origins:
         services.append(("allowed", {"allowed_origins": list(allowed_origins)}))
+    if front == "web":
+        root = Resource()
+        for name, options in services:
+            root.putChild(name.encode("ascii"), SockJSResource(
+                who_factory(name), dict(options, heartbeat=1.0), reactor))
+        return SockJSSite(root)
+    site = SockJSMultiFactory()
+    SITE[:] = [site]
     for name, options in services:
         site.addFactory(who_factory(name), name, dict(options, heartbeat=1.0))
     return site
@@ -185,11 +199,13 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--allowed-origin", action="append", default=[],
                         help="an origin the 'allowed' service accepts (repeatable)")
+    parser.add_argument("--front", choices=("own", "web"), default="own",
+                        help="own: our HTTP channel; web: SockJSResources in a twisted.web Site")
     args = parser.parse_args(argv)
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
     from twisted.internet import reactor
     # A backlog above the default 50: the burst test opens 200 connections at once.
-    port = reactor.listenTCP(args.port, door_site(reactor, args.allowed_origin),
+    port = reactor.listenTCP(args.port, door_site(reactor, args.allowed_origin, args.front),
                              backlog=512, interface=args.host)
     address = port.getHost()
     sys.stdout.write("door server (pid %d) listening on http://%s:%d/\n"

@@ -23,7 +23,8 @@ LISTENING = re.compile(r"on http://127\.0\.0\.1:(\d+)/")
 
 def env():
     out = dict(os.environ)
-    out["PYTHONPATH"] = REPO + os.pathsep + out.get("PYTHONPATH", "")
+    # (no empty entry: it would put the working directory on sys.path)
+    out["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, out.get("PYTHONPATH")]))
     out["PYTHONUNBUFFERED"] = "1"
     return out
 
@@ -47,8 +48,8 @@ def run(argv, timeout=20):
 class Proc:
     """A server subprocess; its output lines are collected as they come."""
 
-    def __init__(self, argv):
-        self.proc = subprocess.Popen(argv, cwd=REPO, env=env(), stdin=subprocess.DEVNULL,
+    def __init__(self, argv, cwd=REPO):
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines = []
         self.changed = threading.Condition()
@@ -76,7 +77,7 @@ class Proc:
                 left = deadline - time.monotonic()
                 if left <= 0 or self.proc.poll() is not None and not self.changed.wait(0.2):
                     raise AssertionError("no %r in the output:\n%s" % (pattern.pattern, self.output()))
-                self.changed.wait(left)
+                self.changed.wait(min(left, 0.5))  # (and look again whether it exited)
 
     def addr(self, timeout=20):
         return self.addrs(1, timeout)[0]

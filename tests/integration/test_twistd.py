@@ -2,9 +2,11 @@
 ``--factory`` and ``--proxy`` against TCP services started by the test."""
 
 import base64
+import os
 import re
 import signal
 import socket
+import sys
 import time
 
 import pytest
@@ -36,7 +38,7 @@ def _stopped_cleanly(proc, sig=signal.SIGTERM):
     signal (status -sig, as it documents); ``serve`` exits with 0."""
     status = proc.stop(sig)
     output = proc.output()
-    if "twisted.scripts.twistd" in " ".join(proc.proc.args):
+    if "twistd" in " ".join(proc.proc.args[:3]):  # (python -c "...twistd...", or the script)
         assert status == -sig and "Server Shut Down." in output, (status, output)
     else:
         assert status == 0 and "Main loop terminated." in output, (status, output)
@@ -78,6 +80,32 @@ def test_factory_object_served_by_twistd(tmp_path):
             assert [session.recv(), session.recv()] == ["ping", "\u20ac"]
         _stopped_cleanly(proc)
     assert not pidfile.exists()
+
+
+@pytest.mark.parametrize("command", ["twistd", "serve"])
+def test_factory_module_in_the_working_directory(command, tmp_path):
+    # docs/guide/front-doors.rst: run from the directory that holds myapp/.
+    # The twistd script (not ``python -c``, which puts the working directory
+    # on sys.path itself) and ``python -m txsockjs serve`` must both find it.
+    (tmp_path / "myapp").mkdir()
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "chat.py").write_text(
+        "from twisted.internet.protocol import Factory, Protocol\n"
+        "class Echo(Protocol):\n"
+        "    def dataReceived(self, data):\n"
+        "        self.transport.write(data)\n"
+        "factory = Factory.forProtocol(Echo)\n")
+    args = ["--listen", LISTEN, "--factory", "myapp.chat.factory"]
+    if command == "twistd":
+        script = os.path.join(os.path.dirname(sys.executable), "twistd")
+        argv = [script, "-n", "--pidfile", str(tmp_path / "pid"), "sockjs"] + args
+    else:
+        argv = serve(*args)
+    with Proc(argv, cwd=str(tmp_path)) as proc:
+        with WebSocketSession(proc.addr()) as session:
+            session.send("from myapp")
+            assert session.recv() == "from myapp"
+        _stopped_cleanly(proc)
 
 
 def test_factory_callable_under_a_prefix_over_xhr(tmp_path):
@@ -292,3 +320,6 @@ def test_port_in_use_is_one_line_and_status_2(command, tmp_path):
     assert len(err.strip().splitlines()) == 1 and "cannot listen" in err, err
     assert listen in err, err                                # names the port
     assert not (tmp_path / "pid").exists()                   # twistd wrote it: no stale pidfile
+    # the command's name first, as for every other mistake on its command line
+    assert err.startswith("twistd sockjs: " if command == "twistd"
+                          else "python -m txsockjs serve: "), err

@@ -62,6 +62,19 @@ def test_port_in_use_is_one_line_and_status_2():
     assert_one_line_error(done.stderr, "cannot listen on 127.0.0.1 port %d" % port, "in use")
 
 
+@pytest.mark.parametrize("command", ["demo", "conformance"])
+def test_every_option_says_what_it_does(command):
+    done = run_cli(command, "--help")
+    assert done.returncode == 0, done.stderr
+    # argparse puts an option and its help on one line, or the help on the next
+    lines = done.stdout.split("options:", 1)[1].splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("  -"):
+            helped = "  " in line.strip() or lines[number + 1].startswith(" " * 10)
+            assert helped, "%s %s has no help:\n%s" % (command, line.strip(), done.stdout)
+    assert "(default %d)" % {"demo": 8080, "conformance": 8081}[command] in done.stdout
+
+
 def info_rows(stdout):
     rows = {}
     for line in stdout.splitlines():
@@ -82,6 +95,12 @@ def test_info_on_the_active_path():
     assert rows["kernels"] == "%s: %s" % kernels
     for extra in ("extra metrics", "extra redis", "extra TLS"):
         assert rows[extra].startswith(("yes", "no")), rows
+
+
+def test_info_says_which_front_doors_are_whole():
+    from txsockjs.cli import about
+    assert info_rows(about.describe())["front doors"] == (
+        "own HTTP channel and twisted.web (SockJSResource): every transport, WebSocket included")
 
 
 def test_info_says_why_it_is_on_the_pure_path():

@@ -329,3 +329,25 @@ def test_a_paused_application_stops_reading_the_websocket(transport):
     protocol.transport.resumeProducing()
     assert client.transport.producerState == "producing"
     assert protocol.received == [b"held"]
+
+
+def test_a_site_names_each_resource_it_drains(logged):
+    # Two SockJSResources in one SockJSSite: each drain log says which one.
+    from twisted.internet.protocol import Factory, Protocol
+    from twisted.internet.testing import MemoryReactorClock
+    from twisted.logger import formatEvent
+    from twisted.web.resource import Resource
+    from txsockjs.web import SockJSResource, SockJSSite
+
+    clock = MemoryReactorClock()
+    root, nested = Resource(), Resource()
+    root.putChild(b"echo", SockJSResource(Factory.forProtocol(Protocol), reactor=clock))
+    root.putChild(b"a", nested)
+    nested.putChild(b"chat", SockJSResource(Factory.forProtocol(Protocol), reactor=clock))
+    done = []
+    SockJSSite(root).drain(1.0).addCallback(done.append)
+    clock.advance(0.1)
+    assert done == [None]
+    drained = sorted(formatEvent(event) for event in logged
+                     if event.get("log_namespace") == "txsockjs.drain")
+    assert drained == ["Service at /a/chat drained", "Service at /echo drained"]

@@ -7,7 +7,7 @@ import typing
 import pytest
 
 from txsockjs.cli.optiontext import (
-    import_name, option_types, options_from_text, read_value, validated_options,
+    import_name, option_help, option_types, options_from_text, read_value, validated_options,
 )
 from txsockjs.options import Options
 
@@ -102,3 +102,27 @@ def test_text_option_errors_start_with_the_key_as_written(pair, written):
     with pytest.raises(ValueError) as info:
         validated_options([pair])
     assert str(info.value).startswith(written + ": "), str(info.value)
+
+
+def test_option_help_is_the_whole_description():
+    # The Options docstring wraps some descriptions over several lines.
+    found = option_help()
+    assert found["authorize"] == (
+        "None, or a callable taking the Handshake and returning the principal (``True`` if "
+        "there is nothing better), or a Deferred / coroutine of one; False or ``Rejected`` "
+        "refuses")
+    assert found["authorize_timeout"].endswith("gets 503 (at most 30)")
+    assert found["base_url"].endswith("there (per-node routes behind a load balancer)")
+    assert found["broker"].endswith("for several processes; one broker per service")
+    assert found["max_sessions_per_client"] == "open sessions per client_ip at most (None: no limit)"
+    assert found["heartbeat"] == "seconds between ``h`` frames while a receiver is attached"
+    for name, text in found.items():
+        assert text and text.count("(") == text.count(")"), (name, text)
+
+
+def test_twistd_help_shows_each_option_whole():
+    from txsockjs.cli.tap import TwistdOptions
+    shown = " ".join(str(TwistdOptions()).split())
+    for name, text in option_help().items():
+        assert "--%s=" % name.replace("_", "-") in shown
+        assert text in shown, name  # (and no word cut in two by the wrapping)

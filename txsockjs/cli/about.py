@@ -1,4 +1,4 @@
-"""What this installation is: versions, kernel path, optional extras.
+"""What this installation is: versions, kernel path, optional extras, front doors.
 
 ``python -m txsockjs info`` prints :func:`describe`; paste it into a bug report.
 """
@@ -37,6 +37,12 @@ def describe_extra(distributions: Sequence[str]) -> str:
     return "no (missing: %s%s)" % (", ".join(missing), "; have " + present if present else "")
 
 
+def describe_front_doors() -> str:
+    """Which front doors carry every transport in this installation."""
+    # (our own WebSocket runs through twisted.web too: see server/twistedweb/takeover.py)
+    return "own HTTP channel and twisted.web (SockJSResource): every transport, WebSocket included"
+
+
 def describe() -> str:
     """A few ``name: value`` lines about this installation, ending in a newline."""
     with warnings.catch_warnings():
@@ -52,5 +58,6 @@ def describe() -> str:
         ("kernels", "%s: %s" % (kernels.name, kernels.reason)),
     ]
     rows += [("extra " + what, describe_extra(names)) for what, names in EXTRAS]
+    rows.append(("front doors", describe_front_doors()))
     width = max(len(name) for name, _ in rows) + 2
     return "".join("%s%s\n" % ((name + ":").ljust(width), value) for name, value in rows)

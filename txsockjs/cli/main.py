@@ -90,17 +90,23 @@ def build_parser() -> ArgumentParser:
 
     demo = commands.add_parser("demo", help="a chat page with /echo and /chat services")
     demo.set_defaults(run=run_demo)
-    demo.add_argument("--port", type=port_number, default=8080)
+    demo.add_argument("--port", type=port_number, default=8080,
+                      help="port to listen on (default 8080)")
     demo.add_argument("--sockjs-client", metavar="FILE",
                       help="serve this copy of sockjs.min.js at /sockjs.min.js and use it")
 
     conformance = commands.add_parser(
         "conformance", help="the services the official SockJS protocol suite tests")
     conformance.set_defaults(run=run_conformance)
-    conformance.add_argument("--port", type=port_number, default=8081)
-    conformance.add_argument("--streaming-limit", type=int, default=4096)
-    conformance.add_argument("--heartbeat", type=float, default=25.0)
-    conformance.add_argument("--timeout", type=float, default=5.0)
+    conformance.add_argument("--port", type=port_number, default=8081,
+                             help="port to listen on (default 8081)")
+    conformance.add_argument("--streaming-limit", type=int, default=4096,
+                             help="bytes a streaming response carries (default 4096, as the "
+                                  "suite expects)")
+    conformance.add_argument("--heartbeat", type=float, default=25.0,
+                             help="seconds between heartbeats (default 25)")
+    conformance.add_argument("--timeout", type=float, default=5.0,
+                             help="seconds a session lives with no receiver (default 5)")
     conformance.add_argument("--front", choices=("own", "web"), default="own",
                              help="own: our HTTP channel (default); web: SockJSResources in a "
                                   "twisted.web Site")
@@ -126,7 +132,8 @@ def build_parser() -> ArgumentParser:
                              "see serve --help")
 
     info = commands.add_parser(
-        "info", help="versions, the kernel path in use and why, optional extras present")
+        "info", help="versions, the kernel path in use and why, optional extras present, "
+                     "which front doors carry every transport")
     info.set_defaults(run=run_info)
     return parser
 

@@ -44,14 +44,22 @@ def option_types() -> Dict[str, Any]:
 
 
 def option_help() -> Dict[str, str]:
-    """{option name: one line of help}, from the Options docstring's
-    ``name   description`` lines (empty where it says nothing)."""
+    """{option name: its help}, from the Options docstring's ``name   description``
+    entries; a description goes on over the lines indented deeper than its
+    name (empty where it says nothing)."""
     names = option_types()
     found = dict.fromkeys(names, "")
+    current, indent = "", 0
     for line in (Options.__doc__ or "").splitlines():
+        depth = len(line) - len(line.lstrip())
         name, _, text = line.strip().partition(" ")
         if name in found and text.strip():
+            current, indent = name, depth
             found[name] = text.strip()
+        elif current and line.strip() and depth > indent:
+            found[current] += " " + line.strip()
+        else:
+            current = ""
     return found
 
 

@@ -122,6 +122,8 @@ class SockJSServerService(SockJSService):
         self.description = description
         self.what = what
         self.pidfile = pidfile
+        # the command's name, which its one-line errors start with
+        self.command = "txsockjs"
 
     def privilegedStartService(self) -> None:
         # A port in use is known while the command can still exit with a status.
@@ -131,7 +133,7 @@ class SockJSServerService(SockJSService):
         except Exception as error:
             # twistd removes its pidfile after an Exception, not after SystemExit
             _remove_own_pidfile(self.pidfile)
-            fail("txsockjs", "cannot listen on %s: %s" % (self.description, error))
+            fail(self.command, "cannot listen on %s: %s" % (self.description, error))
 
     def _listening(self, port: Any) -> None:
         self.port = port
@@ -217,9 +219,15 @@ def static_site(directory: str, prefix: str, factory: "ProtocolFactory",
 
 class TwistdOptions(ServeOptions):
     """``twistd sockjs``: a bad option is one line on stderr and exit status 2
-    (twistd itself would print the whole usage and exit with 1)."""
+    (twistd itself would print the whole usage and exit with 1); modules are
+    found in the working directory, as by ``python -m txsockjs serve``."""
 
     def parseOptions(self, options: Optional[Sequence[str]] = None) -> None:
+        # ``python -m txsockjs serve`` finds --factory myapp.chat.factory in the
+        # working directory (``python -m`` puts it on sys.path); the twistd
+        # script does not.  Appended, so it shadows no installed module.
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.append(os.getcwd())
         try:
             usage.Options.parseOptions(self, options)  # (ServeOptions has none of its own)
         except usage.UsageError as error:
@@ -229,9 +237,11 @@ class TwistdOptions(ServeOptions):
 def make_service_or_exit(command: str, config: usage.Options,
                          reactor: Any = None) -> SockJSServerService:
     try:
-        return makeService(config, reactor)
+        service = makeService(config, reactor)
     except usage.UsageError as error:
         fail(command, error)
+    service.command = command
+    return service
 
 
 class ServeCommandOptions(ServeOptions):

@@ -41,6 +41,9 @@ class ResponseLike(Protocol):
     finished: bool
     started: bool
     on_lost: Optional[Callable[[], None]]
+    # Headers every error() adds (the service's CORS headers for the request, set by
+    # the handlers), so a page on an allowed origin can read why it was refused.
+    error_headers: Headers
 
     def send(self, status: int, headers: Headers, body: bytes = b"") -> None: ...
 

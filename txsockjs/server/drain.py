@@ -34,11 +34,11 @@ def drain(service: "Service", grace: float) -> "Deferred[None]":
 
     def check() -> None:
         if not _left(registry):
-            log.info("Service {prefix!r} drained", prefix=service.prefix)
+            log.info("Service at /{prefix} drained", prefix=service.prefix)
             return done.callback(None)
         if service.clock.seconds() >= deadline:
             left = _abort(registry)
-            log.info("Service {prefix!r}: grace period over, aborted {count} session(s)",
+            log.info("Service at /{prefix}: grace period over, aborted {count} session(s)",
                      prefix=service.prefix, count=left)
             return done.callback(None)
         service.clock.callLater(CHECK_EVERY, check)

@@ -110,7 +110,7 @@ def form_field(body: bytes, name: bytes) -> bytes:
 
 
 def method_not_allowed(response: "ResponseLike", methods: Sequence[str]) -> None:
-    response.send(405, [("Allow", ", ".join(methods))])
+    response.error(405, "", [("Allow", ", ".join(methods))])
 
 
 def not_found(response: "ResponseLike") -> None:
@@ -120,9 +120,18 @@ def not_found(response: "ResponseLike") -> None:
 def handle(service: "Service", channel: "ConnectionLike", request: "RequestLike",
            response: "ResponseLike", subpath: str) -> None:
     """Route one request below the service prefix and answer it."""
+    # Refusals and errors carry the CORS headers a success would: a page on an
+    # allowed origin can then read them (a disallowed one gets none).
+    response.error_headers = cors(service, request)
+    if len(request.body) > service.options.max_message_size:
+        return response.error(413, "Request body too large.", close=True)
     route = routing.route(subpath)
     if route is None:
         return not_found(response)
+    # A disallowed Origin gets 403 on every path (the WebSocket handshake
+    # refuses a missing one too, see server/wsbridge.py).
+    if origin_refused(service, request):
+        return forbidden_origin(service, response, request)
     kind = route.kind
     method = request.method
     if kind == routing.SESSION:
@@ -202,8 +211,6 @@ def _session_request(service: "Service", channel: "ConnectionLike", request: "Re
     method = request.method
     if method not in transport.methods:
         return method_not_allowed(response, transport.methods)
-    if origin_refused(service, request):
-        return forbidden_origin(service, response, request)
     if method == "OPTIONS":
         return preflight(service, request, response, ", ".join(transport.methods),
                          jsessionid(request, service.options))

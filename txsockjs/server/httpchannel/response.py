@@ -21,7 +21,8 @@ class Response(object):
     ``on_lost`` is called if the connection drops before ``finish()``.
     """
 
-    __slots__ = ("channel", "request", "finished", "started", "on_lost", "_chunked", "_close_after", "_head_only")
+    __slots__ = ("channel", "request", "finished", "started", "on_lost", "error_headers", "_chunked",
+                 "_close_after", "_head_only")
 
     def __init__(self, channel: "HTTPChannel", request: Request) -> None:
         self.channel = channel
@@ -29,6 +30,7 @@ class Response(object):
         self.finished = False
         self.started = False
         self.on_lost: Optional[Callable[[], None]] = None
+        self.error_headers: Headers = ()
         self._chunked = False
         self._close_after = not request.keep_alive
         self._head_only = request.method == "HEAD"
@@ -92,6 +94,7 @@ class Response(object):
             self._close_after = True
         body = text.encode("utf-8") + b"\n" if text else b""
         head = list(headers)
+        head.extend(self.error_headers)
         head.append(("Cache-Control", "no-store"))
         if body:
             head.append(("Content-Type", "text/plain;charset=UTF-8"))

@@ -80,7 +80,7 @@ class WebResponse(object):
     twisted.web frames the body (Content-Length, or chunked when streaming
     on HTTP/1.1) and keeps the connection alive as it sees fit."""
 
-    __slots__ = ("request", "finished", "started", "on_lost", "_producer", "_errors")
+    __slots__ = ("request", "finished", "started", "on_lost", "error_headers", "_producer", "_errors")
 
     def __init__(self, request: "Request", http_errors: HTTPErrorStats) -> None:
         self.request = request
@@ -88,6 +88,7 @@ class WebResponse(object):
         self.finished = False
         self.started = False
         self.on_lost: Optional[Callable[[], None]] = None
+        self.error_headers: Headers = ()
         self._producer: Optional[_PauseForwarder] = None
         request.notifyFinish().addErrback(self._request_lost)
 
@@ -131,7 +132,7 @@ class WebResponse(object):
 
     def error(self, status: int, text: str, headers: Headers = (), close: bool = False) -> None:
         body = text.encode("utf-8") + b"\n" if text else b""
-        head = list(headers) + [("Cache-Control", "no-store")]
+        head = list(headers) + list(self.error_headers) + [("Cache-Control", "no-store")]
         if body:
             head.append(("Content-Type", "text/plain;charset=UTF-8"))
         self.send(status, head, body)
