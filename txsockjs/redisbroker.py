@@ -56,7 +56,7 @@ what that other one published in between.
 """
 
 import uuid
-from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Set
+from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Set, Tuple
 from urllib.parse import unquote, urlsplit
 
 import txredisapi
@@ -67,6 +67,7 @@ from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
 
 from txsockjs.broker import Broker, Deliver
+from txsockjs.respreader import ProtocolError, RespError, RespReader
 from txsockjs.utils import broadcast_many
 
 __all__ = ["RedisBroker", "RedisUnavailable", "parse_redis_url"]
@@ -152,8 +153,36 @@ def parse_redis_url(url: str) -> Dict[str, Any]:
 # (txredisapi ships no type information: its classes are Any to mypy, hence
 # the ignores on the classes below that subclass them)
 class _Subscriber(txredisapi.SubscriberProtocol):  # type: ignore[misc]
-    def messageReceived(self, pattern: Optional[bytes], channel: bytes, message: bytes) -> None:
-        self.factory.broker._message(channel, message)
+    """Reads with RespReader (see respreader.py): the messages of one read go
+    to the broker as one batch; other replies (to SUBSCRIBE, AUTH...) go to
+    txredisapi, which matches them to its commands, in order."""
+
+    reader: Optional[RespReader] = None
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.reader is None:
+            self.reader = RespReader()
+        try:
+            replies = self.reader.feed(data)
+        except ProtocolError as error:
+            self.factory.broker.log.error("Redis sent what is not RESP ({error}): reconnecting",
+                                          error=error)
+            self.transport.abortConnection()
+            return
+        arrived: List[Tuple[bytes, bytes]] = []
+        for reply in replies:
+            if type(reply) is list and len(reply) == 3 and reply[0] == b"message":
+                arrived.append((reply[1], reply[2]))
+                continue
+            if arrived:
+                self.factory.broker._messages(arrived)
+                arrived = []
+            if isinstance(reply, RespError):
+                text = str(reply)
+                reply = txredisapi.ResponseError(text[4:] if text.startswith("ERR ") else text)
+            self.replyReceived(reply)
+        if arrived:
+            self.factory.broker._messages(arrived)
 
 
 class _Watching(object):
@@ -218,9 +247,6 @@ class RedisBroker(Broker):
         self._down_since: Optional[float] = None
         self._failed_calls = 0
         self._heartbeat: Any = None
-        # topic -> messages from other nodes not yet delivered (see _message)
-        self._arrived: Dict[str, List[bytes]] = {}
-        self._arrived_call: Any = None
         self._started = False
         self._stopped = False
 
@@ -466,31 +492,49 @@ class RedisBroker(Broker):
 
     # -- from Redis ------------------------------------------------------------------
 
-    def _message(self, channel: bytes, payload: bytes) -> None:
-        try:
-            if channel.startswith(self._topic_channel):
-                node, _, message = payload.partition(b" ")
-                if node != self._node:
-                    # Redis hands us messages one by one; those that arrive in
-                    # one reactor turn leave as one frame per session (as
-                    # local publishes do through the session's flush).
-                    topic = channel[len(self._topic_channel):].decode("utf-8")
-                    self._arrived.setdefault(topic, []).append(message)
-                    if self._arrived_call is None:
-                        self._arrived_call = self._clock.callLater(0, self._deliver_arrived)
-            elif channel.startswith(self._session_channel):
-                self.deliver_to_session(channel[len(self._session_channel):].decode("utf-8"), payload)
-        except Exception:
-            self.log.failure("Could not deliver a message from Redis channel {channel!r}", channel=channel)
+    def _messages(self, arrived: Sequence[Tuple[bytes, bytes]]) -> None:
+        """Deliver what one read from Redis held, (channel, payload) in the
+        order Redis sent them, in one pass: the messages of a topic leave as
+        one ``a[...]`` frame per session, encoded once.
 
-    def _deliver_arrived(self) -> None:
-        self._arrived_call = None
-        arrived, self._arrived = self._arrived, {}
-        for topic, messages in arrived.items():
+        Order: consecutive messages are gathered per channel and channels are
+        delivered in the order they first appear, which keeps the arrival
+        order as long as no channel comes back after another one: when one
+        does (t1, t2, t1), what was gathered is delivered first."""
+        topic_channel = self._topic_channel
+        skip = len(topic_channel)
+        node = self._node
+        gathered: Dict[bytes, List[bytes]] = {}
+        last = None
+        for channel, payload in arrived:
+            if channel.startswith(topic_channel):
+                sender, _, payload = payload.partition(b" ")
+                if sender == node:
+                    continue  # published here: delivered here at once
+            if channel != last:
+                if channel in gathered:
+                    self._deliver_gathered(gathered, skip)
+                    gathered = {}
+                last = channel
+            messages = gathered.get(channel)
+            if messages is None:
+                gathered[channel] = [payload]
+            else:
+                messages.append(payload)
+        self._deliver_gathered(gathered, skip)
+
+    def _deliver_gathered(self, gathered: Dict[bytes, List[bytes]], skip: int) -> None:
+        for channel, messages in gathered.items():
             try:
-                self.deliver_local_many(topic, messages)
+                if channel.startswith(self._topic_channel):
+                    self.deliver_local_many(channel[skip:].decode("utf-8"), messages)
+                elif channel.startswith(self._session_channel):
+                    session_id = channel[len(self._session_channel):].decode("utf-8")
+                    for message in messages:
+                        self.deliver_to_session(session_id, message)
             except Exception:
-                self.log.failure("Could not deliver messages of topic {topic!r}", topic=topic)
+                self.log.failure("Could not deliver messages from Redis channel {channel!r}",
+                                 channel=channel)
 
     def _beat(self) -> None:
         """Refresh this node's presence TTLs; rewrite a topic Redis lost."""
