@@ -494,47 +494,25 @@ class RedisBroker(Broker):
 
     def _messages(self, arrived: Sequence[Tuple[bytes, bytes]]) -> None:
         """Deliver what one read from Redis held, (channel, payload) in the
-        order Redis sent them, in one pass: the messages of a topic leave as
-        one ``a[...]`` frame per session, encoded once.
-
-        Order: consecutive messages are gathered per channel and channels are
-        delivered in the order they first appear, which keeps the arrival
-        order as long as no channel comes back after another one: when one
-        does (t1, t2, t1), what was gathered is delivered first."""
+        order Redis sent them, as one batch: the messages of a topic leave
+        as one ``a[...]`` frame per session, encoded once (Broker.gathering)."""
         topic_channel = self._topic_channel
-        skip = len(topic_channel)
+        session_channel = self._session_channel
         node = self._node
-        gathered: Dict[bytes, List[bytes]] = {}
-        last = None
-        for channel, payload in arrived:
-            if channel.startswith(topic_channel):
-                sender, _, payload = payload.partition(b" ")
-                if sender == node:
-                    continue  # published here: delivered here at once
-            if channel != last:
-                if channel in gathered:
-                    self._deliver_gathered(gathered, skip)
-                    gathered = {}
-                last = channel
-            messages = gathered.get(channel)
-            if messages is None:
-                gathered[channel] = [payload]
-            else:
-                messages.append(payload)
-        self._deliver_gathered(gathered, skip)
-
-    def _deliver_gathered(self, gathered: Dict[bytes, List[bytes]], skip: int) -> None:
-        for channel, messages in gathered.items():
-            try:
-                if channel.startswith(self._topic_channel):
-                    self.deliver_local_many(channel[skip:].decode("utf-8"), messages)
-                elif channel.startswith(self._session_channel):
-                    session_id = channel[len(self._session_channel):].decode("utf-8")
-                    for message in messages:
-                        self.deliver_to_session(session_id, message)
-            except Exception:
-                self.log.failure("Could not deliver messages from Redis channel {channel!r}",
-                                 channel=channel)
+        with self.gathering():
+            for channel, payload in arrived:
+                try:
+                    if channel.startswith(topic_channel):
+                        sender, _, message = payload.partition(b" ")
+                        if sender != node:  # (our own were delivered here at once)
+                            self.deliver_local_many(
+                                channel[len(topic_channel):].decode("utf-8"), (message,))
+                    elif channel.startswith(session_channel):
+                        self.deliver_to_session(
+                            channel[len(session_channel):].decode("utf-8"), payload)
+                except Exception:
+                    self.log.failure("Could not deliver a message from Redis channel {channel!r}",
+                                     channel=channel)
 
     def _beat(self) -> None:
         """Refresh this node's presence TTLs; rewrite a topic Redis lost."""
