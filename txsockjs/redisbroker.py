@@ -126,6 +126,26 @@ return 1
 """
 
 
+# The presence heartbeat of one node, for every topic it has, in one round
+# trip.  ARGV: ttl ms, node id, "<ns>:ps:", "<ns>:pn:", topics...  Refreshes
+# the TTLs of each topic's member set and nodes set; returns the topics whose
+# member set is missing, by position from 1 (Redis lost it: the node rewrites them).
+BEAT_SCRIPT = b"""
+local lost = {}
+for i = 5, #ARGV do
+  local members = ARGV[3] .. ARGV[2] .. ':' .. ARGV[i]
+  if redis.call('PEXPIRE', members, ARGV[1]) == 0 then
+    lost[#lost + 1] = i - 4
+  else
+    local nodes = ARGV[4] .. ARGV[i]
+    redis.call('SADD', nodes, ARGV[2])
+    redis.call('PEXPIRE', nodes, ARGV[1])
+  end
+end
+return lost
+"""
+
+
 class RedisUnavailable(Exception):
     """The broker has no working connection to Redis right now."""
 
@@ -267,7 +287,9 @@ class RedisBroker(Broker):
             address = self.address
             command = _CommandFactory(
                 None, address["db"], 1, isLazy=True, charset=None, password=address["password"],
-                replyTimeout=self.reply_timeout, username=address["username"])
+                replyTimeout=self.reply_timeout, username=address["username"],
+                # session ids and topics that look like numbers stay bytes
+                convertNumbers=False)
             subscriber = _SubscriberFactory(isLazy=True)
             subscriber.charset = None
             subscriber.password = address["password"]
@@ -514,17 +536,25 @@ class RedisBroker(Broker):
                     self.log.failure("Could not deliver a message from Redis channel {channel!r}",
                                      channel=channel)
 
-    def _beat(self) -> None:
-        """Refresh this node's presence TTLs; rewrite a topic Redis lost."""
+    def _beat(self) -> "Optional[Deferred[Any]]":
+        """Refresh this node's presence TTLs, every topic in one round trip;
+        rewrite the topics Redis lost.  (The Deferred fires when done.)"""
         self._heartbeat = self._clock.callLater(self.presence_ttl / 3, self._beat)
-        if not self.up:
-            return
-        for topic in self.local_topics():
-            refreshed = self._join(topic, ())
-            refreshed.addCallback(self._rewrite_if_lost, topic)
-            self._quietly(refreshed)
+        topics = self.local_topics()
+        if not self.up or not topics:
+            return None
+        ttl_ms = str(int(self.presence_ttl * 1000)).encode("ascii")
+        args = [ttl_ms, self._node, self._members_prefix, self._nodes_key]
+        args += [topic.encode("utf-8") for topic in topics]
+        refreshed = self._command.eval(BEAT_SCRIPT, [], args)
+        refreshed.addCallback(self._rewrite_lost, topics)
+        self._quietly(refreshed)
+        return refreshed
 
-    def _rewrite_if_lost(self, exists: object, topic: str) -> "Optional[Deferred[Any]]":
-        if not exists and self.up and topic in self.local_topics():
-            return self._join(topic, self.local_members(topic), reset=True)
-        return None
+    def _rewrite_lost(self, lost: Optional[List[int]], topics: List[str]) -> "Optional[Deferred[Any]]":
+        rewrites = []
+        for position in lost or ():
+            topic = topics[position - 1]
+            if self.up and topic in self._subscribers:
+                rewrites.append(self._join(topic, self.local_members(topic), reset=True))
+        return self._settled(rewrites) if rewrites else None
