@@ -32,7 +32,7 @@ published to its topic after it subscribed, the publishing session too,
 in the order each publisher published them.
 """
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
@@ -86,6 +86,18 @@ class Broker(object):
         self._subscribers: Dict[str, Dict[str, Subscriber]] = {}
         # topic -> tuple of subscribers (cached for delivery)
         self._fanout: Dict[str, Tuple[Subscriber, ...]] = {}
+        # Broadcasts waiting for the end of the batch (see deliver_local_many).
+        self._gathered = Gathered()
+        self._batcher: Any = None
+        self._gathering = 0
+
+    def batch_with(self, batcher: Any) -> None:
+        """Gather broadcasts until the end of ``batcher``'s batch (the
+        service's Flusher: the read or reactor turn that caused them), then
+        deliver them, before the sessions flush.  Without one, a broadcast is
+        delivered at once."""
+        if self._batcher is None:
+            self._batcher = batcher
 
     # -- the service side ------------------------------------------------------
 
@@ -159,9 +171,7 @@ class Broker(object):
 
     def send(self, session_id: str, message: Union[bytes, bytearray, memoryview]) -> "Deferred[bool]":
         message = check_message(message)
-        subscriber = self._sessions.get(session_id)
-        if subscriber is not None:
-            subscriber.write(message)
+        if self.deliver_to_session(session_id, message):
             return defer.succeed(True)
         return self._remote_send(session_id, message)
 
@@ -175,7 +185,30 @@ class Broker(object):
 
     def deliver_local_many(self, topic: str, messages: Sequence[bytes]) -> None:
         """Write ``messages``, in order, to this node's subscribers of
-        ``topic``: one ``a[...]`` frame for them all, encoded once."""
+        ``topic``: one ``a[...]`` frame for them all, encoded once.  While a
+        batch is open the messages are gathered, and every topic's messages
+        of the batch leave as one frame per subscriber at its end."""
+        if self._batcher is None and not self._gathering:
+            self._deliver_now(topic, messages)
+            return
+        if self._gathered.add(topic, messages) and not self._gathering:
+            self._batcher.before_flush(self.deliver_gathered)
+
+    def deliver_gathered(self) -> None:
+        """Deliver what was gathered, now (see Gathered for the order)."""
+        for batch in self._gathered.take():
+            for topic, messages in batch.items():
+                try:
+                    self._deliver_now(topic, messages)
+                except Exception:
+                    self.log.failure("Could not deliver messages of topic {topic!r}", topic=topic)
+
+    def gathering(self) -> "Gathering":
+        """``with broker.gathering():`` what is delivered inside leaves as one
+        batch when the block ends (a read from another node, say)."""
+        return Gathering(self)
+
+    def _deliver_now(self, topic: str, messages: Sequence[bytes]) -> None:
         fanout = self._fanout.get(topic)
         if fanout is None:
             members = self._subscribers.get(topic)
@@ -187,10 +220,13 @@ class Broker(object):
         self._deliver(messages, fanout)
 
     def deliver_to_session(self, session_id: str, message: bytes) -> bool:
-        """Write ``message`` to a local session; False if it is not here."""
+        """Write ``message`` to a local session; False if it is not here.
+        Broadcasts gathered before it are delivered first (order)."""
         subscriber = self._sessions.get(session_id)
         if subscriber is None:
             return False
+        if self._gathered:
+            self.deliver_gathered()
         subscriber.write(message)
         return True
 
@@ -233,6 +269,78 @@ class Broker(object):
 
     def _remote_presence(self, topic: str, local: Set[str]) -> "Deferred[Set[str]]":
         return defer.succeed(local)
+
+
+class Gathered(object):
+    """Broadcasts waiting for the end of a batch: messages per topic, topics
+    in the order they first came, which is the order they were published in
+    for every subscriber as long as no topic comes back after another one
+    (t1, t2, t1): then the batch so far is closed and a new one begun, so a
+    subscriber of both gets t1's, t2's, then t1's again."""
+
+    __slots__ = ("_batches", "_current", "_last")
+
+    def __init__(self) -> None:
+        self._batches: List[Dict[str, List[bytes]]] = []
+        self._current: Dict[str, List[bytes]] = {}
+        self._last: Optional[str] = None
+
+    def __bool__(self) -> bool:
+        return bool(self._current)
+
+    def add(self, topic: str, messages: Sequence[bytes]) -> bool:
+        """Gather ``messages``; True if nothing was gathered before."""
+        current = self._current
+        first = not current
+        if topic != self._last:
+            if topic in current:
+                self._batches.append(current)
+                current = self._current = {}
+            self._last = topic
+        gathered = current.get(topic)
+        if gathered is None:
+            current[topic] = list(messages)
+        else:
+            gathered.extend(messages)
+        return first and not self._batches
+
+    def take(self) -> List[Dict[str, List[bytes]]]:
+        """Every batch gathered, oldest first; nothing is left."""
+        batches = self._batches
+        if self._current:
+            batches.append(self._current)
+        self._batches = []
+        self._current = {}
+        self._last = None
+        return batches
+
+
+class Gathering(object):
+    """The context manager of ``Broker.gathering()``: uses the broker's
+    batcher when it has one (the delivery then joins the end of its batch)."""
+
+    __slots__ = ("_broker",)
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+
+    def __enter__(self) -> None:
+        broker = self._broker
+        if broker._batcher is not None:
+            broker._batcher.hold()
+        broker._gathering += 1
+
+    def __exit__(self, *exc_info: Any) -> None:
+        broker = self._broker
+        broker._gathering -= 1
+        if broker._gathering:
+            return
+        if broker._batcher is not None:
+            if broker._gathered:
+                broker._batcher.before_flush(broker.deliver_gathered)
+            broker._batcher.release()
+        else:
+            broker.deliver_gathered()
 
 
 class MemoryBroker(Broker):

@@ -56,7 +56,7 @@ what that other one published in between.
 """
 
 import uuid
-from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Set
+from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Set, Tuple
 from urllib.parse import unquote, urlsplit
 
 import txredisapi
@@ -67,6 +67,7 @@ from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
 
 from txsockjs.broker import Broker, Deliver
+from txsockjs.respreader import ProtocolError, RespError, RespReader
 from txsockjs.utils import broadcast_many
 
 __all__ = ["RedisBroker", "RedisUnavailable", "parse_redis_url"]
@@ -125,6 +126,26 @@ return 1
 """
 
 
+# The presence heartbeat of one node, for every topic it has, in one round
+# trip.  ARGV: ttl ms, node id, "<ns>:ps:", "<ns>:pn:", topics...  Refreshes
+# the TTLs of each topic's member set and nodes set; returns the topics whose
+# member set is missing, by position from 1 (Redis lost it: the node rewrites them).
+BEAT_SCRIPT = b"""
+local lost = {}
+for i = 5, #ARGV do
+  local members = ARGV[3] .. ARGV[2] .. ':' .. ARGV[i]
+  if redis.call('PEXPIRE', members, ARGV[1]) == 0 then
+    lost[#lost + 1] = i - 4
+  else
+    local nodes = ARGV[4] .. ARGV[i]
+    redis.call('SADD', nodes, ARGV[2])
+    redis.call('PEXPIRE', nodes, ARGV[1])
+  end
+end
+return lost
+"""
+
+
 class RedisUnavailable(Exception):
     """The broker has no working connection to Redis right now."""
 
@@ -152,8 +173,36 @@ def parse_redis_url(url: str) -> Dict[str, Any]:
 # (txredisapi ships no type information: its classes are Any to mypy, hence
 # the ignores on the classes below that subclass them)
 class _Subscriber(txredisapi.SubscriberProtocol):  # type: ignore[misc]
-    def messageReceived(self, pattern: Optional[bytes], channel: bytes, message: bytes) -> None:
-        self.factory.broker._message(channel, message)
+    """Reads with RespReader (see respreader.py): the messages of one read go
+    to the broker as one batch; other replies (to SUBSCRIBE, AUTH...) go to
+    txredisapi, which matches them to its commands, in order."""
+
+    reader: Optional[RespReader] = None
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.reader is None:
+            self.reader = RespReader()
+        try:
+            replies = self.reader.feed(data)
+        except ProtocolError as error:
+            self.factory.broker.log.error("Redis sent what is not RESP ({error}): reconnecting",
+                                          error=error)
+            self.transport.abortConnection()
+            return
+        arrived: List[Tuple[bytes, bytes]] = []
+        for reply in replies:
+            if type(reply) is list and len(reply) == 3 and reply[0] == b"message":
+                arrived.append((reply[1], reply[2]))
+                continue
+            if arrived:
+                self.factory.broker._messages(arrived)
+                arrived = []
+            if isinstance(reply, RespError):
+                text = str(reply)
+                reply = txredisapi.ResponseError(text[4:] if text.startswith("ERR ") else text)
+            self.replyReceived(reply)
+        if arrived:
+            self.factory.broker._messages(arrived)
 
 
 class _Watching(object):
@@ -218,9 +267,6 @@ class RedisBroker(Broker):
         self._down_since: Optional[float] = None
         self._failed_calls = 0
         self._heartbeat: Any = None
-        # topic -> messages from other nodes not yet delivered (see _message)
-        self._arrived: Dict[str, List[bytes]] = {}
-        self._arrived_call: Any = None
         self._started = False
         self._stopped = False
 
@@ -241,7 +287,9 @@ class RedisBroker(Broker):
             address = self.address
             command = _CommandFactory(
                 None, address["db"], 1, isLazy=True, charset=None, password=address["password"],
-                replyTimeout=self.reply_timeout, username=address["username"])
+                replyTimeout=self.reply_timeout, username=address["username"],
+                # session ids and topics that look like numbers stay bytes
+                convertNumbers=False)
             subscriber = _SubscriberFactory(isLazy=True)
             subscriber.charset = None
             subscriber.password = address["password"]
@@ -466,43 +514,47 @@ class RedisBroker(Broker):
 
     # -- from Redis ------------------------------------------------------------------
 
-    def _message(self, channel: bytes, payload: bytes) -> None:
-        try:
-            if channel.startswith(self._topic_channel):
-                node, _, message = payload.partition(b" ")
-                if node != self._node:
-                    # Redis hands us messages one by one; those that arrive in
-                    # one reactor turn leave as one frame per session (as
-                    # local publishes do through the session's flush).
-                    topic = channel[len(self._topic_channel):].decode("utf-8")
-                    self._arrived.setdefault(topic, []).append(message)
-                    if self._arrived_call is None:
-                        self._arrived_call = self._clock.callLater(0, self._deliver_arrived)
-            elif channel.startswith(self._session_channel):
-                self.deliver_to_session(channel[len(self._session_channel):].decode("utf-8"), payload)
-        except Exception:
-            self.log.failure("Could not deliver a message from Redis channel {channel!r}", channel=channel)
+    def _messages(self, arrived: Sequence[Tuple[bytes, bytes]]) -> None:
+        """Deliver what one read from Redis held, (channel, payload) in the
+        order Redis sent them, as one batch: the messages of a topic leave
+        as one ``a[...]`` frame per session, encoded once (Broker.gathering)."""
+        topic_channel = self._topic_channel
+        session_channel = self._session_channel
+        node = self._node
+        with self.gathering():
+            for channel, payload in arrived:
+                try:
+                    if channel.startswith(topic_channel):
+                        sender, _, message = payload.partition(b" ")
+                        if sender != node:  # (our own were delivered here at once)
+                            self.deliver_local_many(
+                                channel[len(topic_channel):].decode("utf-8"), (message,))
+                    elif channel.startswith(session_channel):
+                        self.deliver_to_session(
+                            channel[len(session_channel):].decode("utf-8"), payload)
+                except Exception:
+                    self.log.failure("Could not deliver a message from Redis channel {channel!r}",
+                                     channel=channel)
 
-    def _deliver_arrived(self) -> None:
-        self._arrived_call = None
-        arrived, self._arrived = self._arrived, {}
-        for topic, messages in arrived.items():
-            try:
-                self.deliver_local_many(topic, messages)
-            except Exception:
-                self.log.failure("Could not deliver messages of topic {topic!r}", topic=topic)
-
-    def _beat(self) -> None:
-        """Refresh this node's presence TTLs; rewrite a topic Redis lost."""
+    def _beat(self) -> "Optional[Deferred[Any]]":
+        """Refresh this node's presence TTLs, every topic in one round trip;
+        rewrite the topics Redis lost.  (The Deferred fires when done.)"""
         self._heartbeat = self._clock.callLater(self.presence_ttl / 3, self._beat)
-        if not self.up:
-            return
-        for topic in self.local_topics():
-            refreshed = self._join(topic, ())
-            refreshed.addCallback(self._rewrite_if_lost, topic)
-            self._quietly(refreshed)
+        topics = self.local_topics()
+        if not self.up or not topics:
+            return None
+        ttl_ms = str(int(self.presence_ttl * 1000)).encode("ascii")
+        args = [ttl_ms, self._node, self._members_prefix, self._nodes_key]
+        args += [topic.encode("utf-8") for topic in topics]
+        refreshed: "Deferred[Any]" = self._command.eval(BEAT_SCRIPT, [], args)
+        refreshed.addCallback(self._rewrite_lost, topics)
+        self._quietly(refreshed)
+        return refreshed
 
-    def _rewrite_if_lost(self, exists: object, topic: str) -> "Optional[Deferred[Any]]":
-        if not exists and self.up and topic in self.local_topics():
-            return self._join(topic, self.local_members(topic), reset=True)
-        return None
+    def _rewrite_lost(self, lost: Optional[List[int]], topics: List[str]) -> "Optional[Deferred[Any]]":
+        rewrites = []
+        for position in lost or ():
+            topic = topics[position - 1]
+            if self.up and topic in self._subscribers:
+                rewrites.append(self._join(topic, self.local_members(topic), reset=True))
+        return self._settled(rewrites) if rewrites else None

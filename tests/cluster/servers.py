@@ -50,6 +50,9 @@ def wait_for_port(port, proc, what, timeout=10.0):
 class Process(object):
     """One foreground server process, its output in a log file."""
 
+    # The checkout whose code the process runs (a benchmark may point it at another).
+    repo = REPO
+
     def __init__(self, name, directory, port):
         self.name = name
         self.directory = directory
@@ -61,7 +64,7 @@ class Process(object):
         raise NotImplementedError
 
     def start(self):
-        env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env = dict(os.environ, PYTHONPATH=self.repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.command(), cwd=self.directory, stdout=log, env=env,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -142,7 +145,7 @@ class ChatNode(Process):
         self.extra = list(extra)
 
     def command(self):
-        return [sys.executable, os.path.join(REPO, "deploy", "chat_node.py"), "--port", str(self.port),
+        return [sys.executable, os.path.join(self.repo, "deploy", "chat_node.py"), "--port", str(self.port),
                 "--name", self.name, "--redis", self.redis_url, "--heartbeat", "2",
                 "--presence-ttl", str(self.presence_ttl)] + self.extra
 

@@ -113,6 +113,9 @@ def test_presence_spans_nodes_and_follows_unsubscribe_detach_and_stop(reactor_th
         yield a.unsubscribe("a1", "room")
         seen.append((yield b.presence("room")))
         a.detach("a2")
+        # detach returns nothing: a's own next command runs after its LEAVE (one
+        # connection, in order), so once it answers, b sees the change too
+        yield a.presence("room")
         seen.append((yield b.presence("room")))
         yield b.stop()
         seen.append((yield a.presence("room")))
@@ -188,3 +191,34 @@ def test_redis_restart_publish_fails_while_down_then_nothing_after_is_lost(react
         globalLogPublisher.removeObserver(observe)
     assert any("Redis connection lost" in text for text in events)
     assert any("Redis back after a gap" in text for text in events)
+
+
+def test_the_presence_heartbeat_is_one_round_trip_for_every_topic(reactor_thread, nodes):
+    a, b, inbox = nodes
+    topics = ["t%d" % n for n in range(20)] + ["42", "1.50"]
+    calls = []
+
+    def scenario():
+        a.attach("12345678", Inbox())       # ids and topics that look like numbers
+        yield defer.gatherResults([a.subscribe("a1", topic) for topic in topics]
+                                  + [a.subscribe("12345678", "1.50")])
+        # Redis loses one topic's member set (an eviction, say)
+        yield a._command.execute_command(b"DEL", a._members_key("t3"))
+        original = a._command.eval
+        a._command.eval = lambda *args: (calls.append(args[0]), original(*args))[1]
+        try:
+            a._heartbeat.cancel()
+            yield a._beat()
+        finally:
+            del a._command.eval
+        ttls = yield defer.gatherResults(
+            [a._command.execute_command(b"PTTL", key) for topic in ("t0", "t3", "1.50")
+             for key in a._presence_keys(topic)])
+        seen = yield defer.gatherResults([b.presence(topic) for topic in ("t3", "42", "1.50")])
+        return seen, ttls
+    seen, ttls = reactor_thread.call(defer.inlineCallbacks(scenario))
+    from txsockjs.redisbroker import BEAT_SCRIPT, JOIN_SCRIPT
+    # one script for every topic, then the rewrite of the lost one
+    assert calls == [BEAT_SCRIPT, JOIN_SCRIPT]
+    assert seen == [{"a1"}, {"a1"}, {"a1", "12345678"}]
+    assert all(25000 < ttl <= 30000 for ttl in ttls)

@@ -1,7 +1,7 @@
 """One SockJS service: a wrapped factory, its options and its sessions."""
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
@@ -58,20 +58,33 @@ class Flusher(object):
     :meth:`hold` before it handles the bytes and :meth:`release` after:
     sessions are flushed when the read is handled, in the same reactor
     callback), or else what one reactor turn caused (timers, other nodes'
-    messages: one delayed call flushes them)."""
+    messages: one delayed call flushes them).
 
-    __slots__ = ("_clock", "_pending", "_call", "_held")
+    Tasks (:meth:`before_flush`: the broker's gathered broadcasts) run first
+    at the end of a batch.  While a batch is flushed, ``flushing`` is True:
+    each connection is written once per batch then, so it may write straight
+    to its socket (see httpchannel/eagerwrite.py)."""
+
+    __slots__ = ("_clock", "_pending", "_tasks", "_call", "_held", "flushing")
 
     log = Logger(namespace="txsockjs.flush")
 
     def __init__(self, clock: Any) -> None:
         self._clock = clock  # IReactorTime
         self._pending: List[Session] = []
+        self._tasks: List[Callable[[], None]] = []
         self._call: Any = None  # IDelayedCall
         self._held = 0
+        self.flushing = False
 
     def schedule(self, session: Session) -> None:
         self._pending.append(session)
+        if self._call is None and not self._held:
+            self._call = self._clock.callLater(0, self._run)
+
+    def before_flush(self, task: Callable[[], None]) -> None:
+        """Call ``task`` at the end of this batch, before the sessions flush."""
+        self._tasks.append(task)
         if self._call is None and not self._held:
             self._call = self._clock.callLater(0, self._run)
 
@@ -83,9 +96,23 @@ class Flusher(object):
         """The read is handled: flush what it wrote (unless a delayed call
         already will, or an outer read is still being handled)."""
         self._held -= 1
-        if not self._held and self._pending and self._call is None:
-            # A flush that causes writes to other sessions (an echo to a
-            # broadcast, say) schedules them on a delayed call: this one is done.
+        if self._held or self._call is not None or not (self._pending or self._tasks):
+            return
+        # A flush that causes writes to other sessions (an echo to a
+        # broadcast, say) schedules them on a delayed call: this one is done.
+        flushing, self.flushing = self.flushing, True
+        try:
+            # What the tasks queue (sessions, more tasks) belongs to this batch.
+            self._held += 1
+            while self._tasks:
+                tasks = self._tasks
+                self._tasks = []
+                for task in tasks:
+                    try:
+                        task()
+                    except Exception:
+                        self.log.failure("Error in a task before flushing", level=LogLevel.error)
+            self._held -= 1
             pending = self._pending
             self._pending = []
             for session in pending:
@@ -93,6 +120,8 @@ class Flusher(object):
                     session.flush()
                 except Exception:
                     self._flush_failed(session)
+        finally:
+            self.flushing = flushing
 
     def _run(self) -> None:
         # The delayed call: flush as a read's end does (release's loop).
@@ -130,6 +159,7 @@ class Service(object):
         # Bad requests and refusals are logged through this (rate-limited).
         self.quiet = QuietLog(clock)
         self.broker: Broker = options.broker if options.broker is not None else MemoryBroker()
+        self.broker.batch_with(flusher)
         self.iframe_body = (IFRAME_PAGE % options.sockjs_url).encode("utf-8")
         self.iframe_etag = '"%s"' % hashlib.md5(self.iframe_body).hexdigest()
         # What the sessions queue counts in the server's memory budget.

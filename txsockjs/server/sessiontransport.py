@@ -310,6 +310,10 @@ class SessionTransport(SessionDelegate):
             raise ValueError("SockJS messages are text: %s" % (error,))
         session = self.session
         if session is not None and not self._lost:
+            service = self.service
+            if service is not None and service.broker._gathered:
+                # broadcasts gathered before this write go first (order)
+                service.broker.deliver_gathered()
             size = len(data)
             stats = self.stats
             stats.messages_out += 1
