@@ -1,7 +1,7 @@
 """One TCP connection speaking HTTP/1.x, until it may become a WebSocket."""
 
 import ipaddress
-from typing import TYPE_CHECKING, Any, Optional, Set
+from typing import TYPE_CHECKING, Any, Optional
 
 from twisted.internet.interfaces import IPushProducer, ISSLTransport, ITCPTransport
 from twisted.internet.protocol import Protocol, connectionDone
@@ -15,6 +15,7 @@ from txsockjs.server import wsbridge
 from txsockjs.server.contracts import PauseCallback, RequestLike, ResponseLike
 from txsockjs.server.httpchannel.eagerwrite import writer_for
 from txsockjs.server.httpchannel.response import Response
+from txsockjs.server.readpauses import ReadPauses
 
 if TYPE_CHECKING:
     from txsockjs.factory import SockJSMultiFactory
@@ -62,7 +63,7 @@ class HTTPChannel(Protocol):
         # Why we stopped reading from the socket: "pipeline" (requests wait
         # behind a long response) and/or "write" (the peer does not read
         # what we send).  Reading resumes when no reason is left.
-        self._read_paused_for: Set[str] = set()
+        self._reads: Optional[ReadPauses] = None  # set in connectionMade
         # (an IDelayedCall: zope interfaces are Any to mypy, as the transport is)
         self._request_timer: Any = None
         self._waiting_since: Optional[float] = None
@@ -89,6 +90,7 @@ class HTTPChannel(Protocol):
             # (xhr_streaming delivered 4x fewer messages a second without it).
             transport.setTcpNoDelay(True)
         transport.registerProducer(self, True)
+        self._reads = ReadPauses(transport)
         # Every response and frame leaves through self.write: straight to
         # the socket when that is safe (see eagerwrite.py).  (mypy forbids
         # assigning to a method; this instance's write replaces the class's.)
@@ -179,7 +181,7 @@ class HTTPChannel(Protocol):
         self._processing = True
         try:
             while self.response is None and self.upgraded is None and not self._closing \
-                    and "write" not in self._read_paused_for:
+                    and not (self._reads is not None and "write" in self._reads.reasons):
                 try:
                     request = self.reader.next_request()
                 except HTTPError as error:
@@ -303,17 +305,12 @@ class HTTPChannel(Protocol):
         self._resume_reading(reason)
 
     def _pause_reading(self, reason: str) -> None:
-        paused = self._read_paused_for
-        if not paused:
-            self.transport.pauseProducing()
-        paused.add(reason)
+        assert self._reads is not None  # (connected)
+        self._reads.pause(reason)
 
     def _resume_reading(self, reason: str) -> None:
-        paused = self._read_paused_for
-        if reason in paused:
-            paused.discard(reason)
-            if not paused and not self._closing:
-                self.transport.resumeProducing()
+        assert self._reads is not None  # (connected)
+        self._reads.resume(reason, self._closing)
 
     def pauseProducing(self) -> None:
         """The socket's send buffer is full: stop taking new work from this

@@ -19,7 +19,7 @@ The request is never finished: twisted.web then reads no more requests from the
 connection and never restarts its idle timeout.
 """
 
-from typing import TYPE_CHECKING, Any, Optional, Set
+from typing import TYPE_CHECKING, Any, Optional
 
 from twisted.internet.interfaces import IPushProducer
 from twisted.protocols.basic import LineReceiver
@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from txsockjs.server.contracts import PauseCallback
+from txsockjs.server.readpauses import ReadPauses
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -59,7 +60,7 @@ class TakenOverConnection(object):
     attached; from then on it goes straight to the bridge."""
 
     __slots__ = ("service", "channel", "transport", "tls", "on_pause", "_bridge", "_pending",
-                 "_read_paused_for", "_handshake_timer")
+                 "_reads", "_handshake_timer")
 
     def __init__(self, service: "Service", request: "Request") -> None:
         channel: Any = request.channel
@@ -70,7 +71,7 @@ class TakenOverConnection(object):
         self.on_pause: Optional[PauseCallback] = None
         self._bridge: Optional["WebSocketBridge"] = None
         self._pending = b""
-        self._read_paused_for: Set[str] = set()
+        self._reads = ReadPauses(self.transport)
         self._handshake_timer: Any = None
         # From now on the channel's bytes and its end come here (see the module's doc).
         channel.dataReceived = self._data_received
@@ -135,17 +136,10 @@ class TakenOverConnection(object):
     # -- flow control ----------------------------------------------------------------------
 
     def pause_reading(self, reason: str) -> None:
-        paused = self._read_paused_for
-        if not paused:
-            self.transport.pauseProducing()
-        paused.add(reason)
+        self._reads.pause(reason)
 
     def resume_reading(self, reason: str) -> None:
-        paused = self._read_paused_for
-        if reason in paused:
-            paused.discard(reason)
-            if not paused:
-                self.transport.resumeProducing()
+        self._reads.resume(reason)
 
     def pauseProducing(self) -> None:
         """The socket's send buffer is full: stop reading this peer's frames and pause the
