@@ -545,6 +545,8 @@ def test_hixie76_fail_and_text():
     (b"\x80\x05hello", 1002),  # a length-prefixed frame: not ours
     (b"\x00a\xff\x00\xc3(\xff", 1007),
     (b"\x00" + b"a" * 11, 1009),  # still arriving, already over
+    (b"\x00" + b"a" * 11 + b"\xff", 1009),  # arrived whole in one read, over
+    (b"\x00a\xff\x00" + b"a" * 11 + b"\xff", 1009),  # ... after a good one
 ])
 def test_hixie76_errors(data, code):
     conn = hixie(max_message=10)
