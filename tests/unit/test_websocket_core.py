@@ -13,7 +13,6 @@ import struct
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from txsockjs._speedups import WebSocketError
 from txsockjs._speedups.constants import (
     OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, RSV1, RSV2,
 )
@@ -25,6 +24,8 @@ from txsockjs.protocol.websocket import (
     EXPECT_EOF, OPEN, OPENED, PING, PONG, TEXT, Hixie76Connection, WebSocketConnection,
 )
 from txsockjs.protocol.wsextensions import negotiate
+
+from tests.unit.toyextension import ToyFactory
 
 MASK = b"\x37\xfa\x21\x3d"
 
@@ -372,40 +373,6 @@ def test_a_long_reason_is_cut_at_a_character_boundary(connect, reason, kept, how
 
 
 # -- the extension seam, with a toy extension ---------------------------------------------
-
-class Toy(object):
-    """Frames reversed on the wire (valid text reversed is not valid UTF-8), each frame's
-    payload ``repeat`` times longer once decoded."""
-
-    name = "x-toy"
-
-    def __init__(self, rsv, repeat):
-        self.rsv = rsv
-        self.repeat = repeat
-        self.decoded = []  # (op, payload, fin, budget) per call
-
-    def decode(self, op, payload, fin, budget):
-        self.decoded.append((op, payload, fin, budget))
-        if payload == b"boom":
-            raise WebSocketError(1007, "toy cannot decode")
-        return payload[::-1] * self.repeat
-
-    def encode(self, opcode, payload):
-        return self.rsv, payload[::-1]
-
-
-class ToyFactory(object):
-    name = "x-toy"
-
-    def __init__(self, rsv=RSV2):
-        self.rsv = rsv
-
-    def accept(self, params):
-        params = dict(params)
-        if "repeat" not in params:
-            return None
-        return Toy(self.rsv, int(params["repeat"])), "repeat=" + params["repeat"]
-
 
 def toy_connection(connect, header="x-toy; repeat=1", **options):
     extensions, answer = negotiate(header, [ToyFactory()])
