@@ -7,7 +7,6 @@ from the pure twin's ``build_frame`` plus a mask; the server's answers are read 
 the pure twin's parser (both are tested on their own in tests/speedups).
 """
 
-import importlib
 import struct
 
 import pytest
@@ -25,19 +24,18 @@ from txsockjs.protocol.websocket import (
 )
 from txsockjs.protocol.wsextensions import negotiate
 
+from tests.unit.kernels import on_both_kernels
 from tests.unit.toyextension import ToyFactory
 
 MASK = b"\x37\xfa\x21\x3d"
 
 
-@pytest.fixture(params=["wsframes_py", "wsframes_c"])
-def connect(request, monkeypatch):
+kernel = on_both_kernels(core, "FrameParser", ["wsframes_py", "wsframes_c"])
+
+
+@pytest.fixture
+def connect(kernel):
     """WebSocketConnection's constructor, with the core on one kernel path."""
-    try:
-        kernel = importlib.import_module("txsockjs._speedups." + request.param)
-    except ImportError:
-        pytest.skip("compiled kernels are not built")
-    monkeypatch.setattr(core, "FrameParser", kernel.FrameParser)
     return WebSocketConnection
 
 
