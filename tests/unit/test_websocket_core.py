@@ -526,3 +526,12 @@ def test_hixie76_exactly_the_limit_passes():
     conn = hixie(max_message=10)
     assert conn.receive(b"\x00" + b"a" * 10) == []
     assert conn.receive(b"\xff") == [(TEXT, b"a" * 10)]
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_any_buffer_type_is_read(connect, kind):
+    conn = connect()
+    wire = frame(OP_TEXT, "é".encode("utf-8") * 2000) + frame(OP_PING, b"p")
+    events = conn.receive(kind(wire[:1001])) + conn.receive(kind(wire[1001:]))
+    assert events == [(TEXT, "é".encode("utf-8") * 2000), (PING, b"p")]
+    assert all(type(event[1]) is bytes for event in events)
