@@ -466,9 +466,10 @@ class Hixie76Connection(_Closing):
             while buf:
                 if buf[0] == 0x00:
                     end = buf.find(b"\xff")
+                    # (a message that arrives whole in one read is limited too)
+                    if (end if end >= 0 else len(buf)) - 1 > self._max_message:
+                        raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit")
                     if end < 0:
-                        if len(buf) > self._max_message + 1:
-                            raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit")
                         break
                     payload = bytes(buf[1:end])
                     if not _is_utf8(payload):
