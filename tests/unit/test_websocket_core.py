@@ -346,6 +346,24 @@ def test_a_message_over_the_limit_across_fragments(connect):
     failed_with(conn, frame(OP_CONTINUATION, b"a" * 41, fin=False), 1009)
 
 
+def test_a_fragment_over_what_is_left_fails_from_its_header(connect):
+    # A fragmented message holds at most the limit: the next fragment's header is refused
+    # when it announces more than what is left, before its payload is buffered.
+    conn = connect(max_message=1000)
+    assert conn.receive(frame(OP_TEXT, b"a" * 600, fin=False)) == []
+    header = frame(OP_CONTINUATION, b"a" * 401, fin=False)[:8]
+    failed_with(conn, header, 1009)
+
+
+def test_control_frames_keep_their_room_inside_a_nearly_full_message(connect):
+    conn = connect(max_message=100)
+    assert conn.receive(frame(OP_TEXT, b"a" * 99, fin=False)) == []
+    assert conn.receive(frame(OP_PING, b"p" * 125)) == [(PING, b"p" * 125)]
+    assert conn.receive(frame(OP_CONTINUATION, b"a")) == [(TEXT, b"a" * 100)]
+    # the next message has the whole limit again
+    assert conn.receive(frame(OP_TEXT, b"b" * 100)) == [(TEXT, b"b" * 100)]
+
+
 @pytest.mark.parametrize("parts", [[100], [60, 40], [0, 100, 0]])
 def test_exactly_the_limit_passes(connect, parts):
     conn = connect(max_message=100)
@@ -526,6 +544,14 @@ def test_hixie76_exactly_the_limit_passes():
     conn = hixie(max_message=10)
     assert conn.receive(b"\x00" + b"a" * 10) == []
     assert conn.receive(b"\xff") == [(TEXT, b"a" * 10)]
+
+
+def test_hixie76_trickled_messages():
+    # (searched once per byte, from where the last search stopped)
+    conn = hixie()
+    wire = b"\x00one\xff\x00" + "twé".encode("utf-8") + b"\xff\x00\xff"
+    events = [event for byte in wire for event in conn.receive(bytes([byte]))]
+    assert events == [(TEXT, b"one"), (TEXT, "twé".encode("utf-8")), (TEXT, b"")]
 
 
 @pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])

@@ -171,7 +171,8 @@ class WebSocketConnection(_Closing):
     transport.  :meth:`close` and :meth:`fail` do the same for the server's own decisions.
     """
 
-    __slots__ = ("_parser", "_partial_payload", "_max_message", "_allow_binary", "_extensions",
+    __slots__ = ("_parser", "_partial_payload", "_max_message", "_frame_limit", "_allow_binary",
+                 "_extensions",
                  "_message", "_message_op", "_size", "_decoder", "_partial_decoder",
                  "_partial_seen", "reading", "close_sent", "close_received", "failed", "after",
                  "text_frame", "close_timeout", "extensions")
@@ -189,6 +190,7 @@ class WebSocketConnection(_Closing):
         # An extension may make a message's frames longer than the message (incompressible
         # data deflated): the frame limit leaves room, the message limit counts after it.
         frame_limit = max_message + (max_message >> 6) + 1024 if extensions else max_message
+        self._frame_limit = frame_limit
         self._parser = FrameParser(max_payload=frame_limit, allow_binary=allow_binary,
                                    allowed_rsv=rsv)
         self._partial_payload = self._parser.partial_payload
@@ -291,9 +293,15 @@ class WebSocketConnection(_Closing):
                 raise WebSocketError(CLOSE_INVALID_DATA, "invalid UTF-8 in text message")
         message += payload
         if not fin:
+            if not message_op & RSV_BITS:
+                # The next frames of this message may carry only what is left of the limit
+                # (refused from their header, before they are buffered); control frames
+                # between them keep their own 125 bytes.
+                self._parser.max_payload = max(self._max_message - self._size, 125)
             return None
         self._message = None
         self._decoder = None
+        self._parser.max_payload = self._frame_limit
         return (TEXT if message_op & 0x0F == OP_TEXT else BINARY, bytes(message))
 
     def _check_partial(self, frames_completed: bool) -> None:
@@ -423,7 +431,8 @@ class Hixie76Connection(_Closing):
     first, and the ``(OPENED,)`` event's answer is the 16-byte challenge response.  No
     pings, no binary, no close codes (a close frame says only "close")."""
 
-    __slots__ = ("_keys", "_buf", "_max_message", "reading", "close_sent", "close_received",
+    __slots__ = ("_keys", "_buf", "_searched", "_max_message", "reading", "close_sent",
+                 "close_received",
                  "failed", "after", "close_timeout", "expects_handshake", "_answer")
 
     hixie76 = True
@@ -434,6 +443,9 @@ class Hixie76Connection(_Closing):
                  close_timeout: float = CLOSE_TIMEOUT) -> None:
         self._keys = (key1, key2)
         self._buf = bytearray()
+        # How far the message still arriving was searched for its end (trickled input
+        # costs linear time, not quadratic).
+        self._searched = 1
         self._max_message = max_message
         self._answer = b""
         self.expects_handshake = True
@@ -465,12 +477,14 @@ class Hixie76Connection(_Closing):
         try:
             while buf:
                 if buf[0] == 0x00:
-                    end = buf.find(b"\xff")
+                    end = buf.find(b"\xff", self._searched)
                     # (a message that arrives whole in one read is limited too)
                     if (end if end >= 0 else len(buf)) - 1 > self._max_message:
                         raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit")
                     if end < 0:
+                        self._searched = len(buf)
                         break
+                    self._searched = 1
                     payload = bytes(buf[1:end])
                     if not _is_utf8(payload):
                         raise WebSocketError(CLOSE_INVALID_DATA, "invalid UTF-8 in text message")
