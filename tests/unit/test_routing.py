@@ -41,3 +41,9 @@ def test_session_paths(path, ids):
 ])
 def test_everything_else_is_not_found(path):
     assert route(path) is None
+
+
+@pytest.mark.parametrize("path", ["/a/b/xhr\n", "/a\n/b/xhr", "/a/b\x00/xhr", "/a b/c/xhr",
+                                  "/a/b/xhr\x7f", "/a/b\t/xhr", "/a/b/XHR"])
+def test_no_control_characters_or_spaces_in_a_session_route(path):
+    assert route(path) is None

@@ -10,7 +10,9 @@ RAW_WEBSOCKET = "raw_websocket"
 SESSION = "session"
 
 _IFRAME = re.compile(r"/iframe[^/]*\.html\Z")
-_SESSION = re.compile(r"/([^/.]+)/([^/.]+)/([^/]+)\Z")
+# Server and session ids: anything but "/", "." (the protocol's rule), spaces and control
+# characters (twisted.web decodes %0A in a path: an id must not carry a line break into logs).
+_SESSION = re.compile(r"/([^/.\x00-\x20\x7f]+)/([^/.\x00-\x20\x7f]+)/([a-z_]+)\Z")
 
 
 class Route(object):
