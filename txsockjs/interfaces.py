@@ -30,7 +30,9 @@ Twisted types ``Protocol.transport`` as ``ITransport | None``;
             transport.close(4000, "bye")
 """
 
-from typing import Any, Callable, Iterable, Optional, Protocol, Sequence, TypedDict
+from typing import (
+    Any, Callable, Iterable, Mapping, Optional, Protocol, Sequence, TypedDict, Union,
+)
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress, IProducer
@@ -175,3 +177,4 @@ class SockJSOptions(TypedDict, total=False):
     send_overflow: str
     broker: Any
     base_url: Optional[str]
+    compression: Union[bool, Mapping[str, Any]]

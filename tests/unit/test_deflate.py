@@ -350,6 +350,23 @@ def gigabyte_bomb():
     return bomb
 
 
+@pytest.mark.parametrize("limit", [65535, 65536, 65537, 300_000])
+@pytest.mark.parametrize("extra", [0, 1, 2])
+def test_exact_limit_for_frames_inflated_in_pieces(limit, extra):
+    """Frames that inflate to more than one zlib call's piece (64 KiB): the same limit."""
+    half = limit // 2
+    message = os.urandom(half).hex().encode()[:half] + b"z" * (limit - half + extra)
+    assert len(message) == limit + extra
+    ext = PerMessageDeflate(in_bits=15)
+    data = client_deflate(client_compressor(), message)
+    if extra:
+        with pytest.raises(WebSocketError) as raised:
+            ext.decode(0x41, data, True, limit)
+        assert raised.value.code == 1009
+    else:
+        assert ext.decode(0x41, data, True, limit) == message
+
+
 def test_bomb_is_refused_while_it_inflates(kernels):
     """About 1 MiB of deflate data that would inflate to 1 GiB: refused with 1009 after
     inflating no more than the limit (+1 byte), without building the rest."""

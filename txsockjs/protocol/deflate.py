@@ -36,6 +36,8 @@ NAME = "permessage-deflate"
 # compressed message and put back before inflating it.
 _TAIL = b"\x00\x00\xff\xff"
 _SYNC = zlib.Z_SYNC_FLUSH
+# The most one zlib call inflates at a time (see decode).
+_CHUNK = 64 * 1024
 
 #: The settings of ``compression: True``; docs/reference/options.rst says how they were
 #: measured.  Keys as in the ``compression`` dict.
@@ -209,9 +211,14 @@ class PerMessageDeflate(object):
         self._in_message = not fin
         if fin:
             payload = payload + _TAIL
-        # max_length 0 would mean "no limit": budget + 1 is at least 1.
-        data = inflater.decompress(payload, budget + 1)
-        if len(data) > budget:
+        # One call for any frame that inflates to less than _CHUNK; larger ones go in
+        # _CHUNK pieces, so a bomb never gets one allocation the size of the budget (that
+        # would be served by mmap, then raise glibc's mmap threshold and stay in the heap).
+        # max_length is at least 1 (0 would mean "no limit").
+        data = inflater.decompress(payload, min(budget + 1, _CHUNK))
+        if len(data) == _CHUNK:
+            data = self._inflate_rest(inflater, data, budget)
+        elif len(data) > budget:
             raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit (inflated)")
         if inflater.eof:
             # A final deflate block (7.2.3.4 allows it): anything after it is garbage;
@@ -225,6 +232,21 @@ class PerMessageDeflate(object):
         else:
             _remember(self._in_history, data, self.in_bits)
         return data
+
+    @staticmethod
+    def _inflate_rest(inflater: "zlib._Decompress", first: bytes, budget: int) -> bytes:
+        pieces = [first]
+        size = len(first)
+        if size > budget:
+            raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit (inflated)")
+        while True:
+            piece = inflater.decompress(inflater.unconsumed_tail, min(budget + 1 - size, _CHUNK))
+            size += len(piece)
+            if size > budget:
+                raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit (inflated)")
+            if not piece:
+                return b"".join(pieces)
+            pieces.append(piece)
 
     def _new_decompressor(self) -> "zlib._Decompress":
         # (zlib inflates raw deflate with an 8-bit window, but 9 is as safe: a larger

@@ -20,7 +20,7 @@ droppable message by message).
 """
 
 import math
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
@@ -29,7 +29,17 @@ POLICIES = ("close", "drop_oldest", "drop_newest")
 OVERFLOW_CLOSE: Tuple[int, str] = (1013, "Send buffer limit exceeded")
 
 
-def utf8_size(message: str) -> int:
+class BinaryMessage(bytes):
+    """A binary message (the raw ``/websocket`` only), as a send buffer or a held list
+    holds it beside the text messages (str, or UTF-8 bytes)."""
+
+    __slots__ = ()
+
+
+def utf8_size(message: "Union[str, bytes]") -> int:
+    """The bytes a message takes on the wire (a binary message: its length)."""
+    if isinstance(message, bytes):
+        return len(message)
     return len(message.encode("utf-8"))
 
 

@@ -274,6 +274,10 @@ class WebSocketConnection(_Closing):
             error = raised
         if error is not None:
             self.reading = False
+            # The traceback holds this frame, whose ``events`` holds the error: a cycle that
+            # would keep the failed message's buffers (up to the size limit: a bomb's
+            # output) alive until the garbage collector happens to run.
+            error.__traceback__ = None
             events.append((ERROR, error))
         return events
 
