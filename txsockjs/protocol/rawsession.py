@@ -41,7 +41,7 @@ class RawWebSocketSession(object):
         self.handler = handler
         self.delegate = delegate
         self.closed = False
-        self.buffer = SendBuffer(send_limit, overflow, budget)
+        self.buffer: SendBuffer[Union[str, BinaryMessage]] = SendBuffer(send_limit, overflow, budget)
         self._write_paused = False
 
     def send_binary(self, data: bytes) -> bool:

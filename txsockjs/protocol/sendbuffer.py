@@ -20,7 +20,7 @@ droppable message by message).
 """
 
 import math
-from typing import List, Optional, Tuple, Union
+from typing import Generic, List, Optional, Tuple, TypeVar, Union
 
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
@@ -59,13 +59,17 @@ class Budget(object):
         """Bring ``used`` back under ``limit``, if anything can."""
 
 
-class SendBuffer(object):
+# What a buffer holds: str (SockJS sessions), or str and BinaryMessage (the raw endpoint).
+M = TypeVar("M", bound=Union[str, bytes])
+
+
+class SendBuffer(Generic[M]):
 
     __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured",
                  "budget")
 
     def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
-        self.messages: List[str] = []
+        self.messages: List[M] = []
         self.size = 0
         self.limit = limit
         self.high_water = limit // 2
@@ -80,7 +84,7 @@ class SendBuffer(object):
     def __bool__(self) -> bool:
         return bool(self.messages)
 
-    def add(self, message: str, size: int) -> bool:
+    def add(self, message: M, size: int) -> bool:
         """Queue ``message`` (``size`` bytes).  True if it was queued; False
         if the policy dropped it or the session must close (``policy ==
         "close"``: the caller closes)."""
@@ -103,7 +107,7 @@ class SendBuffer(object):
         self.size = total
         return True
 
-    def take(self) -> List[str]:
+    def take(self) -> List[M]:
         """Everything queued, oldest first; the buffer is empty after."""
         messages = self.messages
         self.messages = []
@@ -116,7 +120,7 @@ class SendBuffer(object):
         self.budget.used -= self.size
         self.size = 0
 
-    def kept_after_shedding(self, message: str) -> bool:
+    def kept_after_shedding(self, message: M) -> bool:
         """The budget is exceeded just after ``message`` was queued: have it
         shed (this buffer may hold the most); True if ``message`` is still here."""
         self.budget.shed()
