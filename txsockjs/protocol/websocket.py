@@ -56,8 +56,9 @@ CLOSE_TIMEOUT = 5.0
 
 #: A message may come in this many frames at most (1009 beyond): each frame costs a
 #: parse and, compressed, a zlib call, so 100,000 one-byte frames must not be free.
-#: Autobahn|Testsuite 9.3.1 sends 4 MiB in 64-byte frames: exactly this many.
-MAX_FRAGMENTS = 1 << 16
+#: Autobahn|Testsuite 9.3.1 and 9.4.1 send 4 MiB in 64-byte frames (a few more than 65,536
+#: frames: 1 << 16 refused them); 100,000 frames must be refused.
+MAX_FRAGMENTS = 80_000
 
 
 
