@@ -30,14 +30,17 @@ Twisted types ``Protocol.transport`` as ``ITransport | None``;
             transport.close(4000, "bye")
 """
 
-from typing import Any, Callable, Iterable, Optional, Protocol, Sequence, TypedDict
+from typing import (
+    Any, Callable, Iterable, Mapping, Optional, Protocol, Sequence, TypedDict, Union,
+)
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress, IProducer
 
 from txsockjs.handshake import Handshake
 
-__all__ = ["Authorize", "HasTransport", "SockJSOptions", "SockJSTransport", "sockjs_transport"]
+__all__ = ["Authorize", "BinaryReceiver", "HasTransport", "SockJSOptions", "SockJSTransport",
+           "sockjs_transport"]
 
 
 class SockJSTransport(Protocol):
@@ -59,6 +62,16 @@ class SockJSTransport(Protocol):
 
     def writeSequence(self, data: Iterable[bytes]) -> None:
         """Send the pieces joined, as one message."""
+
+    def writeBinary(self, data: bytes) -> None:
+        """Send one binary message: on the raw ``/websocket`` endpoint only.  SockJS
+        sessions carry text: there it raises TypeError."""
+
+    def setCompression(self, enabled: bool) -> None:
+        """Compress what this session sends (with the ``compression`` option, on a
+        WebSocket that negotiated permessage-deflate), or stop.  Turn it off for a session
+        that sends secrets next to text an attacker can influence (CRIME, BREACH:
+        compressed lengths leak what the two share, TLS or not)."""
 
     def loseConnection(self) -> None:
         """Close the session with ``c[3000,"Go away!"]`` after every message written before."""
@@ -108,6 +121,14 @@ class SockJSTransport(Protocol):
     def publish(self, topic: str, message: bytes) -> "Deferred[Any]":
         """Send ``message`` (UTF-8 bytes) to every subscriber of ``topic``, this
         session too if it is one; errbacks if the broker cannot reach other nodes."""
+
+
+class BinaryReceiver(Protocol):
+    """A protocol that takes binary messages on the raw ``/websocket`` endpoint: with this
+    method, binary messages go to it (text still goes to ``dataReceived``); without it, a
+    binary message closes the connection with 1003."""
+
+    def binaryMessageReceived(self, data: bytes) -> None: ...
 
 
 class ProtocolFactory(Protocol):
@@ -175,3 +196,4 @@ class SockJSOptions(TypedDict, total=False):
     send_overflow: str
     broker: Any
     base_url: Optional[str]
+    compression: Union[bool, Mapping[str, Any]]

@@ -4,6 +4,7 @@ import dataclasses
 import math
 from typing import Any, Callable, Iterable, Mapping, Optional, Tuple, Union
 
+from txsockjs.protocol.deflate import DEFAULTS as COMPRESSION_DEFAULTS
 from txsockjs.protocol.sendbuffer import POLICIES
 
 # A request waits for ``authorize`` at most this long (the option may only lower it).
@@ -69,6 +70,12 @@ class Options:
 
         Topics across sessions and nodes (see txsockjs.broker):
 
+        compression      permessage-deflate on both WebSocket endpoints: False (the
+                         default), True (our measured settings) or a dict of level,
+                         server_max_window_bits, client_max_window_bits, mem_level,
+                         server_no_context_takeover, client_no_context_takeover,
+                         threshold, release_after (see docs/reference/options.rst)
+
         broker           None (a MemoryBroker of the service's own) or a broker:
                          txsockjs.broker.MemoryBroker(), or (txsockjs.redisbroker)
                          RedisBroker("redis://host:port/db") for several processes;
@@ -93,6 +100,7 @@ class Options:
     send_overflow: str = "close"
     broker: Optional[Any] = None
     base_url: Optional[str] = None
+    compression: Union[bool, Mapping[str, Any]] = False
 
     # (The field annotations stay as they are: txsockjs.cli.optiontext reads them at run
     # time to parse options given as text.)
@@ -118,6 +126,7 @@ class Options:
             raise OptionError("authorize_timeout", "must be at most %d seconds, not %r"
                               % (MAX_AUTHORIZE_TIMEOUT, self.authorize_timeout))
         self._check_who_may_connect()
+        object.__setattr__(self, "compression", _compression(self.compression))
         missing = [name for name in BROKER_CALLS if not callable(getattr(self.broker, name, None))]
         if self.broker is not None and missing:
             raise OptionError("broker", "must be a broker (txsockjs.broker), not %r: it has no %s"
@@ -178,6 +187,43 @@ class Options:
             if key not in known:
                 raise OptionError(key, "unknown option (known: %s)" % (", ".join(sorted(known)),))
         return cls(**options)
+
+
+# compression dict keys: (lowest, highest) for whole numbers, bool, or seconds (None: never).
+_COMPRESSION_RANGES = {"level": (0, 9), "mem_level": (1, 9),
+                       # (zlib cannot deflate with an 8-bit window; the client's may be 8)
+                       "server_max_window_bits": (9, 15), "client_max_window_bits": (8, 15),
+                       "threshold": (0, 1 << 30)}
+_COMPRESSION_FLAGS = ("server_no_context_takeover", "client_no_context_takeover")
+
+
+def _compression(value: Any) -> Union[bool, Mapping[str, Any]]:
+    """The ``compression`` option checked: a bool, or a dict of known keys (a copy)."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, Mapping):
+        raise OptionError("compression", "must be True, False or a dict of settings, not %r"
+                          % (value,))
+    for key, setting in value.items():
+        if key not in COMPRESSION_DEFAULTS:
+            raise OptionError("compression", "unknown setting %r (known: %s)"
+                              % (key, ", ".join(COMPRESSION_DEFAULTS)))
+        if key in _COMPRESSION_RANGES:
+            low, high = _COMPRESSION_RANGES[key]
+            if isinstance(setting, bool) or not isinstance(setting, int) \
+                    or not low <= setting <= high:
+                raise OptionError("compression", "%s must be a whole number from %d to %d, not %r"
+                                  % (key, low, high, setting))
+        elif key in _COMPRESSION_FLAGS:
+            if not isinstance(setting, bool):
+                raise OptionError("compression", "%s must be True or False, not %r"
+                                  % (key, setting))
+        elif setting is not None and (isinstance(setting, bool)
+                                      or not isinstance(setting, (int, float))
+                                      or not 0 < setting < float("inf")):
+            raise OptionError("compression", "%s must be None or a number of seconds > 0, not %r"
+                              % (key, setting))
+    return dict(value)
 
 
 def _str_tuple(name: str, value: Iterable[str]) -> Tuple[str, ...]:

@@ -27,6 +27,10 @@ class Echo(Protocol):
         handshake: Handshake = transport.handshake
         greeting = "hello %s over %s" % (handshake.client_ip, handshake.transport)
         transport.write(greeting.encode("utf-8"))
+        transport.setCompression(handshake.transport != "raw_websocket")
+
+    def binaryMessageReceived(self, data: bytes) -> None:
+        sockjs_transport(self).writeBinary(data)
 
     def dataReceived(self, data: bytes) -> None:
         transport = sockjs_transport(self)
@@ -43,7 +47,7 @@ def authorize(handshake: Handshake) -> str:
     return user
 
 
-options: SockJSOptions = {"heartbeat": 10.0, "authorize": authorize,
+options: SockJSOptions = {"heartbeat": 10.0, "authorize": authorize, "compression": {"level": 6},
                           "allowed_origins": ["https://example.com"]}
 
 single = SockJSFactory(Factory.forProtocol(Echo), options)

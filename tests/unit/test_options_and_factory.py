@@ -43,7 +43,7 @@ BAD_VALUES = [
     ("trusted_proxies", ["not-an-address"]), ("trusted_proxies", [5]),
     ("session_binding", "ip"), ("max_sessions", 0), ("max_sessions_per_client", True),
     ("send_buffer_limit", -1), ("send_overflow", "drop"), ("broker", object()),
-    ("base_url", "/relative"),
+    ("base_url", "/relative"), ("compression", {"level": 10}),
 ]
 
 

@@ -19,7 +19,9 @@ from txsockjs.factory import SockJSMultiFactory
 from txsockjs.interfaces import SockJSOptions
 from txsockjs.options import DEFAULT_SOCKJS_URL, OptionError
 from txsockjs.cli.optiontext import flag_error
-from txsockjs.demo.sampleapps import BroadcastFactory, CloseProtocol, EchoProtocol
+from txsockjs.demo.sampleapps import (
+    BinaryEchoProtocol, BroadcastFactory, CloseProtocol, EchoProtocol,
+)
 
 if TYPE_CHECKING:
     from txsockjs.web import SockJSSite
@@ -29,16 +31,23 @@ log = Logger(namespace="txsockjs.cli")
 
 def conformance_services(args: argparse.Namespace) -> List[Tuple[str, Factory, SockJSOptions]]:
     """(prefix, factory, options): the four services the official SockJS
-    protocol suite needs, plus broadcast."""
+    protocol suite needs, plus broadcast, and for the raw /websocket (Autobahn|Testsuite)
+    a binary echo and a compressed binary echo."""
     base: SockJSOptions = {"streaming_limit": args.streaming_limit, "sockjs_url": args.sockjs_url,
             "heartbeat": args.heartbeat, "timeout": args.timeout,
             "max_message_size": args.max_message_size}
+    compression = getattr(args, "compression", False)
+    if compression is not False:
+        base["compression"] = compression
     return [
         ("echo", Factory.forProtocol(EchoProtocol), base),
         ("close", Factory.forProtocol(CloseProtocol), base),
         ("disabled_websocket_echo", Factory.forProtocol(EchoProtocol), {**base, "websocket": False}),
         ("cookie_needed_echo", Factory.forProtocol(EchoProtocol), {**base, "cookie_needed": True}),
         ("broadcast", BroadcastFactory(), base),
+        ("binary_echo", Factory.forProtocol(BinaryEchoProtocol), base),
+        ("compressed_echo", Factory.forProtocol(BinaryEchoProtocol),
+         {**base, "compression": compression or True}),
     ]
 
 
@@ -84,6 +93,15 @@ def port_number(text: str) -> int:
     return port
 
 
+def compression_flag(text: str) -> Any:
+    """--compression as the ``compression`` option reads it as text."""
+    from txsockjs.cli.optiontext import option_from_text
+    try:
+        return option_from_text("compression", text)[1]
+    except OptionError as error:
+        raise argparse.ArgumentTypeError(error.problem)
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog=PROG)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -112,6 +130,9 @@ def build_parser() -> ArgumentParser:
                                   "twisted.web Site")
     conformance.add_argument("--max-message-size", type=int, default=32 << 20,
                              help="bytes (default 32 MiB: Autobahn|Testsuite sends 16 MiB messages)")
+    conformance.add_argument("--compression", type=compression_flag, default=False,
+                             help="permessage-deflate for every service: off (default), on, or a "
+                                  "JSON object of settings (compressed_echo always has it)")
 
     demo.add_argument("--grace", type=float, default=10.0,
                       help="seconds sessions get to close on SIGTERM/SIGINT (default 10)")

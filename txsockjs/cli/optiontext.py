@@ -15,6 +15,7 @@ annotation              text
 ``list[X]``             comma-separated items, each read as ``X``
 ``X | None``            ``none`` (or nothing) is None, else read as ``X``
 ``Literal[...]``        one of the listed values
+``Mapping[str, X]``     a JSON object, ``{"level": 6}``
 a ``Callable``          a dotted name, ``package.module.name``, imported
 ======================  ==============================================
 
@@ -26,6 +27,7 @@ validated by ``Options.from_dict`` as any other.
 import collections.abc
 import dataclasses
 import importlib
+import json
 import types
 import typing
 from typing import Any, Dict, Iterable, List, Mapping, Tuple, Union
@@ -122,6 +124,14 @@ def read_value(annotation: Any, text: str) -> Any:
                 return choice
         raise ValueError("expected one of %s, not %r"
                          % (", ".join(str(c) for c in typing.get_args(annotation)), text))
+    if origin in (dict, collections.abc.Mapping):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise ValueError("expected a JSON object, not %r" % (text,))
+        return value
     if _is_callable(annotation):
         return import_name(text)
     if annotation is bool:

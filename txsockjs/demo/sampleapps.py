@@ -12,7 +12,8 @@ from twisted.python.failure import Failure
 
 from txsockjs.utils import broadcast
 
-__all__ = ["EchoProtocol", "CloseProtocol", "BroadcastProtocol", "BroadcastFactory"]
+__all__ = ["EchoProtocol", "BinaryEchoProtocol", "CloseProtocol", "BroadcastProtocol",
+           "BroadcastFactory"]
 
 
 class EchoProtocol(Protocol):
@@ -21,6 +22,13 @@ class EchoProtocol(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         self.transport.write(data)
+
+
+class BinaryEchoProtocol(EchoProtocol):
+    """Echoes text, and on the raw ``/websocket`` binary messages too."""
+
+    def binaryMessageReceived(self, data: bytes) -> None:
+        self.transport.writeBinary(data)
 
 
 class CloseProtocol(Protocol):

@@ -1,16 +1,18 @@
 """The raw ``/websocket`` endpoint's session: each message is one WebSocket
-text frame, no SockJS framing, no heartbeats; the same send limits as a
-SockJS session (see :mod:`txsockjs.protocol.sendbuffer`).
+text frame (or binary: ``send_binary``), no SockJS framing, no heartbeats; the
+same send limits as a SockJS session (see :mod:`txsockjs.protocol.sendbuffer`).
 
-Its ``handler`` (the WebSocket connection) has ``send_payload(bytes)`` and
-``close(code, reason)``.  Messages go straight to it while its socket takes
+Its ``handler`` (the WebSocket connection) has ``send_payload(bytes)``,
+``send_binary(bytes)`` and ``close(code, reason)``.  Messages go straight to it while its socket takes
 them, and wait in the send buffer while it is full (``write_paused``).
 """
 
-from typing import Optional, Protocol, Tuple
+from typing import Optional, Protocol, Tuple, Union
 
 from txsockjs.protocol import session as states
-from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size
+from txsockjs.protocol.sendbuffer import (
+    OVERFLOW_CLOSE, BinaryMessage, Budget, SendBuffer, utf8_size,
+)
 
 SHUTDOWN_CLOSE = (1001, "Server shutting down")
 
@@ -19,6 +21,8 @@ class RawHandler(Protocol):
     """The WebSocket connection a raw session writes to."""
 
     def send_payload(self, payload: bytes) -> None: ...
+
+    def send_binary(self, payload: bytes) -> None: ...
 
     def close(self, code: int, reason: str) -> None: ...
 
@@ -37,15 +41,25 @@ class RawWebSocketSession(object):
         self.handler = handler
         self.delegate = delegate
         self.closed = False
-        self.buffer = SendBuffer(send_limit, overflow, budget)
+        self.buffer: SendBuffer[Union[str, BinaryMessage]] = SendBuffer(send_limit, overflow, budget)
         self._write_paused = False
 
-    def send(self, message: str, size: Optional[int] = None) -> bool:
+    def send_binary(self, data: bytes) -> bool:
+        """Send one binary message, after those sent before."""
+        if not self._write_paused and not self.buffer.messages and not self.closed:
+            self.handler.send_binary(data)
+            return True
+        return self.send(BinaryMessage(data), len(data))
+
+    def send(self, message: Union[str, BinaryMessage], size: Optional[int] = None) -> bool:
         if self.closed:
             return False
         buffer = self.buffer
         if not self._write_paused and not buffer.messages:
-            self.handler.send_payload(message.encode("utf-8"))
+            if isinstance(message, bytes):
+                self.handler.send_binary(message)
+            else:
+                self.handler.send_payload(message.encode("utf-8"))
             return True
         if size is None:
             size = utf8_size(message)
@@ -93,7 +107,10 @@ class RawWebSocketSession(object):
             return
         send_payload = self.handler.send_payload
         for message in buffer.take():
-            send_payload(message.encode("utf-8"))
+            if isinstance(message, bytes):
+                self.handler.send_binary(message)
+            else:
+                send_payload(message.encode("utf-8"))
         if buffer.pressured:
             buffer.pressured = False
             self.delegate.pressure(False)

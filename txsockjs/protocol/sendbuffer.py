@@ -20,7 +20,7 @@ droppable message by message).
 """
 
 import math
-from typing import List, Optional, Tuple
+from typing import Generic, List, Optional, Tuple, TypeVar, Union
 
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
@@ -29,7 +29,17 @@ POLICIES = ("close", "drop_oldest", "drop_newest")
 OVERFLOW_CLOSE: Tuple[int, str] = (1013, "Send buffer limit exceeded")
 
 
-def utf8_size(message: str) -> int:
+class BinaryMessage(bytes):
+    """A binary message (the raw ``/websocket`` only), as a send buffer or a held list
+    holds it beside the text messages (str, or UTF-8 bytes)."""
+
+    __slots__ = ()
+
+
+def utf8_size(message: "Union[str, bytes]") -> int:
+    """The bytes a message takes on the wire (a binary message: its length)."""
+    if isinstance(message, bytes):
+        return len(message)
     return len(message.encode("utf-8"))
 
 
@@ -49,13 +59,17 @@ class Budget(object):
         """Bring ``used`` back under ``limit``, if anything can."""
 
 
-class SendBuffer(object):
+# What a buffer holds: str (SockJS sessions), or str and BinaryMessage (the raw endpoint).
+M = TypeVar("M", bound=Union[str, bytes])
+
+
+class SendBuffer(Generic[M]):
 
     __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured",
                  "budget")
 
     def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
-        self.messages: List[str] = []
+        self.messages: List[M] = []
         self.size = 0
         self.limit = limit
         self.high_water = limit // 2
@@ -70,7 +84,7 @@ class SendBuffer(object):
     def __bool__(self) -> bool:
         return bool(self.messages)
 
-    def add(self, message: str, size: int) -> bool:
+    def add(self, message: M, size: int) -> bool:
         """Queue ``message`` (``size`` bytes).  True if it was queued; False
         if the policy dropped it or the session must close (``policy ==
         "close"``: the caller closes)."""
@@ -93,7 +107,7 @@ class SendBuffer(object):
         self.size = total
         return True
 
-    def take(self) -> List[str]:
+    def take(self) -> List[M]:
         """Everything queued, oldest first; the buffer is empty after."""
         messages = self.messages
         self.messages = []
@@ -106,7 +120,7 @@ class SendBuffer(object):
         self.budget.used -= self.size
         self.size = 0
 
-    def kept_after_shedding(self, message: str) -> bool:
+    def kept_after_shedding(self, message: M) -> bool:
         """The budget is exceeded just after ``message`` was queued: have it
         shed (this buffer may hold the most); True if ``message`` is still here."""
         self.budget.shed()

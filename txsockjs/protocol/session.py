@@ -106,7 +106,7 @@ class Session(object):
         self.state = NEW
         self.receiver: Optional[Receiver] = None
         self.delegate = delegate if delegate is not None else SessionDelegate()
-        self.buffer = SendBuffer(send_limit, overflow, budget)
+        self.buffer: SendBuffer[str] = SendBuffer(send_limit, overflow, budget)
         self.close_frame: Optional[bytes] = None
         # True once a receiver was given the close frame (or nobody can be).
         self.close_delivered = False

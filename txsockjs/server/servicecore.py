@@ -9,6 +9,7 @@ from twisted.python.failure import Failure
 from twisted.logger import Logger, LogLevel
 
 from txsockjs.broker import Broker, MemoryBroker
+from txsockjs.protocol.deflate import DeflateSettings, PerMessageDeflateFactory
 from txsockjs.protocol.forwarded import ProxyPolicy
 from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.rawsession import RawHandler, RawWebSocketSession
@@ -16,6 +17,7 @@ from txsockjs.protocol.session import Session
 from txsockjs.server.budget import MemoryBudget
 from txsockjs.server.door import SessionDoor
 from txsockjs.server.drain import drain
+from txsockjs.server.idlestreams import IdleStreams
 from txsockjs.server.quietlog import QuietLog
 from txsockjs.server.registry import SessionRegistry
 from txsockjs.server.sessiontransport import short_id
@@ -151,8 +153,15 @@ class Service(object):
         self.origins = OriginPolicy(options.allowed_origins)
         self.proxies = ProxyPolicy(options.trusted_proxies)
         self.door = SessionDoor(self)
-        # The WebSocket extensions offered in handshakes (none yet: the seam for them).
+        # The WebSocket extensions offered in handshakes: permessage-deflate with the
+        # ``compression`` option, and the sweep that frees idle connections' streams.
         self.websocket_extensions: Tuple["ExtensionFactory", ...] = ()
+        self.idle_streams: Optional[IdleStreams] = None
+        deflate = DeflateSettings.from_option(options.compression)
+        if deflate is not None:
+            self.websocket_extensions = (PerMessageDeflateFactory(deflate),)
+            if deflate.release_after is not None:
+                self.idle_streams = IdleStreams(clock, deflate.release_after)
         # Set by drain(): the door refuses new sessions.
         self.draining = False
         self.stats = ServiceStats()

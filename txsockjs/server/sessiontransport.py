@@ -29,6 +29,7 @@ from zope.interface import implementer
 
 from txsockjs.errors import APP_ERROR, ApplicationError, SendBufferOverflow, ServerShuttingDown
 from txsockjs.protocol import session as states
+from txsockjs.protocol.sendbuffer import BinaryMessage
 from txsockjs.protocol.session import SessionDelegate
 from txsockjs.handshake import Handshake
 from txsockjs.protocol.session import Session
@@ -101,7 +102,7 @@ class SessionTransport(SessionDelegate):
 
     __slots__ = ("session", "protocol", "handshake", "host", "service", "stats", "registry",
                  "producer", "broker_id", "_lost", "_paused", "_held", "_producer_paused_for",
-                 "_dropped", "_waiting")
+                 "_dropped", "_waiting", "websocket")
 
     # ``protocol`` is the application's IProtocol and ``host`` an IAddress
     # (zope interfaces: Any to mypy).
@@ -130,6 +131,8 @@ class SessionTransport(SessionDelegate):
         self._dropped = 0
         # Requests holding client messages until the application resumes.
         self._waiting: Optional[List[Callable[[], Any]]] = None
+        # The WebSocket connection carrying the session (a WebSocketBridge), if one does.
+        self.websocket: Any = None
 
     # -- session delegate ----------------------------------------------------
 
@@ -161,6 +164,15 @@ class SessionTransport(SessionDelegate):
                 return
             if isinstance(message, bytes):
                 data = message
+                if message.__class__ is BinaryMessage:  # (the raw endpoint only)
+                    stats.messages_in += 1
+                    stats.bytes_in += len(data)
+                    try:
+                        self.protocol.binaryMessageReceived(data)
+                    except Exception:
+                        self._application_failed("binaryMessageReceived")
+                        return
+                    continue
             else:
                 try:
                     data = message.encode("utf-8")
@@ -322,6 +334,35 @@ class SessionTransport(SessionDelegate):
 
     def writeSequence(self, data: Iterable[bytes]) -> None:
         self.write(b"".join(data))
+
+    def writeBinary(self, data: Union[bytes, bytearray, memoryview]) -> None:
+        """Send one binary message: on the raw ``/websocket`` endpoint only (SockJS
+        carries text: elsewhere TypeError)."""
+        if self.handshake.transport != "raw_websocket":
+            raise TypeError("SockJS sessions carry text only: writeBinary works on the raw "
+                            "/websocket endpoint; write UTF-8 bytes with write() here")
+        if isinstance(data, str):  # type: ignore[unreachable]
+            raise TypeError("writeBinary takes bytes, not str")
+        session = self.session
+        if session is not None and not self._lost:
+            service = self.service
+            if service is not None and service.broker._gathered:
+                service.broker.deliver_gathered()  # (order, as in write)
+            data = bytes(data)
+            self.stats.messages_out += 1
+            self.stats.bytes_out += len(data)
+            session.send_binary(data)
+
+    def setCompression(self, enabled: bool) -> None:
+        """Compress this session's messages to the client, or not (with the service's
+        ``compression`` option, on a WebSocket that negotiated it; otherwise nothing
+        changes).  Turn it off for a session that sends secrets next to text an attacker
+        can influence: compressed lengths leak how much the two share (CRIME, BREACH),
+        TLS or not.  What the client compresses is the client's choice."""
+        if not isinstance(enabled, bool):
+            raise TypeError("setCompression takes True or False, not %r" % (enabled,))
+        if self.websocket is not None:
+            self.websocket.set_compression(enabled)
 
     def loseConnection(self) -> None:
         """Close the session with ``c[3000,"Go away!"]``, after every message

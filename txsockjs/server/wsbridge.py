@@ -20,6 +20,7 @@ from txsockjs.protocol import websocket as ws
 from txsockjs.protocol.frames import PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
 from txsockjs.protocol.rawsession import RawWebSocketSession
+from txsockjs.protocol.sendbuffer import BinaryMessage
 from txsockjs.protocol.session import Session
 from txsockjs.protocol.wsextensions import negotiate
 from txsockjs.server.contracts import ConnectionLike, RequestLike, ResponseLike, WireLike
@@ -128,6 +129,9 @@ def upgrade(service: "Service", connection: ConnectionLike, request: RequestLike
     wire = take_over()
 
     def opened(delegate: "SessionTransport") -> None:
+        if raw and isinstance(conn, ws.WebSocketConnection):
+            # Binary messages go to an application that takes them; others get 1003.
+            conn.allow_binary = callable(getattr(delegate.protocol, "binaryMessageReceived", None))
         bridge = WebSocketBridge(service, wire, conn, raw, delegate)
         response.finished = True
         response.started = True
@@ -170,6 +174,10 @@ class WebSocketBridge(object):
         self.delegate = delegate
         self._close_timer: Any = None  # an IDelayedCall
         self.target: Union[Session, RawWebSocketSession]
+        # (SessionTransport.setCompression reaches the connection's extensions here)
+        delegate.websocket = self
+        if conn.extensions and service.idle_streams is not None:
+            service.idle_streams.watch(conn.extensions)
         if raw:
             self.target = service.new_raw_session(self, delegate)
         else:
@@ -212,6 +220,10 @@ class WebSocketBridge(object):
                     self._act(conn.fail(*BROKEN_JSON))
                     return
                 continue
+            if kind is ws.BINARY:  # (the raw endpoint, to an application that takes them)
+                if not conn.close_sent:
+                    self.delegate.messages_received([BinaryMessage(event[1])])
+                continue
             if kind is ws.ERROR:
                 self.service.quiet.emit(log, "websocket_error", "WebSocket protocol error: {error}",
                                         error=str(event[1]))
@@ -245,6 +257,8 @@ class WebSocketBridge(object):
 
     def connection_lost(self, reason: "Failure") -> None:
         self.service.registry.upgraded.discard(self)
+        if self.conn.extensions and self.service.idle_streams is not None:
+            self.service.idle_streams.forget(self.conn.extensions)
         timer = self._close_timer
         self._close_timer = None
         if timer is not None and timer.active():
@@ -265,6 +279,18 @@ class WebSocketBridge(object):
     def send_payload(self, payload: bytes) -> None:
         if not self.conn.close_sent:
             self.wire.write(self.conn.text_frame(payload))
+
+    def send_binary(self, payload: bytes) -> None:
+        data = self.conn.send_binary(payload)
+        if data is not None:
+            self.wire.write(data)
+
+    def set_compression(self, enabled: bool) -> None:
+        """Compress this connection's messages or not (the application's choice)."""
+        for extension in self.conn.extensions:
+            set_enabled = getattr(extension, "set_enabled", None)
+            if set_enabled is not None:
+                set_enabled(enabled)
 
     def send_frame(self, frame: bytes) -> bool:
         if self.conn.close_sent:
