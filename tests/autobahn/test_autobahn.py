@@ -1,9 +1,10 @@
 """RFC 6455 and RFC 7692 conformance of the raw websocket endpoint, by Autobahn|Testsuite.
 
 ``wstest -m fuzzingclient`` (Autobahn|Testsuite 25.10.1, in a Python 2.7 virtualenv that
-./run-tests builds) runs against the raw endpoints of ``python -m txsockjs conformance``
-(``--front own``, or ``web`` with TXSOCKJS_TEST_FRONT=web; the kernel path is the
-environment's):
+./run-tests builds) runs against the raw endpoints of ``python -m txsockjs conformance``,
+once through each front door: our own HTTP channel (``--front own``) and SockJSResources in
+a twisted.web Site (``--front web``, where the resource answers the handshake and hands the
+connection to the same WebSocket); the kernel path is the environment's:
 
 * ``/binary_echo/websocket`` (echoes text and binary, no compression): every case. Cases
   1-11 must be ``OK``; 12.* and 13.* (permessage-deflate) ``UNIMPLEMENTED``: the offer is
@@ -49,7 +50,8 @@ FULL = os.environ.get("TXSOCKJS_AUTOBAHN_FULL", "") not in ("", "0")
 DEFLATE_SLICE = (["12.1.%d" % n for n in range(1, 6)]
                  + ["12.%d.%d" % (group, n) for group in (2, 4, 5) for n in range(1, 4)]
                  + ["13.%d.%d" % (group, n) for group in range(1, 8) for n in range(1, 4)])
-FRONT = os.environ.get("TXSOCKJS_TEST_FRONT", "own")
+# door -> the factory the conformance server listens with (it logs "<name> starting on <port>")
+DOORS = {"own": "SockJSMultiFactory", "web": "SockJSSite"}
 
 
 def case_key(case_id):
@@ -77,10 +79,10 @@ class AutobahnRun:
             return json.load(f)
 
 
-def run_wstest(tmp_path_factory, name, service, cases):
+def run_wstest(tmp_path_factory, name, service, cases, door):
     wstest = wstest_executable()
-    work = tmp_path_factory.mktemp("autobahn-" + name)
-    server = ServerProcess("conformance", "--front", FRONT, log_dir=work).start()
+    work = tmp_path_factory.mktemp("autobahn-%s-%s" % (name, door))
+    server = ServerProcess("conformance", "--front", door, log_dir=work).start()
     reports = work / "reports"
     spec = {
         "outdir": str(reports),
@@ -113,12 +115,13 @@ def run_wstest(tmp_path_factory, name, service, cases):
                         % (proc.returncode, output[-3000:]), pytrace=False)
         index = json.loads(index_file.read_text())["txsockjs"]
         run = AutobahnRun(index, str(reports), server, output)
+        run.door = door
         run.server_alive = server.alive()
         yield run
     finally:
         server.stop()
         # keep the reports (index.html is browsable) for people and CI logs
-        dest = ARTIFACTS / ("autobahn-%s-%s-%s" % (name, kernels(), FRONT))
+        dest = ARTIFACTS / ("autobahn-%s-%s-%s" % (name, kernels(), door))
         try:
             shutil.rmtree(dest, ignore_errors=True)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -127,15 +130,15 @@ def run_wstest(tmp_path_factory, name, service, cases):
             pass
 
 
-@pytest.fixture(scope="module")
-def autobahn(tmp_path_factory):
-    yield from run_wstest(tmp_path_factory, "plain", "binary_echo", ["*"])
+@pytest.fixture(scope="module", params=sorted(DOORS))
+def autobahn(request, tmp_path_factory):
+    yield from run_wstest(tmp_path_factory, "plain", "binary_echo", ["*"], request.param)
 
 
-@pytest.fixture(scope="module")
-def autobahn_deflate(tmp_path_factory):
+@pytest.fixture(scope="module", params=sorted(DOORS))
+def autobahn_deflate(request, tmp_path_factory):
     cases = ["12.*", "13.*"] if FULL else DEFLATE_SLICE
-    yield from run_wstest(tmp_path_factory, "deflate", "compressed_echo", cases)
+    yield from run_wstest(tmp_path_factory, "deflate", "compressed_echo", cases, request.param)
 
 
 def not_ok(run, case_ids):
@@ -155,12 +158,18 @@ def not_ok(run, case_ids):
 
 def record(run, name):
     counts = collections.Counter(v["behavior"] for v in run.index.values())
-    summary = {"kernels": kernels(), "front": FRONT, "cases": len(run.index), "all": dict(counts)}
+    summary = {"kernels": kernels(), "door": run.door, "cases": len(run.index), "all": dict(counts)}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / ("autobahn-summary-%s-%s-%s.json" % (name, kernels(), FRONT))).write_text(
+    (ARTIFACTS / ("autobahn-summary-%s-%s-%s.json" % (name, kernels(), run.door))).write_text(
         json.dumps(summary, indent=2))
-    SUMMARIES.append(("Autobahn|Testsuite %s, %s kernels, %s door" % (name, kernels(), FRONT),
+    SUMMARIES.append(("Autobahn|Testsuite %s, %s kernels, %s door" % (name, kernels(), run.door),
                       json.dumps(summary)))
+
+
+def ran_through_its_door(run):
+    listening = "%s starting on %d" % (DOORS[run.door], run.server.port)
+    assert listening in run.server.output(), "not the %s door: no %r in the server's log" % (
+        run.door, listening)
 
 
 def test_every_case_ran_and_server_survived(autobahn):
@@ -168,6 +177,7 @@ def test_every_case_ran_and_server_survived(autobahn):
     ids = sorted(autobahn.index, key=case_key)
     assert len(ids) >= MIN_CASES, "only %d cases in the report: %s ... %s" % (len(ids), ids[:3], ids[-3:])
     assert autobahn.server_alive, "the conformance server died during the run:\n" + autobahn.server.output()[-3000:]
+    ran_through_its_door(autobahn)
 
 
 def test_cases_1_to_11_are_strictly_ok(autobahn):
@@ -192,3 +202,4 @@ def test_deflate_cases_are_strictly_ok(autobahn_deflate):
     bad = not_ok(autobahn_deflate, ids)
     assert not bad, "%d compression cases are not OK:\n%s" % (len(bad), "\n".join(bad))
     assert autobahn_deflate.server_alive, autobahn_deflate.server.output()[-3000:]
+    ran_through_its_door(autobahn_deflate)

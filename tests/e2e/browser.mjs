@@ -7,7 +7,8 @@
 // Config: {
 //   chromium: "/usr/bin/chromium", artifacts: "<dir>", concurrency: 3,
 //   staticBase: "http://127.0.0.1:S"   (serves /sockjs.min.js and /pages/blank.html),
-//   serverBase: "http://127.0.0.1:P"   (python -m txsockjs conformance),
+//   serverBase: "http://127.0.0.1:P"   (python -m txsockjs conformance; https:// over TLS),
+//   ignoreHTTPSErrors: bool            (the servers' self-signed certificate, over TLS),
 //   messageSets: {name: [strings]},
 //   scenarios: [{id, origin: "cross"|"same", service, transports: [..]|null,
 //                messages: <set name>|null, mode: "echo"|"wait-close",
@@ -95,6 +96,9 @@ async function main() {
       // The same-origin page below is answered by Playwright, so Chromium cannot know it came
       // from a loopback address; grant what a page really served from 127.0.0.1 would have.
       permissions: ['local-network-access'],
+      // https/wss to a server with a self-signed certificate (Chromium reads trust from an
+      // NSS database, not from a file we could hand it).
+      ignoreHTTPSErrors: !!config.ignoreHTTPSErrors,
     });
     out.browser = context.browser() ? context.browser().version() : 'chromium';
     // The same-origin test page: this one URL only; everything else reaches the network.

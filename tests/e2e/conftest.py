@@ -6,8 +6,9 @@ is missing they fail with a message pointing at ./run-tests; TXSOCKJS_SKIP_E2E=1
 
 import pytest
 
-from e2e_support import (SUMMARIES, ServerProcess, StaticServer, chromium_executable,
-                         e2e_skipped, node_executable, require_npm_packages, write_summaries)
+from e2e_support import (SUMMARIES, ServerProcess, StaticServer, TLSCertificate,
+                         chromium_executable, e2e_skipped, node_executable, require_npm_packages,
+                         write_summaries)
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +17,19 @@ def static_server():
         pytest.skip("TXSOCKJS_SKIP_E2E is set")
     require_npm_packages()
     server = StaticServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory):
+    return TLSCertificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def tls_static_server(static_server, tls_certificate):
+    """The static server's files over HTTPS (pages on https must load the client over https)."""
+    server = StaticServer(tls=tls_certificate).start()
     yield server
     server.stop()
 

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -34,7 +35,7 @@ ARTIFACTS = E2E_DIR / "artifacts"
 SUMMARIES = []
 
 # "listening on ..." (demo, conformance), "txsockjs serving ... on ..." (serve)
-LISTENING_RE = re.compile(r"(?:listening|serving .*) on http://127\.0\.0\.1:(\d+)")
+LISTENING_RE = re.compile(r"(?:listening|serving .*) on (https?)://127\.0\.0\.1:(\d+)")
 
 USE_RUN_TESTS = (
     "Run the suite with ./run-tests (it installs Chromium, the npm packages and the Autobahn "
@@ -128,13 +129,14 @@ class ServerProcess:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.log_dir / ("server-%s-%d.log" % (command, os.getpid()))
         self.port = None
+        self.scheme = "http"
         self.proc = None
         self._lines = []
         self._ready = threading.Event()
 
     @property
     def base_url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % (self.scheme, self.port)
 
     def start(self):
         program = [str(self.script)] if self.script else ["-m", "txsockjs", self.command]
@@ -175,7 +177,7 @@ class ServerProcess:
             if self.port is None:
                 match = LISTENING_RE.search(line)
                 if match:
-                    self.port = int(match.group(1))
+                    self.scheme, self.port = match.group(1), int(match.group(2))
                     self._ready.set()
 
     def output(self):
@@ -228,17 +230,21 @@ class _StaticHandler(http.server.BaseHTTPRequestHandler):
 
 
 class StaticServer:
-    """A threaded HTTP server on 127.0.0.1:<free port>, run inside the test process."""
+    """A threaded HTTP server on 127.0.0.1:<free port>, run inside the test process; HTTPS
+    with ``tls`` (a TLSCertificate): an https page cannot load the client over http."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _StaticHandler)
         self.httpd.daemon_threads = True
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self.httpd.socket = tls.server_context().wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def base_url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % (self.scheme, self.port)
 
     @property
     def sockjs_url(self):
@@ -254,18 +260,35 @@ class StaticServer:
         self.thread.join(5)
 
 
-def run_node_script(script, config, timeout, cwd=E2E_DIR, log_name=None):
+class TLSCertificate:
+    """A self-signed certificate for 127.0.0.1 (openssl), for the servers' TLS.  Node trusts
+    it by its file (NODE_EXTRA_CA_CERTS); Chromium, which reads trust from an NSS database,
+    is told to ignore certificate errors (browser.mjs, config ``ignoreHTTPSErrors``)."""
+
+    def __init__(self, folder):
+        self.cert, self.key = str(Path(folder) / "cert.pem"), str(Path(folder) / "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", self.key, "-out", self.cert], check=True, capture_output=True)
+
+    def server_context(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+
+def run_node_script(script, config, timeout, cwd=E2E_DIR, log_name=None, env=None):
     """Run ``node <script>`` with a JSON config on stdin; return the JSON object it prints last.
 
     The script prints progress to stderr (kept in artifacts/<log_name>) and exactly one JSON
-    document on its last stdout line.
+    document on its last stdout line.  ``env``: more environment variables for it.
     """
     node = node_executable()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / (log_name or (Path(script).stem + ".log"))
     with open(log_path, "wb") as err_file:
         proc = subprocess.Popen(
-            [node, str(E2E_DIR / script)], cwd=str(cwd), env=child_env(),
+            [node, str(E2E_DIR / script)], cwd=str(cwd), env=child_env(**(env or {})),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err_file,
             start_new_session=True)
         try:

@@ -1,4 +1,6 @@
-"""The real SockJS client (sockjs-client 1.6.1) inside Node, against the conformance server.
+"""The real SockJS client (sockjs-client 1.6.1) inside Node, against the conformance server:
+through our own HTTP channel, and through a twisted.web Site (``--front web``) over HTTP and
+over TLS (``--tls``; Node trusts the self-signed certificate by NODE_EXTRA_CA_CERTS).
 
 In Node the client offers websocket (faye-websocket), xhr-streaming and xhr-polling (Node's
 http module) and eventsource (the eventsource package); the iframe, htmlfile and jsonp
@@ -12,7 +14,7 @@ import pytest
 
 from e2e_checks import assert_closed_by_server, assert_echo, assert_not_offered, kernels, result_of
 from e2e_messages import HARD_MESSAGES, SHORT_MESSAGES
-from e2e_support import SUMMARIES, e2e_skipped, run_node_script
+from e2e_support import SUMMARIES, ServerProcess, e2e_skipped, run_node_script
 
 NODE_TIMEOUT = 300
 
@@ -46,23 +48,43 @@ def scenarios():
     return out
 
 
+# door: (conformance --front, over TLS)
+DOORS = {"own": ("own", False), "web": ("web", False), "web-tls": ("web", True)}
+
+
+@pytest.fixture(scope="module", params=sorted(DOORS))
+def node_server(request, tmp_path_factory):
+    front, tls = DOORS[request.param]
+    args = ["--front", front, "--streaming-limit", "4096"]
+    if tls:
+        certificate = request.getfixturevalue("tls_certificate")
+        args += ["--tls", certificate.cert, certificate.key]
+    server = ServerProcess("conformance", *args,
+                           log_dir=tmp_path_factory.mktemp("node-" + request.param)).start()
+    server.door = request.param
+    server.node_env = {"NODE_EXTRA_CA_CERTS": certificate.cert} if tls else {}
+    assert server.scheme == ("https" if tls else "http")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
-def node_run(conformance_server, node):
+def node_run(node_server, node):
     config = {
-        "serverBase": conformance_server.base_url,
+        "serverBase": node_server.base_url,
         "messageSets": {"hard": HARD_MESSAGES, "short": SHORT_MESSAGES},
         "scenarios": scenarios(),
     }
-    out = run_node_script("node_client.mjs", config, timeout=NODE_TIMEOUT,
-                          log_name="node-client-%s.log" % kernels())
+    out = run_node_script("node_client.mjs", config, timeout=NODE_TIMEOUT, env=node_server.node_env,
+                          log_name="node-client-%s-%s.log" % (node_server.door, kernels()))
     lines = []
     for t in OFFERED + NOT_OFFERED + ["auto", "fallback"]:
         r = out["results"].get("echo-%s" % t) or out["results"].get(t) or {}
         lines.append("%-20s used %-14s %s/%s msgs, close %s" % (
             t, r.get("transport"), r.get("received"), r.get("sent"), (r.get("close") or {}).get("code")))
-    SUMMARIES.append(("sockjs-client in Node %s (%s kernels)" % (out.get("node"), kernels()),
-                      "\n".join(lines)))
-    out["server_alive"] = conformance_server.alive()
+    SUMMARIES.append(("sockjs-client in Node %s, %s door (%s kernels)" % (
+        out.get("node"), node_server.door, kernels()), "\n".join(lines)))
+    out["server_alive"] = node_server.alive()
     return out
 
 

@@ -1,7 +1,8 @@
 """sockjs-client in headless Chromium through the other front doors.
 
 * twisted.web: ``python -m txsockjs conformance --front web`` (the services as
-  SockJSResources in a SockJSSite): for every transport the client offers, from a page on
+  SockJSResources in a SockJSSite), over HTTP and over TLS (``--tls``, the pages from an
+  HTTPS static server): for every transport the client offers, from a page on
   another origin and from one on the server's own origin, the hard messages echo intact,
   once and in order, and the ``close`` service ends the session with 3000; on the server's
   origin ``cookie_needed_echo`` sets JSESSIONID; without a transport list the client picks
@@ -43,6 +44,7 @@ def _browser(chromium, static_server, server, scenarios, name):
 def _run_browser(chromium, static_server, server, scenarios, name):
     config = {
         "chromium": chromium,
+        "ignoreHTTPSErrors": server.scheme == "https",
         "staticBase": static_server.base_url,
         "serverBase": server.base_url,
         "concurrency": 3,
@@ -80,12 +82,19 @@ def web_scenarios():
     return out
 
 
-@pytest.fixture(scope="module")
-def web_run(static_server, chromium, tmp_path_factory):
+@pytest.fixture(scope="module", params=["http", "tls"])
+def web_run(request, chromium, tmp_path_factory):
+    tls = request.param == "tls"
+    static_server = request.getfixturevalue("tls_static_server" if tls else "static_server")
+    certificate = request.getfixturevalue("tls_certificate") if tls else None
     server = ServerProcess(
         "conformance", "--front", "web", "--streaming-limit", "4096",
-        "--sockjs-url", static_server.sockjs_url, log_dir=tmp_path_factory.mktemp("web"))
-    return _browser(chromium, static_server, server, web_scenarios(), "web")
+        "--sockjs-url", static_server.sockjs_url,
+        *(["--tls", certificate.cert, certificate.key] if tls else []),
+        log_dir=tmp_path_factory.mktemp("web"))
+    run = _browser(chromium, static_server, server, web_scenarios(), "web-" + request.param)
+    assert server.scheme == ("https" if tls else "http")
+    return run
 
 
 # scenario kind -> how its result is judged

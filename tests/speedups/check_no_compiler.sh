@@ -7,7 +7,7 @@
 #
 #   tests/speedups/check_no_compiler.sh            # the no-compiler install
 #   WITH_COMPILER=1 tests/speedups/check_no_compiler.sh
-#                                                  # ... and a compiled install
+#                                                  # ... and a compiled install from an sdist
 #   PYTHON=python3.12 tests/speedups/check_no_compiler.sh
 #
 # It works on a copy of the tracked files in a temporary directory, in a
@@ -59,6 +59,9 @@ else:
 # What the install says about itself.
 from importlib import metadata
 assert not [f for f in metadata.files("txsockjs") if str(f).endswith(".c")], "generated C installed"
+# The shared XOR kernel both .pyx cimport: the wheel carries it, for code that cimports ours.
+shared = {"xor.h", "xor.pxd"} - {os.path.basename(str(f)) for f in metadata.files("txsockjs")}
+assert not shared, "missing from the install: %s" % sorted(shared)
 assert metadata.metadata("txsockjs")["License-Expression"] == "MIT"
 assert metadata.metadata("txsockjs").get("License") is None, "the deprecated License field"
 import subprocess
@@ -118,11 +121,22 @@ fi
 echo "    ImportError, as it should"
 
 if [ "${WITH_COMPILER:-0}" != "0" ]; then
-    echo "== with a compiler: TXSOCKJS_REQUIRE_EXTENSIONS=1 pip install ."
+    # From an sdist, as a user's pip builds it: the sdist must carry every source the
+    # kernels need (xor.h and xor.pxd, which two .pyx share).
+    echo "== with a compiler: an sdist (python -m build), then TXSOCKJS_REQUIRE_EXTENSIONS=1 pip install it"
     "$PYTHON" -m venv "$WORK/venv-cc"
-    ( cd "$WORK/src" && TXSOCKJS_REQUIRE_EXTENSIONS=1 \
-        "$WORK/venv-cc/bin/python" -m pip install -q --no-cache-dir . ) > "$WORK/cc.log" 2>&1 \
-        || { tail -40 "$WORK/cc.log"; fail "compiled install failed"; }
+    "$WORK/venv-cc/bin/python" -m pip install -q build > "$WORK/cc.log" 2>&1 \
+        || { tail -40 "$WORK/cc.log"; fail "pip install build failed"; }
+    ( cd "$WORK/src" && "$WORK/venv-cc/bin/python" -m build --sdist -o "$WORK/dist" . ) \
+        >> "$WORK/cc.log" 2>&1 || { tail -40 "$WORK/cc.log"; fail "building the sdist failed"; }
+    SDIST=$(ls "$WORK"/dist/*.tar.gz)
+    tar tzf "$SDIST" > "$WORK/sdist-files.txt"
+    for shared in xor.h xor.pxd; do
+        grep -q "/txsockjs/_speedups/$shared\$" "$WORK/sdist-files.txt" || fail "the sdist lacks $shared"
+    done
+    ( cd "$WORK" && TXSOCKJS_REQUIRE_EXTENSIONS=1 \
+        "$WORK/venv-cc/bin/python" -m pip install -q --no-cache-dir "$SDIST" ) >> "$WORK/cc.log" 2>&1 \
+        || { tail -40 "$WORK/cc.log"; fail "compiled install from the sdist failed"; }
     check_install "$WORK/venv-cc" compiled
 fi
 echo "PASS"

@@ -51,6 +51,18 @@ def test_a_missing_client_file_is_one_line_and_status_2(tmp_path, capsys):
     assert_one_line_error(capsys.readouterr().err, "missing.js", "No such file")
 
 
+def test_conformance_tls_with_a_missing_or_bad_file_is_one_line_and_status_2(tmp_path):
+    missing = str(tmp_path / "missing.pem")
+    done = run_cli("conformance", "--port", "0", "--tls", missing, missing)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert_one_line_error(done.stderr, "conformance: --tls", "missing.pem", "No such file")
+    (tmp_path / "bad.pem").write_text("not a certificate\n")
+    bad = str(tmp_path / "bad.pem")
+    done = run_cli("conformance", "--port", "0", "--tls", bad, bad)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert_one_line_error(done.stderr, "conformance: --tls", "bad.pem", "not a PEM certificate")
+
+
 def test_port_in_use_is_one_line_and_status_2():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

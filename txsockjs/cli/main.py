@@ -133,6 +133,9 @@ def build_parser() -> ArgumentParser:
     conformance.add_argument("--compression", type=compression_flag, default=False,
                              help="permessage-deflate for every service: off (default), on, or a "
                                   "JSON object of settings (compressed_echo always has it)")
+    conformance.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                             help="serve HTTPS and WSS with this PEM certificate and private "
+                                  "key (needs twisted[tls])")
 
     demo.add_argument("--grace", type=float, default=10.0,
                       help="seconds sessions get to close on SIGTERM/SIGINT (default 10)")
@@ -187,6 +190,8 @@ def as_flags(error: ValueError) -> str:
 def listen_and_run(site: "Union[SockJSMultiFactory, SockJSSite]", args: argparse.Namespace) -> None:
     """Listen on ``args.host``:``args.port`` and run the reactor until stopped;
     SIGTERM and SIGINT drain the sessions (``args.grace`` seconds) first."""
+    tls = getattr(args, "tls", None)
+    context = tls_context(args.command, *tls) if tls else None  # (a bad file: before logging)
     level = LogLevel.levelWithName(args.log_level)
     if level <= LogLevel.debug:
         from txsockjs.server.sessiontransport import log_sessions
@@ -200,15 +205,39 @@ def listen_and_run(site: "Union[SockJSMultiFactory, SockJSSite]", args: argparse
     reactor: Any = _reactor  # (IReactorCore and IReactorTCP: zope interfaces)
     reactor.addSystemEventTrigger("before", "shutdown", site.drain, args.grace)
     try:
-        port = reactor.listenTCP(args.port, site, interface=args.host)
+        if context is None:
+            port = reactor.listenTCP(args.port, site, interface=args.host)
+        else:
+            port = reactor.listenSSL(args.port, site, context, interface=args.host)
     except CannotListenError as error:
         why = getattr(error.socketError, "strerror", None) or error.socketError
         raise CommandLineError("%s %s: cannot listen on %s port %d: %s" % (
             PROG, args.command, args.host, args.port, why))
     address = port.getHost()
-    sys.stdout.write("txsockjs %s listening on http://%s:%d/\n" % (args.command, address.host, address.port))
+    sys.stdout.write("txsockjs %s listening on %s://%s:%d/\n" % (
+        args.command, "https" if context else "http", address.host, address.port))
     sys.stdout.flush()
     reactor.run()
+
+
+def tls_context(command: str, certificate: str, key: str) -> Any:
+    """The TLS context factory for ``--tls CERT KEY``."""
+    for path in (certificate, key):
+        try:
+            open(path, "rb").close()
+        except OSError as error:
+            raise CommandLineError("%s %s: --tls: cannot read %s: %s" % (
+                PROG, command, path, error.strerror or error))
+    try:
+        from twisted.internet import ssl
+    except ImportError:
+        raise CommandLineError("%s %s: --tls needs pyOpenSSL (pip install 'twisted[tls]')"
+                               % (PROG, command))
+    try:
+        return ssl.DefaultOpenSSLContextFactory(key, certificate)
+    except Exception:  # (pyOpenSSL's error says nothing a person can read)
+        raise CommandLineError("%s %s: --tls: %s and %s are not a PEM certificate and its "
+                               "private key" % (PROG, command, certificate, key))
 
 
 def run_info(args: argparse.Namespace) -> None:

@@ -7,13 +7,15 @@ tested at both ends of the Twisted range.  What it relies on:
 
 * ``request.channel``: the ``twisted.web.http.HTTPChannel`` the request came on (the one
   twisted.web attribute), a ``LineReceiver`` with a ``transport``;
-* the documented hooks of that protocol: ``dataReceived``, ``rawDataReceived`` (a
-  ``LineReceiver`` hands it what follows in the same read once the channel is in raw mode,
-  as twisted.web puts it while a request is handled: the bytes a client sent right after
-  its handshake, such as hixie-76's key) and ``connectionLost``.  We replace them on that
-  one channel instance; the channel stays the transport's protocol, so TLS, which wraps
-  it, keeps working.  Twisted's own WebSocket support does the same
-  (``HTTPChannel._protocolUpgradeForWebsockets``, private).
+* the documented hooks of that protocol: ``dataReceived``, ``rawDataReceived`` and
+  ``connectionLost``.  We replace them on that one channel instance; the channel stays the
+  transport's protocol, so TLS, which wraps it, keeps working.  Twisted's own WebSocket
+  support does the same (``HTTPChannel._protocolUpgradeForWebsockets``, private);
+* ``LineReceiver.clearLineBuffer()``: what the client sent in the same read after its
+  handshake (a first frame, hixie-76's key) is still in the channel's line buffer while
+  the resource renders.  Newer Twisted would hand it to ``rawDataReceived`` afterwards;
+  Twisted 22.10 stays in line mode and would read it as the next request (a CRLF in a frame
+  got a "400 Bad Request" written into the WebSocket).  We claim it at once on both.
 
 The request is never finished: twisted.web then reads no more requests from the
 connection and never restarts its idle timeout.
@@ -70,7 +72,7 @@ class TakenOverConnection(object):
         self.tls: bool = request.isSecure()
         self.on_pause: Optional[PauseCallback] = None
         self._bridge: Optional["WebSocketBridge"] = None
-        self._pending = b""
+        self._pending: bytes = channel.clearLineBuffer()  # (see the module's doc)
         self._reads = ReadPauses(self.transport)
         self._handshake_timer: Any = None
         # From now on the channel's bytes and its end come here (see the module's doc).
