@@ -27,13 +27,12 @@ from txsockjs.server.budget import DEFAULT_MAX_BUFFERED_BYTES, MemoryBudget
 from txsockjs.server.httpchannel.channel import HTTPChannel
 from txsockjs.server.httpchannel.response import Response
 from txsockjs.server.quietlog import QuietLog
-from txsockjs.server.servicecore import Flusher, Service, ServiceTopics
+from txsockjs.server.servicecore import Flusher, Service, ServiceTopics, log_kernels_once
 from txsockjs.server.stats import HTTPErrorStats
 
 __all__ = ["SockJSFactory", "SockJSMultiFactory"]
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_~\-][A-Za-z0-9_~.\-]*\Z")
-_logged_implementation: List[bool] = []
 
 
 def validate_prefix(prefix: str) -> str:
@@ -143,11 +142,7 @@ class SockJSMultiFactory(ServerFactory):
         }
 
     def startFactory(self) -> None:
-        if not _logged_implementation:
-            _logged_implementation.append(True)
-            self.log.info("txsockjs kernels: {implementation}{why}",
-                          implementation=_speedups.IMPLEMENTATION,
-                          why=" (%s)" % _speedups.FALLBACK_REASON if _speedups.FALLBACK_REASON else "")
+        log_kernels_once()
         for service in self.services.values():
             service.broker.start()
             service.factory.doStart()

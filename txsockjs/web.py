@@ -24,7 +24,7 @@ from txsockjs.interfaces import ProtocolFactory, SockJSOptions
 from txsockjs.options import Options
 from txsockjs.server import handlers
 from txsockjs.server.budget import DEFAULT_MAX_BUFFERED_BYTES, MemoryBudget
-from txsockjs.server.servicecore import Flusher, Service, ServiceTopics
+from txsockjs.server.servicecore import Flusher, Service, ServiceTopics, log_kernels_once
 from txsockjs.server.stats import HTTPErrorStats
 from txsockjs.server.twistedweb.adapters import WEBSOCKET_AVAILABLE, WebConnection, WebRequest, WebResponse
 
@@ -48,6 +48,7 @@ class SockJSResource(Resource, ServiceTopics):
         self.http_errors = HTTPErrorStats()
         self.service.broker.start()
         factory.doStart()
+        log_kernels_once()
 
     def render(self, request: Request) -> int:
         # twisted.web would add "Content-Type: text/html" to every answer.

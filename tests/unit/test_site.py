@@ -488,3 +488,26 @@ def test_an_upgraded_websocket_holds_no_request_timer():
     client = websocket(site)
     assert not client.closed
     assert _request_timers(clock) == []
+
+
+@pytest.mark.parametrize("door", ["factory", "resource"])
+def test_the_kernel_path_is_logged_once_by_either_door(door, monkeypatch):
+    from twisted.internet.protocol import Factory, Protocol
+    from twisted.internet.testing import MemoryReactorClock
+    from twisted.logger import globalLogPublisher
+
+    from txsockjs import SockJSFactory, SockJSResource, _speedups
+    from txsockjs.server import servicecore
+    monkeypatch.setattr(servicecore, "_kernels_logged", [])
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        for _ in range(2):
+            if door == "factory":
+                SockJSFactory(Factory.forProtocol(Protocol), reactor=MemoryReactorClock()).startFactory()
+            else:
+                SockJSResource(Factory.forProtocol(Protocol), reactor=MemoryReactorClock())
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    said = [e for e in events if e.get("log_format", "").startswith("txsockjs kernels:")]
+    assert len(said) == 1 and said[0]["implementation"] == _speedups.IMPLEMENTATION

@@ -275,3 +275,17 @@ class ServiceTopics(object):
         """A Deferred of the set of session ids subscribed to ``topic``, on
         every node."""
         return self.service.presence(topic)
+
+
+_kernels_logged: List[bool] = []
+
+
+def log_kernels_once() -> None:
+    """Say which kernels run, once per process, when the first server starts (a factory
+    or a SockJSResource): users on the slow path should hear of it."""
+    if not _kernels_logged:
+        _kernels_logged.append(True)
+        from txsockjs import _speedups
+        Logger(namespace="txsockjs").info(
+            "txsockjs kernels: {implementation}{why}", implementation=_speedups.IMPLEMENTATION,
+            why=" (%s)" % _speedups.FALLBACK_REASON if _speedups.FALLBACK_REASON else "")
