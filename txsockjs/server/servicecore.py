@@ -88,6 +88,12 @@ class Flusher(object):
         if self._call is None and not self._held:
             self._call = self._clock.callLater(0, self._run)
 
+    @property
+    def batch_open(self) -> bool:
+        """True while a read (or the end of a batch) is being handled: what it
+        writes waits for the end of the batch."""
+        return self._held > 0
+
     def hold(self) -> None:
         """A read is being handled: what it writes waits for release()."""
         self._held += 1
