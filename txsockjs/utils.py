@@ -31,10 +31,10 @@ def broadcast_many(messages: Iterable[Union[bytes, bytearray, memoryview]],
     """``broadcast`` for several messages in order, as ONE ``a[...]`` frame
     (encoded once) to each session that can take it now.
 
-    Made while a batch is open (a read is being handled, see
-    servicecore.Flusher), the broadcast is held to the batch's end: the
-    broadcasts of one batch to the same transports leave as one frame per
-    member, written once, eagerly.  A session's own write in the same batch
+    Made while a read is being handled (see servicecore.Flusher), the
+    broadcast is held to the end of the reactor turn (after every read the
+    turn handles): the broadcasts of one turn to the same transports leave
+    as one frame per member, written once, eagerly.  A session's own write in the same batch
     still comes after it (see server/gathering.py)."""
     texts: List[str] = []
     data: List[bytes] = []
@@ -56,7 +56,7 @@ def broadcast_many(messages: Iterable[Union[bytes, bytearray, memoryview]],
         if flusher.batch_open:
             if not _held:
                 HELD.hold(_deliver_held)
-                flusher.before_flush(HELD.deliver)
+                flusher.at_end_of_turn(HELD.deliver)
             _held.append((data, texts, size, members))
             return
     _deliver(data, texts, size, members)
