@@ -18,9 +18,11 @@ burst   the publisher sends M messages at once; it ends when every session got e
         per delivery of the publishing node (node 1) and of a receiving node (the mean of
         the others): a receiving node pays for what Redis hands it, node 1 for the publish.
 paced   ``--paced`` messages, one every ``--interval`` ms, each carrying its send time:
-        the p50 and p99 delivery latency over every (session, message) of every 10th
-        session, i.e. what batching adds when the load leaves the nodes idle between
-        messages (on a busy 2-core machine the clients' own lag is part of it).
+        the p50 and p99 delivery latency over every (session, message) of ``--samples``
+        sessions per node, opened by a separate light process (``--sampler``) that reads
+        nothing but those, i.e. what batching adds when the load leaves the nodes idle
+        between messages.  (Measured in the process that reads a thousand sessions, the
+        latency was that process's own lag.)
 
 With ``--baseline-repo DIR`` (a checkout of another commit, with built kernels) every
 configuration is run for both, interleaved, and the ratios this/baseline printed: compare
@@ -36,6 +38,7 @@ import os
 import selectors
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,8 +61,8 @@ def cpu_seconds(pid):
 
 
 class Client(object):
-    """One SockJS websocket session, counting the messages of its a[...] frames; in the
-    paced phase (``latencies`` set) it reads each message's send time too."""
+    """One SockJS websocket session, counting the messages of its a[...] frames; with
+    ``latencies`` set (a sampler's session) it reads each paced message's send time."""
 
     __slots__ = ("sock", "buffer", "received", "opened", "latencies")
 
@@ -101,7 +104,7 @@ class Client(object):
                 break
             payload = buffer[offset + head:offset + head + length]
             if payload[:1] == b"a":
-                if self.latencies is None:
+                if self.latencies is None or b'"t' not in payload:
                     self.received += payload.count(b'","') + 1
                 else:
                     for text in json.loads(payload[1:]):
@@ -145,7 +148,8 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def run(repo, nodes_count, proxy_kind, per_node, messages, paced, interval, directory):
+def run(repo, nodes_count, proxy_kind, per_node, messages, paced, interval, samples,
+        directory):
     """One run: a dict of figures (see the module docstring)."""
     for kind in (RedisServer, ChatNode, Proxy):
         kind.repo = repo
@@ -193,17 +197,27 @@ def run(repo, nodes_count, proxy_kind, per_node, messages, paced, interval, dire
         wall = time.monotonic() - start
         cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
 
-        # every 10th session reads the send times (parsing them all would make this
-        # process, not the servers, the latency)
-        latencies = []
-        for client in everyone[::10]:
-            client.latencies = latencies
-        for n in range(paced):
-            sent = time.monotonic()
-            publisher.sock.sendall(mask(('["t%.6f"]' % sent).encode()))
-            while time.monotonic() < sent + interval:
-                pump(selector, max(0.0, sent + interval - time.monotonic()))
-        wait_for(selector, everyone, messages + paced, 60, "the paced phase")
+        # the latency: a few sessions per node in a process of their own
+        targets = [("%d" % (proxy.port if proxy else node.port),
+                    "/node%d/chat" % n if proxy else "/chat") for n, node in enumerate(nodes, 1)]
+        sampler = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--sampler", str(samples), str(paced)]
+            + ["%s:%s" % target for target in targets], stdout=subprocess.PIPE, text=True)
+        try:
+            if sampler.stdout.readline().strip() != "ready":
+                raise SystemExit("the latency sampler did not start")
+            time.sleep(1.0)  # its subscriptions reach Redis
+            for n in range(paced):
+                sent = time.monotonic()
+                publisher.sock.sendall(mask(('["t%.6f"]' % sent).encode()))
+                while time.monotonic() < sent + interval:
+                    pump(selector, max(0.0, sent + interval - time.monotonic()))
+            wait_for(selector, everyone, messages + paced, 60, "the paced phase")
+            latencies = json.loads(sampler.communicate(timeout=60)[0])
+        finally:
+            if sampler.poll() is None:
+                sampler.kill()
+                sampler.wait()
 
         server_cpu = sum(seconds for name, seconds in cpu.items() if name != "proxy")
         figures = {
@@ -251,12 +265,41 @@ def report(label, runs):
     return {key: median(key) for key in ("per_server_cpu_s", "publishing_us", "receiving_us", "p99_ms")}
 
 
+def sampler(samples, paced, targets):
+    """The latency process: ``samples`` sessions on each ``port:path`` target; prints
+    "ready" once they are open, then, when each has read ``paced`` timed messages, the
+    latencies (seconds, JSON).  Same clock as the publisher (CLOCK_MONOTONIC is
+    system-wide)."""
+    selector = selectors.DefaultSelector()
+    clients = []
+    for number, target in enumerate(targets):
+        port, path = target.split(":", 1)
+        for n in range(samples):
+            client = Client(int(port), path, "sampler%d-%d" % (number, n))
+            client.latencies = []
+            client.sock.setblocking(False)
+            selector.register(client.sock, selectors.EVENT_READ, client)
+            clients.append(client)
+    deadline = time.monotonic() + 60
+    while not all(c.opened for c in clients) and time.monotonic() < deadline:
+        pump(selector, 0.1)
+    print("ready", flush=True)
+    deadline = time.monotonic() + 300
+    while any(len(c.latencies) < paced for c in clients) and time.monotonic() < deadline:
+        pump(selector, 0.5)
+    print(json.dumps([x for c in clients for x in c.latencies]), flush=True)
+
+
 def main():
+    if sys.argv[1:2] == ["--sampler"]:
+        return sampler(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--per-node", type=int, default=1000)
     parser.add_argument("--paced", type=int, default=50, help="messages in the latency phase")
     parser.add_argument("--interval", type=float, default=20.0, help="ms between paced messages")
+    parser.add_argument("--samples", type=int, default=3,
+                        help="sessions per node that measure the latency (in their own process)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--configs", default="1,3,3-haproxy")
     parser.add_argument("--baseline-repo", default=None,
@@ -275,7 +318,7 @@ def main():
             for name, repo in order:
                 with tempfile.TemporaryDirectory(prefix="txsockjs-bench-") as directory:
                     figures = run(repo, nodes_count, proxy_kind, args.per_node, args.messages,
-                                  args.paced, args.interval / 1e3, directory)
+                                  args.paced, args.interval / 1e3, args.samples, directory)
                 results.setdefault((config, name), []).append(figures)
                 sys.stderr.write("round %d %s %s: %.0f per server CPU-second\n"
                                  % (round_number + 1, config, name, figures["per_server_cpu_s"]))

@@ -38,6 +38,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
+from txsockjs.server.gathering import HELD
 from txsockjs.utils import broadcast_many
 
 if TYPE_CHECKING:
@@ -191,8 +192,10 @@ class Broker(object):
         if self._batcher is None and not self._gathering:
             self._deliver_now(topic, messages)
             return
-        if self._gathered.add(topic, messages) and not self._gathering:
-            self._batcher.before_flush(self.deliver_gathered)
+        if self._gathered.add(topic, messages):
+            HELD.hold(self.deliver_gathered)  # before any session's own write (order)
+            if not self._gathering:
+                self._batcher.before_flush(HELD.deliver)
 
     def deliver_gathered(self) -> None:
         """Deliver what was gathered, now (see Gathered for the order)."""
@@ -225,8 +228,8 @@ class Broker(object):
         subscriber = self._sessions.get(session_id)
         if subscriber is None:
             return False
-        if self._gathered:
-            self.deliver_gathered()
+        if HELD:
+            HELD.deliver()
         subscriber.write(message)
         return True
 
@@ -337,10 +340,10 @@ class Gathering(object):
             return
         if broker._batcher is not None:
             if broker._gathered:
-                broker._batcher.before_flush(broker.deliver_gathered)
+                broker._batcher.before_flush(HELD.deliver)
             broker._batcher.release()
         else:
-            broker.deliver_gathered()
+            HELD.deliver()
 
 
 class MemoryBroker(Broker):

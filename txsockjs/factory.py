@@ -24,7 +24,8 @@ from txsockjs.options import Options
 from txsockjs.protocol.http import Request
 from txsockjs.server import handlers
 from txsockjs.server.budget import DEFAULT_MAX_BUFFERED_BYTES, MemoryBudget
-from txsockjs.server.httpchannel.channel import HTTPChannel
+from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT, HTTPChannel
+from txsockjs.server.httpchannel.deadlines import RequestDeadlines
 from txsockjs.server.httpchannel.response import Response
 from txsockjs.server.quietlog import QuietLog
 from txsockjs.server.servicecore import Flusher, Service, ServiceTopics, log_kernels_once
@@ -69,6 +70,8 @@ class SockJSMultiFactory(ServerFactory):
             from twisted.internet import reactor
         self.clock: Any = reactor
         self.flusher = Flusher(reactor)
+        # Every connection's request timeout, on one timer.
+        self.request_deadlines = RequestDeadlines(reactor, REQUEST_TIMEOUT)
         self.http_errors = HTTPErrorStats()
         # The channel's bad-request lines go through this (rate-limited).
         self.quiet = QuietLog(reactor)

@@ -1,8 +1,9 @@
 """Helpers for applications."""
 
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from txsockjs.protocol.frames import encode_messages
+from txsockjs.server.gathering import HELD
 from txsockjs.server.sessiontransport import SessionTransport
 
 __all__ = ["broadcast", "broadcast_many"]
@@ -28,8 +29,15 @@ def broadcast(message: bytes, transports: Transports) -> None:
 def broadcast_many(messages: Iterable[Union[bytes, bytearray, memoryview]],
                    transports: Transports) -> None:
     """``broadcast`` for several messages in order, as ONE ``a[...]`` frame
-    (encoded once) to each session that can take it now."""
+    (encoded once) to each session that can take it now.
+
+    Made while a read is being handled (see servicecore.Flusher), the
+    broadcast is held to the end of the reactor turn (after every read the
+    turn handles): the broadcasts of one turn to the same transports leave
+    as one frame per member, written once, eagerly.  A session's own write in the same batch
+    still comes after it (see server/gathering.py)."""
     texts: List[str] = []
+    data: List[bytes] = []
     size = 0
     for message in messages:
         # (unreachable to a type-checked caller; others get a clear error)
@@ -38,6 +46,45 @@ def broadcast_many(messages: Iterable[Union[bytes, bytearray, memoryview]],
         message = bytes(message)
         size += len(message)
         texts.append(message.decode("utf-8"))
+        data.append(message)
+    members = list(transports)  # (the caller may change its list before the batch ends)
+    if not members or not texts:
+        return
+    first = members[0]
+    if not HELD.delivering and type(first) is SessionTransport and first.service is not None:
+        flusher = first.service.flusher
+        if flusher.batch_open:
+            if not _held:
+                HELD.hold(_deliver_held)
+                flusher.at_end_of_turn(HELD.deliver)
+            _held.append((data, texts, size, members))
+            return
+    _deliver(data, texts, size, members)
+
+
+# Broadcasts held to the end of the batch: (messages, texts, size, transports), in order.
+_held: List[Tuple[List[bytes], List[str], int, List[Any]]] = []
+
+
+def _deliver_held() -> None:
+    held = _held[:]
+    del _held[:]
+    i = 0
+    while i < len(held):
+        data, texts, size, members = held[i]
+        i += 1
+        # Consecutive broadcasts to the same transports leave as one frame.
+        if i < len(held) and held[i][3] == members:
+            data, texts = data[:], texts[:]
+            while i < len(held) and held[i][3] == members:
+                data += held[i][0]
+                texts += held[i][1]
+                size += held[i][2]
+                i += 1
+        _deliver(data, texts, size, members)
+
+
+def _deliver(messages: List[bytes], texts: List[str], size: int, transports: List[Any]) -> None:
     count = len(texts)
     frame: Optional[bytes] = None
     shared: Dict[Any, bytes] = {}

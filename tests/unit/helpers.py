@@ -178,3 +178,13 @@ class CountingProducer(object):
 
     def stopProducing(self):
         self.calls.append("stop")
+
+
+def session_timers(site, clock):
+    """The delayed calls still pending, but for the site's one request-deadline timer
+    (which, when no connection waits any more, fires once and is not re-armed): a
+    check that everything a connection or session armed is gone.  The site's
+    deadline queue must be empty too."""
+    assert len(site.request_deadlines) == 0
+    return [call for call in clock.getDelayedCalls() if call.active()
+            and getattr(call.func, "__self__", None) is not site.request_deadlines]

@@ -5,7 +5,7 @@ import pytest
 from twisted.internet.defer import Deferred
 
 from txsockjs import Handshake, Rejected
-from tests.unit.helpers import Client, make_site, request, split_response
+from tests.unit.helpers import Client, make_site, request, session_timers, split_response
 
 WS_HEADERS = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
               ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]
@@ -201,7 +201,7 @@ def test_a_client_that_leaves_while_authorize_runs_gets_no_session():
     pending[0].callback("late")
     assert app.instances == []
     assert site.services[""].registry.count() == 0 and not site.services[""].sessions
-    assert not clock.getDelayedCalls()
+    assert not session_timers(site, clock)
 
 
 def test_authorize_timeout_is_bounded():

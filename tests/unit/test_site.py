@@ -7,7 +7,9 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 
 from twisted.internet.testing import StringTransport
 
-from tests.unit.helpers import Client, CountingProducer, TCPStringTransport, make_site, request, split_response
+from txsockjs.server.httpchannel.deadlines import RequestDeadlines
+from tests.unit.helpers import (Client, CountingProducer, TCPStringTransport, make_site, request,
+                                session_timers, split_response)
 
 
 def poll(site, sid, body=None, path="xhr"):
@@ -404,7 +406,7 @@ def test_after_failing_we_keep_reading_until_the_peer_closes():
     client.send(b"x" * 4990 + _client_frame(8, b"\x03\xe8"))   # the rest, then its close
     assert client.take() == b""
     client.drop()   # the peer's FIN ends it
-    assert app.instances[0].lost and not clock.getDelayedCalls()
+    assert app.instances[0].lost and not session_timers(site, clock)
     # a peer that never closes is cut off
     client = raw_websocket(site)
     client.send(_client_frame(2, b"x" * 5000)[:10])
@@ -445,7 +447,8 @@ def test_tcp_connections_turn_off_nagle():
 
 def _request_timers(clock):
     return [call for call in clock.getDelayedCalls()
-            if getattr(call.func, "__name__", "") == "_request_timer_fired"]
+            if getattr(call.func, "__name__", "") == "_fire"
+            and isinstance(getattr(call.func, "__self__", None), RequestDeadlines)]
 
 
 def test_the_request_timeout_counts_from_the_last_response_not_the_first_wait():
@@ -463,31 +466,80 @@ def test_the_request_timeout_counts_from_the_last_response_not_the_first_wait():
     assert client.closed
 
 
-def test_a_keep_alive_connection_arms_one_request_timer_however_many_requests_it_serves():
+def test_the_request_timeout_of_every_connection_runs_on_one_timer():
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
     site, app, clock = make_site()
     armed = []
     call_later = clock.callLater
 
     def counting_call_later(delay, func, *args, **kwargs):
-        if getattr(func, "__name__", "") == "_request_timer_fired":
+        if isinstance(getattr(func, "__self__", None), RequestDeadlines):
             armed.append(delay)
         return call_later(delay, func, *args, **kwargs)
 
     clock.callLater = counting_call_later
-    client = Client(site)
-    for _ in range(100):
-        client.send(request("GET", "/info"))
-        assert split_response(client.take())[0] == 200
+    clients = [Client(site) for _ in range(20)]
+    for _ in range(50):  # keep-alive requests do not arm timers either
+        for client in clients:
+            client.send(request("GET", "/info"))
+            assert split_response(client.take())[0] == 200
         clock.advance(0.1)
     assert len(armed) == 1 and len(_request_timers(clock)) == 1
+    assert len(site.request_deadlines) == 20
+    # The one timer fires at the earliest deadline and re-arms for what is left.
+    clock.advance(REQUEST_TIMEOUT - 5)
+    assert not any(client.closed for client in clients)
+    assert len(_request_timers(clock)) == 1
+    clock.advance(REQUEST_TIMEOUT)
+    assert all(client.closed for client in clients)
+    assert len(site.request_deadlines) == 0 and _request_timers(clock) == []
+
+
+def test_connections_time_out_in_the_order_they_started_waiting():
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
+    site, app, clock = make_site()
+    first = Client(site)
+    clock.advance(10)
+    second = Client(site)   # times out at 10 + REQUEST_TIMEOUT
+    clock.advance(5)
+    first.send(request("GET", "/info"))  # first waits again from 15: after second
+    first.take()
+    clock.advance(REQUEST_TIMEOUT - 5 + 0.5)
+    assert second.closed and not first.closed
+    clock.advance(5)
+    assert first.closed
+
+
+def test_a_connection_failing_its_timeout_does_not_keep_the_others_open():
+    from twisted.logger import globalLogPublisher
+
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
+    site, app, clock = make_site()
+    broken, fine = Client(site), Client(site)
+
+    def boom():
+        raise RuntimeError("boom")
+
+    broken.protocol.request_timed_out = boom
+    logged = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        clock.advance(REQUEST_TIMEOUT + 1)
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    assert fine.closed and not broken.closed
+    assert [e["log_failure"].value.args for e in logged if "log_failure" in e] == [("boom",)]
 
 
 def test_an_upgraded_websocket_holds_no_request_timer():
     from tests.unit.test_flush_timing import websocket
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
     site, app, clock = make_site()
     client = websocket(site)
     assert not client.closed
-    assert _request_timers(clock) == []
+    assert len(site.request_deadlines) == 0
+    clock.advance(REQUEST_TIMEOUT * 3)
+    assert not client.closed and _request_timers(clock) == []
 
 
 @pytest.mark.parametrize("door", ["factory", "resource"])

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from tests.unit.helpers import Client, make_site, request, split_response
+from tests.unit.helpers import Client, make_site, request, session_timers, split_response
 from txsockjs._speedups import websocket_mask
 
 WS_HEADERS = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
@@ -102,7 +102,7 @@ def test_reconnect_storm_every_transport(seed):
         assert protocol.made == 1
         assert len(protocol.lost) == 1, protocol.lost
     assert service.sessions == {}
-    assert [call for call in clock.getDelayedCalls() if call.active()] == []
+    assert session_timers(site, clock) == []
 
     # the server still works
     fresh = Client(site)

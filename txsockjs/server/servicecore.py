@@ -90,6 +90,23 @@ class Flusher(object):
         if self._call is None and not self._held:
             self._call = self._clock.callLater(0, self._run)
 
+    @property
+    def batch_open(self) -> bool:
+        """True while a read (or the end of a batch) is being handled: what it
+        writes waits for the end of the batch."""
+        return self._held > 0
+
+    def at_end_of_turn(self, task: Callable[[], None]) -> None:
+        """Call ``task`` at the end of this reactor turn (after every read the
+        turn handles), as the task of a batch of its own: what it writes
+        then goes out eagerly, once per connection."""
+        self._clock.callLater(0, self._end_of_turn, task)
+
+    def _end_of_turn(self, task: Callable[[], None]) -> None:
+        self.hold()
+        self.before_flush(task)
+        self.release()
+
     def hold(self) -> None:
         """A read is being handled: what it writes waits for release()."""
         self._held += 1

@@ -34,6 +34,7 @@ from txsockjs.protocol.session import SessionDelegate
 from txsockjs.handshake import Handshake
 from txsockjs.protocol.session import Session
 from txsockjs.server.stats import ServiceStats
+from txsockjs.server.gathering import HELD
 
 if TYPE_CHECKING:
     from txsockjs.server.servicecore import Service
@@ -322,10 +323,8 @@ class SessionTransport(SessionDelegate):
             raise ValueError("SockJS messages are text: %s" % (error,))
         session = self.session
         if session is not None and not self._lost:
-            service = self.service
-            if service is not None and service.broker._gathered:
-                # broadcasts gathered before this write go first (order)
-                service.broker.deliver_gathered()
+            if HELD:
+                HELD.deliver()  # broadcasts held before this write go first (order)
             size = len(data)
             stats = self.stats
             stats.messages_out += 1
@@ -368,6 +367,8 @@ class SessionTransport(SessionDelegate):
         """Close the session with ``c[3000,"Go away!"]``, after every message
         written before."""
         if self.session is not None and not self._lost:
+            if HELD:
+                HELD.deliver()
             self.session.close()
 
     def close(self, code: int = 3000, reason: str = "Go away!") -> None:
@@ -378,6 +379,8 @@ class SessionTransport(SessionDelegate):
         if not isinstance(reason, str) or len(reason.encode("utf-8")) > 123:
             raise ValueError("the close reason must be a str of at most 123 bytes of UTF-8")
         if self.session is not None and not self._lost:
+            if HELD:
+                HELD.deliver()
             self.session.close(code, reason)
 
     def abortConnection(self) -> None:

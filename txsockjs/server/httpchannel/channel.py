@@ -64,9 +64,6 @@ class HTTPChannel(Protocol):
         # behind a long response) and/or "write" (the peer does not read
         # what we send).  Reading resumes when no reason is left.
         self._reads: Optional[ReadPauses] = None  # set in connectionMade
-        # (an IDelayedCall: zope interfaces are Any to mypy, as the transport is)
-        self._request_timer: Any = None
-        self._waiting_since: Optional[float] = None
         self._handshake_pending = False
         self._eager_write: Any = None  # set in connectionMade
         # IAddress providers
@@ -104,45 +101,16 @@ class HTTPChannel(Protocol):
         self.write = self._write_outside_read  # type: ignore[method-assign]
         self._wait_for_request()
 
-    # The request timeout: one timer per connection, not one per request.
-    # _waiting_since says whether (and since when) we wait; the timer is left
-    # running while a request is served, and when it fires it checks the
-    # time and re-arms for what is left: a keep-alive connection serving
-    # thousands of polls costs a timer every REQUEST_TIMEOUT, not two heap
-    # operations and a cancelled call per request.
+    # The request timeout: the site's RequestDeadlines (one timer for every
+    # connection) calls request_timed_out when we waited too long.
 
     def _wait_for_request(self) -> None:
-        if self._waiting_since is None:
-            clock = self.site.clock
-            self._waiting_since = clock.seconds()
-            if self._request_timer is None:
-                self._request_timer = clock.callLater(REQUEST_TIMEOUT, self._request_timer_fired)
+        self.site.request_deadlines.wait(self)
 
     def _stop_waiting(self) -> None:
-        self._waiting_since = None
+        self.site.request_deadlines.stop(self)
 
-    def _cancel_request_timer(self) -> None:
-        self._waiting_since = None
-        timer = self._request_timer
-        if timer is not None:
-            self._request_timer = None
-            if timer.active():
-                timer.cancel()
-
-    def _request_timer_fired(self) -> None:
-        self._request_timer = None
-        since = self._waiting_since
-        if since is None:
-            return  # serving a request: waiting again arms the timer again
-        clock = self.site.clock
-        left = since + REQUEST_TIMEOUT - clock.seconds()
-        if left > 0:
-            self._request_timer = clock.callLater(left, self._request_timer_fired)
-        else:
-            self._request_timed_out()
-
-    def _request_timed_out(self) -> None:
-        self._waiting_since = None
+    def request_timed_out(self) -> None:
         if self._handshake_pending:
             # An upgrade whose handshake never completed (a hixie-76 key
             # that never came) is a held connection like any other.
@@ -280,7 +248,7 @@ class HTTPChannel(Protocol):
         until :meth:`handshake_completed`."""
         # No more requests on this connection: its timer goes (an idle
         # websocket holds nothing it does not need).
-        self._cancel_request_timer()
+        self._stop_waiting()
         if not handshake_complete:
             self._handshake_pending = True
             self._wait_for_request()
@@ -293,7 +261,7 @@ class HTTPChannel(Protocol):
 
     def handshake_completed(self) -> None:
         self._handshake_pending = False
-        self._cancel_request_timer()
+        self._stop_waiting()
 
     # -- flow control ------------------------------------------------------
 
@@ -333,7 +301,7 @@ class HTTPChannel(Protocol):
     # -- end ---------------------------------------------------------------
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self._cancel_request_timer()
+        self._stop_waiting()
         self._closing = True
         response = self.response
         self.response = None
