@@ -30,13 +30,16 @@ from setuptools.command.sdist import sdist
 REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
 SKIP = os.environ.get("TXSOCKJS_NO_EXTENSIONS", "") not in ("", "0")
 
-# (module, source): hand-written Cython twins of the *_py.py modules.
+# (module, source): hand-written Cython twins of the *_py.py modules.  deflate_c links
+# against zlib (Debian: zlib1g-dev); like every kernel, it is optional.
 KERNELS = [
     ("txsockjs._speedups._mask", "txsockjs/_speedups/_mask.pyx"),
     ("txsockjs._speedups.wsframes_c", "txsockjs/_speedups/wsframes_c.pyx"),
     ("txsockjs._speedups.sockjsframes_c", "txsockjs/_speedups/sockjsframes_c.pyx"),
     ("txsockjs._speedups.httphead_c", "txsockjs/_speedups/httphead_c.pyx"),
+    ("txsockjs._speedups.deflate_c", "txsockjs/_speedups/deflate_c.pyx"),
 ]
+LIBRARIES = {"txsockjs._speedups.deflate_c": ["z"]}
 
 WARNING = (
     "\n" + "*" * 72 + "\n"
@@ -106,7 +109,8 @@ def extensions():
         warn("Cython is not available (%s)" % (error,))
         return []
     from setuptools import Extension
-    exts = [Extension(name, [src]) for name, src in KERNELS if os.path.exists(src)]
+    exts = [Extension(name, [src], libraries=LIBRARIES.get(name, []))
+            for name, src in KERNELS if os.path.exists(src)]
     return cythonize(exts, language_level=3, quiet=True)
 
 

@@ -37,6 +37,14 @@ const SAME_ORIGIN_PAGE = (staticBase) => `<!doctype html>
 <script src="${staticBase}/sockjs.min.js"></script></head>
 <body><p>txsockjs end-to-end page, served on the SockJS server's origin</p></body></html>`;
 
+// A header's value from CDP's headers object (names in any case), or null.
+function headerValue(headers, name) {
+  for (const [key, value] of Object.entries(headers || {})) {
+    if (key.toLowerCase() === name) return value;
+  }
+  return null;
+}
+
 async function runScenario(context, sc) {
   const page = await context.newPage();
   const consoleErrors = [];
@@ -49,6 +57,19 @@ async function runScenario(context, sc) {
   const pageUrl = sc.origin === 'same'
     ? `${config.serverBase}/__e2e__/blank.html`
     : `${sc.pageBase || config.staticBase}/pages/blank.html`;
+  // The WebSocket handshakes of this page, from Chromium's own network log (CDP): what the
+  // browser offered in Sec-WebSocket-Extensions and what the server answered.
+  const handshakes = [];
+  const cdp = await context.newCDPSession(page);
+  const offers = new Map();
+  cdp.on('Network.webSocketWillSendHandshakeRequest', (e) => {
+    offers.set(e.requestId, headerValue(e.request.headers, 'sec-websocket-extensions'));
+  });
+  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => {
+    handshakes.push({ status: e.response.status, offer: offers.get(e.requestId) ?? null,
+                      extensions: headerValue(e.response.headers, 'sec-websocket-extensions') });
+  });
+  await cdp.send('Network.enable');
   let result;
   try {
     if (sc.cookies) await context.clearCookies();
@@ -79,6 +100,7 @@ async function runScenario(context, sc) {
     await page.close().catch(() => {});
   }
   result.consoleErrors = consoleErrors;
+  result.wsHandshakes = handshakes;
   return result;
 }
 

@@ -34,14 +34,24 @@ def tls_static_server(static_server, tls_certificate):
     server.stop()
 
 
+def _conformance(static_server, tmp_path_factory, *extra):
+    server = ServerProcess(
+        "conformance", "--streaming-limit", "4096", "--sockjs-url", static_server.sockjs_url,
+        *extra, log_dir=tmp_path_factory.mktemp("conformance")).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def conformance_server(static_server, tmp_path_factory):
     """``python -m txsockjs conformance`` on a free port, loading the client from our static server."""
-    server = ServerProcess(
-        "conformance", "--streaming-limit", "4096", "--sockjs-url", static_server.sockjs_url,
-        log_dir=tmp_path_factory.mktemp("conformance")).start()
-    yield server
-    server.stop()
+    yield from _conformance(static_server, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def compressed_server(static_server, tmp_path_factory):
+    """The same with ``compression: True`` on every service (``--compression true``)."""
+    yield from _conformance(static_server, tmp_path_factory, "--compression", "true")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,11 @@
 
 import json
 
+import pytest
+
+from e2e_messages import HARD_MESSAGES, SHORT_MESSAGES
+from e2e_support import ARTIFACTS, run_node_script
+
 # Every transport sockjs-client has, in the order it prefers them.
 TRANSPORTS = [
     "websocket", "xhr-streaming", "eventsource", "iframe-eventsource", "htmlfile",
@@ -83,3 +88,24 @@ def assert_closed_by_server(r, transport):
     assert r["events"] == ["open", "close"], info
     assert r["received"] == 0, info
     assert r["close"] == {"code": 3000, "reason": "Go away!", "wasClean": True}, info
+
+
+def run_browser(chromium, static_server, server, scenarios, timeout, log_name):
+    """One ``node browser.mjs`` run of ``scenarios`` against ``server`` (a conformance
+    ServerProcess), pages from ``static_server``; the results, plus whether the server
+    survived."""
+    config = {
+        "chromium": chromium,
+        "staticBase": static_server.base_url,
+        "serverBase": server.base_url,
+        "artifacts": str(ARTIFACTS),
+        "concurrency": 3,
+        "messageSets": {"hard": HARD_MESSAGES, "short": SHORT_MESSAGES},
+        "scenarios": scenarios,
+    }
+    out = run_node_script("browser.mjs", config, timeout=timeout, log_name=log_name)
+    if out.get("fatal"):
+        pytest.fail("browser.mjs failed: %s" % out["fatal"], pytrace=False)
+    out["server_alive"] = server.alive()
+    out["server_output"] = server.output
+    return out

@@ -12,6 +12,31 @@ import fs from 'node:fs';
 import { runScenario } from './runner.mjs';
 
 const require = createRequire(import.meta.url);
+// sockjs-client's Node websocket driver is faye-websocket's Client; wrap it (before the client
+// loads it) to record each handshake: what faye offered in Sec-WebSocket-Extensions and what
+// the server answered.
+let handshakes = [];
+const faye = require('faye-websocket');
+const FayeClient = faye.Client;
+faye.Client = function RecordingClient(url, protocols, options) {
+  const ws = new FayeClient(url, protocols, options);
+  const entry = { status: null, offer: null, extensions: null };
+  handshakes.push(entry);
+  const driver = ws._driver;
+  const request = driver._handshakeRequest;
+  driver._handshakeRequest = function () {
+    const bytes = request.call(this);
+    const line = bytes.toString('latin1').split('\r\n')
+      .find((l) => l.toLowerCase().startsWith('sec-websocket-extensions:'));
+    entry.offer = line ? line.slice(line.indexOf(':') + 1).trim() : null;
+    return bytes;
+  };
+  ws.on('open', () => {
+    entry.status = driver.statusCode;
+    entry.extensions = (driver.headers && driver.headers['sec-websocket-extensions']) || null;
+  });
+  return ws;
+};
 globalThis.SockJS = require('sockjs-client');
 
 const config = JSON.parse(fs.readFileSync(0, 'utf8'));
@@ -26,11 +51,13 @@ for (const sc of config.scenarios) {
     timeoutMs: sc.timeoutMs || 30000,
   };
   let r;
+  handshakes = [];
   try {
     r = JSON.parse(await runScenario(JSON.stringify(arg)));
   } catch (e) {
     r = { error: 'driver: ' + String(e && e.stack || e).slice(0, 500) };
   }
+  r.wsHandshakes = handshakes;
   out.results[sc.id] = r;
   process.stderr.write(`[node] ${sc.id}: transport=${r.transport} received=${r.received}/${r.sent} ` +
     `close=${r.close ? r.close.code + ' ' + r.close.reason : '-'} ${r.error || ''}` +

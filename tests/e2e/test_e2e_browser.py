@@ -27,8 +27,9 @@ import pytest
 
 from e2e_checks import (LONE_SURROGATES, NOT_OFFERED, ORIGINS, TRANSPORTS,
                         assert_closed_by_server, assert_echo, assert_not_offered,
-                        close_scenario, echo_scenario, kernels, offered_result, result_of)
-from e2e_support import ARTIFACTS, SUMMARIES, e2e_skipped, run_node_script
+                        close_scenario, echo_scenario, kernels, offered_result, result_of,
+                        run_browser)
+from e2e_support import ARTIFACTS, SUMMARIES, e2e_skipped
 from e2e_messages import HARD_MESSAGES, SHORT_MESSAGES
 
 NODE_TIMEOUT = 600
@@ -63,21 +64,8 @@ def scenarios():
 
 @pytest.fixture(scope="module")
 def browser_run(conformance_server, static_server, chromium):
-    config = {
-        "chromium": chromium,
-        "staticBase": static_server.base_url,
-        "serverBase": conformance_server.base_url,
-        "artifacts": str(ARTIFACTS),
-        "concurrency": 3,
-        "messageSets": {"hard": HARD_MESSAGES, "short": SHORT_MESSAGES},
-        "scenarios": scenarios(),
-    }
-    out = run_node_script("browser.mjs", config, timeout=NODE_TIMEOUT,
-                          log_name="browser-%s.log" % kernels())
-    if out.get("fatal"):
-        pytest.fail("browser.mjs failed: %s" % out["fatal"], pytrace=False)
-    out["server_alive"] = conformance_server.alive()
-    out["server_output"] = conformance_server.output
+    out = run_browser(chromium, static_server, conformance_server, scenarios(), NODE_TIMEOUT,
+                      "browser-%s.log" % kernels())
     _record_table(out)
     return out
 

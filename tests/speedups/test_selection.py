@@ -53,6 +53,30 @@ def test_implementation_matches_environment():
         assert speedups.FALLBACK_REASON is None
 
 
+def test_deflate_kernel_follows_the_path():
+    """The deflate kernel is compiled on the compiled path (when zlib's headers were there
+    to build it: always under TXSOCKJS_REQUIRE_EXTENSIONS=1), pure on the pure path."""
+    assert speedups.Deflater.__module__ == "txsockjs._speedups.deflate_" + (
+        "c" if speedups.DEFLATE_IMPLEMENTATION == "compiled" else "py")
+    if speedups.IMPLEMENTATION == "pure":
+        assert speedups.DEFLATE_IMPLEMENTATION == "pure"
+    elif REQUIRED:
+        assert speedups.DEFLATE_IMPLEMENTATION == "compiled"
+
+
+def test_missing_deflate_kernel_alone_keeps_the_other_kernels():
+    blocker = BLOCKER.replace("txsockjs._speedups._mask", "txsockjs._speedups.deflate_c")
+    code = blocker + ("import txsockjs._speedups as s; "
+                      "print(s.IMPLEMENTATION, s.DEFLATE_IMPLEMENTATION)")
+    done = run(code)
+    assert done.returncode == 0, done.stderr
+    expected = "compiled pure" if COMPILED is not None else "pure pure"
+    assert done.stdout.strip() == expected
+    required = run(code, TXSOCKJS_REQUIRE_EXTENSIONS="1")
+    if COMPILED is not None:
+        assert required.returncode != 0 and "deflate kernel" in required.stderr
+
+
 def test_public_names_come_from_the_active_path():
     expected = "txsockjs._speedups.%s" % (
         "wsframes_c" if speedups.IMPLEMENTATION == "compiled" else "wsframes_py")

@@ -9,12 +9,14 @@ import zlib
 
 import pytest
 
+from txsockjs import _speedups
 from txsockjs._speedups import WebSocketError
 from txsockjs.protocol import websocket as ws
 from txsockjs.protocol.deflate import (
     DEFAULTS, DeflateSettings, PerMessageDeflate, PerMessageDeflateFactory,
 )
 from txsockjs.protocol.wsextensions import negotiate
+from tests.unit.kernels import on_both_kernels
 
 import importlib.util
 import pathlib
@@ -24,6 +26,10 @@ _spec = importlib.util.spec_from_file_location(
 _paths = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_paths)
 PURE, COMPILED = _paths.PURE, _paths.COMPILED
+
+# Every test here on both deflate kernels (our messages' compressor).
+deflater = on_both_kernels(_speedups, "Deflater", ["deflate_py", "deflate_c"])
+pytestmark = pytest.mark.usefixtures("deflater")
 
 PATHS = [pytest.param(PURE, id="pure")] + (
     [pytest.param(COMPILED, id="compiled")] if COMPILED is not None else [])

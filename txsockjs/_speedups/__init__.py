@@ -37,6 +37,20 @@ def _load_compiled() -> Tuple[ModuleType, ...]:
                  for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"))
 
 
+def _load_deflater() -> ModuleType:
+    """The outgoing deflate stream: compiled beside the other kernels, but on its own (it
+    needs zlib's headers to build): without it, the twin (Python's zlib) is as correct."""
+    if IMPLEMENTATION == "compiled":
+        try:
+            return importlib.import_module("txsockjs._speedups.deflate_c")
+        except ImportError as error:
+            if _REQUIRE:
+                raise ImportError("TXSOCKJS_REQUIRE_EXTENSIONS is set but the compiled "
+                                  "deflate kernel cannot be imported: %s" % (error,))
+    from txsockjs._speedups import deflate_py
+    return deflate_py
+
+
 def _tell_slow_path(error: ImportError) -> None:
     """Say, once, that the install left us on the slow path.
 
@@ -82,6 +96,11 @@ if FALLBACK_REASON is not None:
     _mask_mod, _ws_mod, _frames_mod, _http_mod = _load_pure()
     IMPLEMENTATION = "pure"
 
+_deflate_mod = _load_deflater()
+#: "compiled" or "pure": the deflate kernel alone may be pure on the compiled path
+#: (built without zlib's headers).
+DEFLATE_IMPLEMENTATION = "compiled" if _deflate_mod.__name__.endswith("_c") else "pure"
+
 if IMPLEMENTATION == "compiled":
     REASON = "the compiled kernels import (CPython; TXSOCKJS_NO_EXTENSIONS not set)"
 else:
@@ -97,6 +116,7 @@ if TYPE_CHECKING:
         decode_messages, encode_messages, quote,
         wrap_eventsource, wrap_htmlfile, wrap_jsonp)
     from txsockjs._speedups.wsframes_py import FrameParser, build_frame
+    from txsockjs._speedups.deflate_py import Deflater
 else:
     websocket_mask = _mask_mod.websocket_mask
     websocket_mask_inplace = _mask_mod.websocket_mask_inplace
@@ -113,10 +133,12 @@ else:
 
     parse_request_head = _http_mod.parse_request_head
 
+    Deflater = _deflate_mod.Deflater
+
 __all__ = [
     "IMPLEMENTATION", "REASON", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
-    "parse_request_head",
+    "parse_request_head", "Deflater", "DEFLATE_IMPLEMENTATION",
 ]

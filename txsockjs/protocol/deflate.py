@@ -17,14 +17,18 @@ Three things matter more than the compression itself:
   the stream with that plaintext as its preset dictionary (``zdict``), so the peer's
   context (which it kept) and ours agree again: back-references reach only into the
   last window, and that is what the dictionary holds.
-* **zlib does the work in C**, one ``compress`` + ``flush`` (or one ``decompress``) call
-  per frame; nothing loops over bytes in Python.
+* **zlib does the work in C**: our messages go through the deflate kernel
+  (``txsockjs._speedups.Deflater``: zlib's C API from Cython, one ``deflate`` call per
+  message, or Python's ``zlib`` in the pure twin); the client's through one
+  ``decompress`` call per frame; nothing loops over bytes in Python.
 """
 
 import zlib
 from typing import List, Mapping, Optional, Tuple
 
+from txsockjs import _speedups
 from txsockjs._speedups import WebSocketError
+from txsockjs._speedups.deflate_py import remember as _remember
 from txsockjs._speedups.constants import CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, RSV1
 
 __all__ = ["DeflateSettings", "PerMessageDeflate", "PerMessageDeflateFactory", "NAME",
@@ -35,7 +39,6 @@ NAME = "permessage-deflate"
 # RFC 7692 7.2.1: the empty stored block a sync flush ends with, removed from every
 # compressed message and put back before inflating it.
 _TAIL = b"\x00\x00\xff\xff"
-_SYNC = zlib.Z_SYNC_FLUSH
 # The most one zlib call inflates at a time (see decode).
 _CHUNK = 64 * 1024
 
@@ -168,7 +171,7 @@ class PerMessageDeflate(object):
 
     __slots__ = ("level", "mem_level", "out_bits", "in_bits", "out_reset", "in_reset",
                  "threshold", "enabled", "active", "_compressor", "_decompressor",
-                 "_out_window", "_in_window", "_out_history", "_in_history", "_in_message")
+                 "_out_window", "_in_window", "_in_history", "_in_message")
 
     name = NAME
     rsv = RSV1
@@ -189,13 +192,13 @@ class PerMessageDeflate(object):
         self.enabled = out_bits >= 9
         #: Set by every message; the idle sweep clears it (see :meth:`idle`).
         self.active = False
-        self._compressor: Optional["zlib._Compress"] = None
+        self._compressor: Optional["_speedups.Deflater"] = None
         self._decompressor: Optional["zlib._Decompress"] = None
         # The plaintext each direction may refer back to, while the streams are released.
         self._out_window = b""
         self._in_window = b""
-        # The plaintext of recent messages while the streams live (up to two windows).
-        self._out_history = bytearray()
+        # The plaintext of the client's recent messages while the inflater lives (up to
+        # two windows; the Deflater keeps its own).
         self._in_history = bytearray()
         self._in_message = False
 
@@ -272,23 +275,15 @@ class PerMessageDeflate(object):
         deflater = self._compressor
         if deflater is None:
             deflater = self._new_compressor()
-        data = deflater.compress(payload) + deflater.flush(_SYNC)
+        data = deflater.compress(payload)
         if self.out_reset:
             self._compressor = None
-        else:
-            _remember(self._out_history, payload, self.out_bits)
-        return RSV1, data[:-4]
+        return RSV1, data
 
-    def _new_compressor(self) -> "zlib._Compress":
-        window = self._out_window
-        if window:
-            self._out_window = b""
-            self._out_history = bytearray(window)
-            deflater = zlib.compressobj(self.level, zlib.DEFLATED, -self.out_bits,
-                                        self.mem_level, zdict=window)
-        else:
-            deflater = zlib.compressobj(self.level, zlib.DEFLATED, -self.out_bits,
-                                        self.mem_level)
+    def _new_compressor(self) -> "_speedups.Deflater":
+        deflater = _speedups.Deflater(self.level, self.out_bits, self.mem_level,
+                                      self._out_window)
+        self._out_window = b""
         self._compressor = deflater
         return deflater
 
@@ -321,21 +316,12 @@ class PerMessageDeflate(object):
             self._decompressor = None
 
     def _release_out(self) -> None:
-        if self._out_history:
-            self._out_window = bytes(self._out_history[-(1 << self.out_bits):])
-            self._out_history = bytearray()
-        self._compressor = None
+        if self._compressor is not None:
+            self._out_window = self._compressor.window()
+            self._compressor = None
 
     @property
     def released(self) -> bool:
         """No zlib stream is held."""
         return self._compressor is None and self._decompressor is None
 
-
-def _remember(history: bytearray, data: bytes, bits: int) -> None:
-    """Keep the last window of plaintext, in amortised O(len(data)): trimmed only when
-    twice the window has gathered."""
-    history += data
-    window = 1 << bits
-    if len(history) > 2 * window:
-        del history[:-window]

@@ -1,0 +1,4 @@
+# The compiled twin of deflate_py takes and returns the same: its names, its types.
+from txsockjs._speedups.deflate_py import Deflater as Deflater
+
+FIXED_BELOW: int
