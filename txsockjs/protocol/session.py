@@ -207,14 +207,14 @@ class Session(object):
             size = utf8_size(message)
         buffer = self.buffer
         total = buffer.size + size
+        budget = buffer.budget
         if total > buffer.limit:
             if not self._overflow(message, size):
                 return False
         else:
             buffer.messages.append(message)
             buffer.size = total
-            buffer.budget.used += size
-        budget = buffer.budget
+            budget.used += size
         if budget.used > budget.limit and not buffer.kept_after_shedding(message):
             return False
         if not buffer.pressured and buffer.size >= buffer.high_water:

@@ -15,19 +15,20 @@ from typing import Callable, List
 class HeldDeliveries(object):
     """The deliveries waiting for the end of the batch, in the order they were held."""
 
-    __slots__ = ("_pending", "delivering")
+    __slots__ = ("pending", "delivering")
 
     def __init__(self) -> None:
-        self._pending: List[Callable[[], None]] = []
+        # (a plain list: ``if HELD.pending`` is the whole check on the hot path, no call)
+        self.pending: List[Callable[[], None]] = []
         # True while the held deliveries run (what they broadcast goes out at once).
         self.delivering = False
 
     def __bool__(self) -> bool:
-        return bool(self._pending)
+        return bool(self.pending)
 
     def hold(self, deliver: Callable[[], None]) -> None:
         """``deliver()`` at the end of the batch, or before a session's own write."""
-        self._pending.append(deliver)
+        self.pending.append(deliver)
 
     def deliver(self) -> None:
         """Run every held delivery now, in order (a Flusher task, or a write's check)."""
@@ -35,9 +36,9 @@ class HeldDeliveries(object):
             return
         self.delivering = True
         try:
-            while self._pending:
-                pending = self._pending
-                self._pending = []
+            while self.pending:
+                pending = self.pending
+                self.pending = []
                 for deliver in pending:
                     deliver()
         finally:

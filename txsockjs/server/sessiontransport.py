@@ -151,9 +151,8 @@ class SessionTransport(SessionDelegate):
         except Exception:
             self._application_failed("connectionMade")
 
-    def messages_received(self, messages: Sequence[Union[str, bytes]]) -> None:
-        """The client's messages: str from a SockJS frame, or bytes (valid UTF-8 already:
-        a raw websocket's text messages reach the application with no conversion)."""
+    def messages_received(self, messages: Sequence[str]) -> None:
+        """The client's SockJS messages (str, from a frame)."""
         protocol = self.protocol
         stats = self.stats
         for index, message in enumerate(messages):
@@ -163,28 +162,40 @@ class SessionTransport(SessionDelegate):
                 assert self._held is not None  # (a list while paused)
                 self._held.extend(messages[index:])
                 return
-            if isinstance(message, bytes):
-                data = message
-                if message.__class__ is BinaryMessage:  # (the raw endpoint only)
-                    stats.messages_in += 1
-                    stats.bytes_in += len(data)
-                    try:
-                        self.protocol.binaryMessageReceived(data)
-                    except Exception:
-                        self._application_failed("binaryMessageReceived")
-                        return
-                    continue
-            else:
-                try:
-                    data = message.encode("utf-8")
-                except UnicodeEncodeError:  # a lone surrogate (from a \ud800 escape)
-                    data = encode_message(message)
+            try:
+                data = message.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (from a \ud800 escape)
+                data = encode_message(message)
             stats.messages_in += 1
             stats.bytes_in += len(data)
             try:
                 protocol.dataReceived(data)
             except Exception:
                 self._application_failed("dataReceived")
+                return
+
+    def payloads_received(self, payloads: Sequence[bytes]) -> None:
+        """A raw websocket's messages as they came: text (valid UTF-8 already, so it reaches
+        ``dataReceived`` with no conversion) or a BinaryMessage (``binaryMessageReceived``)."""
+        protocol = self.protocol
+        stats = self.stats
+        for index, data in enumerate(payloads):
+            if self._lost:
+                return
+            if self._paused:
+                assert self._held is not None  # (a list while paused)
+                self._held.extend(payloads[index:])
+                return
+            stats.messages_in += 1
+            stats.bytes_in += len(data)
+            binary = data.__class__ is BinaryMessage
+            try:
+                if binary:
+                    protocol.binaryMessageReceived(data)
+                else:
+                    protocol.dataReceived(data)
+            except Exception:
+                self._application_failed("binaryMessageReceived" if binary else "dataReceived")
                 return
 
     def _application_failed(self, where: str) -> None:
@@ -323,7 +334,7 @@ class SessionTransport(SessionDelegate):
             raise ValueError("SockJS messages are text: %s" % (error,))
         session = self.session
         if session is not None and not self._lost:
-            if HELD:
+            if HELD.pending:
                 HELD.deliver()  # broadcasts held before this write go first (order)
             size = len(data)
             stats = self.stats
@@ -367,7 +378,7 @@ class SessionTransport(SessionDelegate):
         """Close the session with ``c[3000,"Go away!"]``, after every message
         written before."""
         if self.session is not None and not self._lost:
-            if HELD:
+            if HELD.pending:
                 HELD.deliver()
             self.session.close()
 
@@ -379,7 +390,7 @@ class SessionTransport(SessionDelegate):
         if not isinstance(reason, str) or len(reason.encode("utf-8")) > 123:
             raise ValueError("the close reason must be a str of at most 123 bytes of UTF-8")
         if self.session is not None and not self._lost:
-            if HELD:
+            if HELD.pending:
                 HELD.deliver()
             self.session.close(code, reason)
 
@@ -425,7 +436,11 @@ class SessionTransport(SessionDelegate):
             held = self._held
             self._held = None
             if held:
-                self.messages_received(held)
+                # (a session holds one kind: SockJS messages, or a raw websocket's payloads)
+                if isinstance(held[0], bytes):
+                    self.payloads_received(held)  # type: ignore[arg-type]
+                else:
+                    self.messages_received(held)  # type: ignore[arg-type]
             if self._paused or self.session is None:
                 return
             self.session.pause_reading(False)

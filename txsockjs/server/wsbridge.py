@@ -209,20 +209,19 @@ class WebSocketBridge(object):
                 # After our close frame only the peer's close matters.
                 if conn.close_sent:
                     continue
-                target = self.target
-                if isinstance(target, RawWebSocketSession):
-                    self.delegate.messages_received([event[1]])
+                if self.raw:
+                    self.delegate.payloads_received([event[1]])
                     continue
                 messages = client_messages(self.service, event[1])
                 if messages:
-                    target.messages_received(messages)
+                    self.target.messages_received(messages)  # type: ignore[union-attr]
                 elif messages is None:
                     self._act(conn.fail(*BROKEN_JSON))
                     return
                 continue
             if kind is ws.BINARY:  # (the raw endpoint, to an application that takes them)
                 if not conn.close_sent:
-                    self.delegate.messages_received([BinaryMessage(event[1])])
+                    self.delegate.payloads_received([BinaryMessage(event[1])])
                 continue
             if kind is ws.ERROR:
                 self.service.quiet.emit(log, "websocket_error", "WebSocket protocol error: {error}",
