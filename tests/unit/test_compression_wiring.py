@@ -96,6 +96,39 @@ def test_idle_sweep_runs_only_while_something_is_watched():
     assert clock.getDelayedCalls() == []
 
 
+def test_the_sweep_returns_freed_heap_pages_once_when_it_released_streams(monkeypatch):
+    from twisted.internet.task import Clock
+
+    from txsockjs.server import heaptrim
+
+    class Releasing:
+        def __init__(self, quiet):
+            self.quiet, self.released = quiet, False
+
+        def idle(self):
+            if self.quiet:
+                self.released = True
+
+    trims = []
+    monkeypatch.setattr(heaptrim, "trim_heap", lambda: trims.append(1) or True)
+    clock = Clock()
+    streams = IdleStreams(clock, 10)
+    streams.watch([Releasing(True), Releasing(True), Releasing(False)])
+    clock.advance(10)
+    assert trims == [1]          # two streams freed: one trim
+    clock.advance(10)
+    assert trims == [1]          # nothing more freed: no trim
+
+
+def test_trim_heap_works_with_glibc():
+    import platform
+
+    from txsockjs.server import heaptrim
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    assert heaptrim.trim_heap() is True
+
+
 # -- through the site ---------------------------------------------------------------------------
 
 def upgrade(client, path, offer):

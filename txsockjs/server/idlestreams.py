@@ -11,6 +11,8 @@ message costs one attribute store (``active = True``), never a timer reset.
 
 from typing import Any, Iterable, Optional, Set
 
+from txsockjs.server import heaptrim
+
 
 class IdleStreams(object):
     """The compressed connections of one service, swept on ``clock``."""
@@ -39,7 +41,13 @@ class IdleStreams(object):
 
     def sweep(self) -> None:
         self._call = None
+        freed = 0
         for extension in self.watched:
+            held = not getattr(extension, "released", True)
             extension.idle()
+            if held and getattr(extension, "released", False):
+                freed += 1
+        if freed:
+            heaptrim.trim_heap()  # (so that RSS goes down too: see heaptrim.py)
         if self.watched:
             self._call = self.clock.callLater(self.interval, self.sweep)
