@@ -10,9 +10,10 @@ RAW_WEBSOCKET = "raw_websocket"
 SESSION = "session"
 
 _IFRAME = re.compile(r"/iframe[^/]*\.html\Z")
-# Server and session ids: anything but "/", "." (the protocol's rule), spaces and control
-# characters (twisted.web decodes %0A in a path: an id must not carry a line break into logs).
-_SESSION = re.compile(r"/([^/.\x00-\x20\x7f]+)/([^/.\x00-\x20\x7f]+)/([a-z_]+)\Z")
+# Server and session ids: anything but "/", "." (the protocol's rule) and control characters
+# (twisted.web decodes %0A in a path: an id must not carry a line break into logs; a space,
+# from %20, is allowed, as the protocol suite's session URLs require).
+_SESSION = re.compile(r"/([^/.\x00-\x1f\x7f]+)/([^/.\x00-\x1f\x7f]+)/([a-z_]+)\Z")
 
 
 class Route(object):
