@@ -1,6 +1,7 @@
 """RFC 6455 frame parsing and writing, on both paths."""
 
 import os
+import sys
 
 import pytest
 
@@ -201,6 +202,15 @@ def test_partial_payload(kernels, length):
     # Control frames are not data frames.
     parser.feed(frame(b"ping", opcode=9)[:4])
     assert parser.partial_payload() is None
+
+
+@pytest.mark.parametrize("start", [sys.maxsize, sys.maxsize - 5, 1 << 62])
+def test_partial_payload_far_start(kernels, start):
+    """A start past anything buffered is an empty chunk.  (The compiled kernel added it
+    to the header length in a Py_ssize_t: a signed overflow, then a negative length.)"""
+    parser = kernels.FrameParser()
+    parser.feed(frame(b"hello")[:-2])
+    assert parser.partial_payload(start) == (1, b"")
 
 
 def test_rejects_str(kernels):

@@ -291,9 +291,9 @@ cdef class FrameParser:
             header += 4
         if size < header:
             return None
-        begin = header + start
-        if begin >= size:
+        if start >= size - header:  # (header + start could overflow)
             return (_OPCODES[opcode], b"")
+        begin = header + start
         out = PyBytes_FromStringAndSize(NULL, size - begin)
         if masked:
             shift = start % 4
