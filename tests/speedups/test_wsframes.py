@@ -213,6 +213,37 @@ def test_partial_payload_far_start(kernels, start):
     assert parser.partial_payload(start) == (1, b"")
 
 
+class ReenteringLimit(object):
+    """A max_payload whose comparison feeds the same parser a megabyte (re-entrance)."""
+
+    def __init__(self):
+        self.parser = None
+        self.inner = []
+
+    def __lt__(self, length):  # (length > limit)
+        if not self.inner:
+            self.inner.append(None)
+            try:
+                self.inner[0] = self.parser.feed(b"\x81" * (1 << 20))
+            except Exception as error:
+                self.inner[0] = error
+        return False
+
+
+def test_reentrant_feed_from_the_limit(kernels):
+    """A feed from inside a feed cannot move the buffer being parsed.  (The compiled
+    kernel parsed its bytearray through a raw pointer: the inner feed reallocated it,
+    the outer one read freed memory.)  The inner feed is refused (BufferError, on both
+    paths); the outer one gives the frames it was given."""
+    limit = ReenteringLimit()
+    parser = kernels.FrameParser(max_payload=limit)
+    limit.parser = parser
+    data = frame(b"hello") + frame(b"world")
+    assert parser.feed(data[:1]) == []  # (too short for a header: nothing compared yet)
+    assert parser.feed(data[1:]) == [(True, 1, b"hello"), (True, 1, b"world")]
+    assert type(limit.inner[0]) is BufferError
+
+
 def test_rejects_str(kernels):
     with pytest.raises(TypeError):
         kernels.FrameParser().feed("text")

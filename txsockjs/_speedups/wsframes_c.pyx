@@ -256,8 +256,13 @@ cdef class FrameParser:
                 PyBuffer_Release(&view)
             return frames
         buf += data
-        size = PyByteArray_GET_SIZE(buf)
-        used = self._parse(<const unsigned char *>PyByteArray_AS_STRING(buf), size, frames)
+        # Exported while parsing: a feed from inside this one (a max_payload object's
+        # comparison) cannot move the bytes under the pointer; it gets BufferError.
+        PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
+        try:
+            used = self._parse(<const unsigned char *>view.buf, view.len, frames)
+        finally:
+            PyBuffer_Release(&view)
         if used:
             del buf[:used]
         return frames
