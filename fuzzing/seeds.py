@@ -105,10 +105,13 @@ def main(target):
     for name, items in seeds().items():
         folder = os.path.join(target, name)
         os.makedirs(folder, exist_ok=True)
-        for item in items[:PER_HARNESS]:
-            with open(os.path.join(folder, hashlib.sha1(item).hexdigest()), "wb") as out:
+        # Spread over the lengths (the literals come sorted by length), not the shortest.
+        chosen = {hashlib.sha1(item).hexdigest(): item
+                  for item in items[::max(1, len(items) // PER_HARNESS)][:PER_HARNESS]}
+        for digest, item in chosen.items():
+            with open(os.path.join(folder, digest), "wb") as out:
                 out.write(item)
-        print("%s: %d seeds" % (name, min(len(items), PER_HARNESS)), file=sys.stderr)
+        print("%s: %d seeds" % (name, len(chosen)), file=sys.stderr)
 
 
 if __name__ == "__main__":
