@@ -249,6 +249,16 @@ def test_rejects_str(kernels):
         kernels.FrameParser().feed("text")
 
 
+@pytest.mark.parametrize("opcode, error", [(16, ValueError), (-1, ValueError),
+                                           (1 << 40, ValueError), (-(1 << 70), ValueError),
+                                           (1.5, TypeError), ("1", TypeError)])
+def test_build_frame_bad_opcode(kernels, opcode, error):
+    """The same error on both paths.  (The compiled kernel converted the opcode to a C
+    int first: OverflowError for a big one, and 1.5 went out as opcode 1.)"""
+    with pytest.raises(error):
+        kernels.build_frame(opcode, b"x")
+
+
 @pytest.mark.parametrize("length", LENGTHS)
 @pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
 def test_build_frame(kernels, length, kind):

@@ -12,6 +12,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact,
                             PyBytes_FromStringAndSize, PyBytes_GET_SIZE)
 from cpython.list cimport PyList_Append
+from cpython.number cimport PyNumber_Index
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uint32_t, uint64_t
@@ -321,9 +322,11 @@ def build_frame(opcode, payload, fin=True):
     cdef uint64_t big
     cdef int k
     length = len(payload)
-    op = opcode
-    if op < 0 or op > 15:
+    # Checked as a Python object first, like the twin: a C int would overflow on a big
+    # one and take 1.5 for 1.
+    if not 0 <= opcode <= 15:
         raise ValueError("opcode must be in range(16)")
+    op = PyNumber_Index(opcode)
     first = (0x80 if fin else 0) | op
     PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE)
     try:
