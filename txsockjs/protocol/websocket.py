@@ -238,17 +238,28 @@ class Hixie76Stream(object):
         self.closed = False
 
     def receive(self, data: bytes) -> List[Event]:
+        """Events as from :meth:`WebSocketStream.receive`: the messages before a bad
+        frame first, then ``(ERROR, WebSocketError)``; nothing follows CLOSE or ERROR."""
         events: List[Event] = []
         if self.closed:
             return events
+        try:
+            self._parse(events, data)
+        except WebSocketError as error:
+            self.closed = True
+            events.append((ERROR, error))
+        return events
+
+    def _parse(self, events: List[Event], data: bytes) -> None:
         buf = self._buf
         buf += data
         while buf:
             if buf[0] == 0x00:
                 end = buf.find(b"\xff")
+                # (measured whole or unfinished: the packets' sizes must not matter)
+                if (len(buf) if end < 0 else end) > self._max_message + 1:
+                    raise WebSocketError(1009, "message over the size limit")
                 if end < 0:
-                    if len(buf) > self._max_message + 1:
-                        raise WebSocketError(1009, "message over the size limit")
                     break
                 try:
                     events.append((TEXT, bytes(buf[1:end]).decode("utf-8")))
@@ -263,7 +274,6 @@ class Hixie76Stream(object):
                 break
             else:
                 raise WebSocketError(1002, "bad hixie-76 frame")
-        return events
 
     @staticmethod
     def text_frame(payload: bytes) -> bytes:
