@@ -54,6 +54,7 @@ with atheris.instrument_imports(include=["txsockjs"]):
     sys.path.insert(0, os.path.join(ROOT, "tests", "speedups"))
     from kernel_paths import COMPILED, PURE  # noqa: E402  (the tests' two namespaces)
     import txsockjs.protocol.http  # noqa: E402,F401
+    import txsockjs.protocol.websocket  # noqa: E402,F401
 
 from txsockjs._speedups.errors import HTTPError, PayloadError, WebSocketError  # noqa: E402
 

@@ -72,7 +72,7 @@ def client_frame(opcode, payload):
 
 def seeds():
     out = {name: [] for name in ("wsframes", "mask", "sockjs_decode", "sockjs_encode",
-                                 "httphead", "request_reader")}
+                                 "httphead", "request_reader", "websocket_stream")}
     texts = [v for v in literals() if isinstance(v, str)]
     blobs = [v for v in literals() if isinstance(v, bytes)]
     for text in texts:
@@ -83,6 +83,13 @@ def seeds():
             out["sockjs_decode"].append(raw)
         out["sockjs_decode"].append(json.dumps([text]).encode())
         out["wsframes"].append(b"\xc0\x00\x01" + client_frame(1, raw[:4000]))
+        # a message whole, the same in two fragments with a ping between, then a close
+        cut = len(raw) // 2
+        out["websocket_stream"].append(
+            b"\x05\x00" + client_frame(1, raw[:4000]) + client_frame(1, raw[:cut])[:1]
+            .replace(b"\x81", b"\x01") + client_frame(1, raw[:cut])[1:]
+            + client_frame(9, b"p") + client_frame(0, raw[cut:]) + client_frame(8, b"\x03\xe8bye"))
+        out["websocket_stream"].append(b"\xc5\x01\x00" + raw + b"\xff\xff\x00")
         if HEAD.match(raw):
             out["request_reader"].append(b"\x0b\x00" + raw.replace(b"\n", b"\r\n"))
     for blob in blobs:
