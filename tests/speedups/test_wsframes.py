@@ -1,6 +1,7 @@
 """RFC 6455 frame parsing and writing, on both paths."""
 
 import os
+import sys
 
 import pytest
 
@@ -218,9 +219,59 @@ def test_partial_payload(kernels, length):
     assert parser.partial_payload() is None
 
 
+@pytest.mark.parametrize("start", [sys.maxsize, sys.maxsize - 5, 1 << 62])
+def test_partial_payload_far_start(kernels, start):
+    """A start past anything buffered is an empty chunk.  (The compiled kernel added it
+    to the header length in a Py_ssize_t: a signed overflow, then a negative length.)"""
+    parser = kernels.FrameParser()
+    parser.feed(frame(b"hello")[:-2])
+    assert parser.partial_payload(start) == (1, b"")
+
+
+class ReenteringLimit(object):
+    """A max_payload whose comparison feeds the same parser a megabyte (re-entrance)."""
+
+    def __init__(self):
+        self.parser = None
+        self.inner = []
+
+    def __lt__(self, length):  # (length > limit)
+        if not self.inner:
+            self.inner.append(None)
+            try:
+                self.inner[0] = self.parser.feed(b"\x81" * (1 << 20))
+            except Exception as error:
+                self.inner[0] = error
+        return False
+
+
+def test_reentrant_feed_from_the_limit(kernels):
+    """A feed from inside a feed cannot move the buffer being parsed.  (The compiled
+    kernel parsed its bytearray through a raw pointer: the inner feed reallocated it,
+    the outer one read freed memory.)  The inner feed is refused (BufferError, on both
+    paths); the outer one gives the frames it was given."""
+    limit = ReenteringLimit()
+    parser = kernels.FrameParser(max_payload=limit)
+    limit.parser = parser
+    data = frame(b"hello") + frame(b"world")
+    assert parser.feed(data[:1]) == []  # (too short for a header: nothing compared yet)
+    assert parser.feed(data[1:]) == [(True, 1, b"hello"), (True, 1, b"world")]
+    assert type(limit.inner[0]) is BufferError
+
+
 def test_rejects_str(kernels):
     with pytest.raises(TypeError):
         kernels.FrameParser().feed("text")
+
+
+@pytest.mark.parametrize("opcode, error", [(0x80, ValueError), (-1, ValueError),
+                                           (1 << 40, ValueError), (-(1 << 70), ValueError),
+                                           (1.5, TypeError), ("1", TypeError)])
+def test_build_frame_bad_opcode(kernels, opcode, error):
+    """The same error on both paths.  (The compiled kernel converted the opcode to a C
+    int first: OverflowError for a big one, and 1.5 went out as opcode 1.)"""
+    with pytest.raises(error):
+        kernels.build_frame(opcode, b"x")
 
 
 @pytest.mark.parametrize("length", LENGTHS)

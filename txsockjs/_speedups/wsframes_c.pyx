@@ -12,6 +12,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact,
                             PyBytes_FromStringAndSize, PyBytes_GET_SIZE)
 from cpython.list cimport PyList_Append
+from cpython.number cimport PyNumber_Index
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uint64_t
@@ -188,8 +189,13 @@ cdef class FrameParser:
                 PyBuffer_Release(&view)
             return frames
         buf += data
-        size = PyByteArray_GET_SIZE(buf)
-        used = self._parse(<const unsigned char *>PyByteArray_AS_STRING(buf), size, frames)
+        # Exported while parsing: a feed from inside this one (a max_payload object's
+        # comparison) cannot move the bytes under the pointer; it gets BufferError.
+        PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
+        try:
+            used = self._parse(<const unsigned char *>view.buf, view.len, frames)
+        finally:
+            PyBuffer_Release(&view)
         if used:
             del buf[:used]
         return frames
@@ -223,9 +229,9 @@ cdef class FrameParser:
             header += 4
         if size < header:
             return None
-        begin = header + start
-        if begin >= size:
+        if start >= size - header:  # (header + start could overflow)
             return (_OPS[p[0] & 0x7F], b"")
+        begin = header + start
         out = PyBytes_FromStringAndSize(NULL, size - begin)
         if masked:
             shift = start % 4
@@ -248,9 +254,11 @@ def build_frame(opcode, payload, fin=True):
     cdef uint64_t big
     cdef int k
     length = len(payload)
-    op = opcode
-    if op < 0 or op > 0x7F:
+    # Checked as a Python object first, like the twin: a C int would overflow on a big
+    # one and take 1.5 for 1.
+    if not 0 <= opcode <= 0x7F:
         raise ValueError("opcode must be in range(128) (RSV bits | opcode)")
+    op = PyNumber_Index(opcode)
     first = (0x80 if fin else 0) | op
     PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE)
     try:

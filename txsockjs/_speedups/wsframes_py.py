@@ -62,64 +62,70 @@ class FrameParser(object):
         refused_rsv = 0x70 & ~self.allowed_rsv
         pos = 0
         size = len(buf)
-        while size - pos >= 2:
-            first = buf[pos]
-            second = buf[pos + 1]
-            opcode = first & 0x0F
-            if first & refused_rsv:
-                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
-            if (2 < opcode < 8) or opcode > 10:
-                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
-            if opcode == OP_BINARY and not self.allow_binary:
-                raise WebSocketError(CLOSE_UNSUPPORTED, "binary messages are not supported")
-            length = second & 0x7F
-            if opcode >= 8:
-                if not first & 0x80:
-                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
-                if length > 125:
-                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "control frame too long")
-            if require_mask and not second & 0x80:
-                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "client frame not masked")
-            start = pos + 2
-            if length == 126:
-                if size - pos < 4:
-                    break
-                length = (buf[pos + 2] << 8) | buf[pos + 3]
-                start = pos + 4
-            elif length == 127:
-                if size - pos < 10:
-                    break
-                length = from_bytes(buf[pos + 2:pos + 10], "big")
-                if length >> 63:
-                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "invalid frame length")
-                start = pos + 10
-            if length > max_payload:
-                raise WebSocketError(CLOSE_TOO_BIG, "frame of %d bytes is over the limit" % length)
-            if second & 0x80:
-                start += 4
-                end = start + length
-                if end > size:
-                    break
-                if length:
-                    # Unmask inline (see mask_py): one big-integer XOR.
-                    key = bytes(buf[start - 4:start])
-                    count, extra = divmod(length, 4)
-                    if length < 2048:
-                        value = from_bytes(buf[start:end], "little")
-                    else:  # read big payloads in place, without a slice copy
-                        with memoryview(buf) as view, view[start:end] as part:
-                            value = from_bytes(part, "little")
-                    repeated = key * count + key[:extra] if extra else key * count
-                    payload = (value ^ from_bytes(repeated, "little")).to_bytes(length, "little")
+        # Pinned while parsing: a feed from inside this one (a max_payload object's
+        # comparison) cannot resize the buffer under the loop; it gets BufferError.
+        pin = memoryview(buf)
+        try:
+            while size - pos >= 2:
+                first = buf[pos]
+                second = buf[pos + 1]
+                opcode = first & 0x0F
+                if first & refused_rsv:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+                if (2 < opcode < 8) or opcode > 10:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "reserved opcode %d" % opcode)
+                if opcode == OP_BINARY and not self.allow_binary:
+                    raise WebSocketError(CLOSE_UNSUPPORTED, "binary messages are not supported")
+                length = second & 0x7F
+                if opcode >= 8:
+                    if not first & 0x80:
+                        raise WebSocketError(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
+                    if length > 125:
+                        raise WebSocketError(CLOSE_PROTOCOL_ERROR, "control frame too long")
+                if require_mask and not second & 0x80:
+                    raise WebSocketError(CLOSE_PROTOCOL_ERROR, "client frame not masked")
+                start = pos + 2
+                if length == 126:
+                    if size - pos < 4:
+                        break
+                    length = (buf[pos + 2] << 8) | buf[pos + 3]
+                    start = pos + 4
+                elif length == 127:
+                    if size - pos < 10:
+                        break
+                    length = from_bytes(buf[pos + 2:pos + 10], "big")
+                    if length >> 63:
+                        raise WebSocketError(CLOSE_PROTOCOL_ERROR, "invalid frame length")
+                    start = pos + 10
+                if length > max_payload:
+                    raise WebSocketError(CLOSE_TOO_BIG, "frame of %d bytes is over the limit" % length)
+                if second & 0x80:
+                    start += 4
+                    end = start + length
+                    if end > size:
+                        break
+                    if length:
+                        # Unmask inline (see mask_py): one big-integer XOR.
+                        key = bytes(buf[start - 4:start])
+                        count, extra = divmod(length, 4)
+                        if length < 2048:
+                            value = from_bytes(buf[start:end], "little")
+                        else:  # read big payloads in place, without a slice copy
+                            with memoryview(buf) as view, view[start:end] as part:
+                                value = from_bytes(part, "little")
+                        repeated = key * count + key[:extra] if extra else key * count
+                        payload = (value ^ from_bytes(repeated, "little")).to_bytes(length, "little")
+                    else:
+                        payload = b""
                 else:
-                    payload = b""
-            else:
-                end = start + length
-                if end > size:
-                    break
-                payload = bytes(buf[start:end])
-            append((first > 127, first & 0x7F, payload))
-            pos = end
+                    end = start + length
+                    if end > size:
+                        break
+                    payload = bytes(buf[start:end])
+                append((first > 127, first & 0x7F, payload))
+                pos = end
+        finally:
+            pin.release()
         if pos:
             del buf[:pos]
 

@@ -1,0 +1,97 @@
+"""Run one compiled kernel call many times and print how much the RSS grew.
+
+    python leak_loop.py NAME [CALLS]      # prints "<kib grown> <calls>"
+
+Run by test_leaks.py in a subprocess of its own (multidict's leak tests do the same):
+a warm-up of a tenth of the calls first (caches, free lists, arenas settle), then the
+RSS before and after the measured calls.  Each case is one kernel entry point on the
+inputs that reach its allocating branches, the error paths included (an exception that
+keeps a reference is the usual leak in a C extension).
+"""
+
+import gc
+import sys
+
+from kernel_paths import COMPILED as K  # noqa: N812
+from txsockjs._speedups.kernelerrors import HTTPError, PayloadError, WebSocketError
+
+MASK = b"\x37\xfa\x21\x3d"
+_FRAME = b"\x81\x85" + MASK + K.websocket_mask(MASK, b"hello")
+_BIG = b"\x82\xfe\x01\x00" + MASK + bytes(256)
+HEAD = (b"GET /echo/000/abc/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        b"Cookie: a=1\r\nCookie: b=2\r\nConnection: Upgrade")
+_KEEP = []
+
+
+def _expect(error, function, *args):
+    try:
+        function(*args)
+    except error:
+        return
+    raise AssertionError("%s did not raise %s" % (function, error))
+
+
+def _deflate():
+    from txsockjs._speedups import deflate_c
+    deflater = deflate_c.Deflater(1, 12, 5, b"the last window")
+    deflater.compress(b'{"text": "hello there"}' * 3)
+    deflater.compress(b"x" * 2000)  # (the default strategy above 1 KiB)
+    deflater.window()
+
+
+def _feed_split():
+    parser = K.FrameParser()
+    parser.feed(_FRAME[:3])
+    parser.partial_payload(0)
+    parser.feed(memoryview(_FRAME + _BIG)[3:])
+
+
+CASES = {
+    "mask": lambda: K.websocket_mask(MASK, b"x" * 100),
+    "mask_view": lambda: K.websocket_mask(bytearray(MASK), memoryview(b"x" * 77)[1:]),
+    "mask_inplace": lambda: K.websocket_mask_inplace(MASK, bytearray(100)),
+    "mask_error": lambda: _expect(ValueError, K.websocket_mask, b"abc", b"data"),
+    "frames": lambda: K.FrameParser().feed(_FRAME + _FRAME + _BIG),
+    "frames_split": _feed_split,
+    "frames_error": lambda: _expect(WebSocketError, K.FrameParser().feed, _FRAME + b"\xf1\x80"),
+    "build_frame": lambda: K.build_frame(1, b"y" * 300),
+    "quote": lambda: K.quote("caf\u00e9 \u2028 \U0001f600 \ud800"),
+    "encode_messages": lambda: K.encode_messages(["a", "\u00e9\u4e2d", "\U0001f600"]),
+    "encode_many": lambda: K.encode_messages(["m"] * 40),  # sizes on the heap, not the stack
+    "encode_fallback": lambda: K.encode_messages(["a", 1]),
+    "deflate": lambda: _deflate(),
+    "eventsource": lambda: K.wrap_eventsource(b'a["x\\n%\\r"]\n'),
+    "htmlfile": lambda: K.wrap_htmlfile(b'a["</script>"]'),
+    "jsonp": lambda: K.wrap_jsonp(b"cb", bytearray(b'a["&"]')),
+    "decode": lambda: K.decode_messages(b'["a", "b\\u00e9", "\\n"]'),
+    "decode_error": lambda: _expect(PayloadError, K.decode_messages, b'["a", 1]'),
+    "decode_broken": lambda: _expect(PayloadError, K.decode_messages, b'["a\\ud800"'),
+    "head": lambda: K.parse_request_head(HEAD),
+    "head_error": lambda: _expect(HTTPError, K.parse_request_head, b"GET / HTTP/1.1\r\nBad Name: x"),
+    # Not a kernel: a leak of 8 bytes a call, to show the loop can see one.
+    "planted_leak": lambda: _KEEP.append(None),
+}
+
+
+def rss_kib():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def main(name, calls):
+    case = CASES[name]
+    for _ in range(calls // 10):
+        case()
+    gc.collect()
+    before = rss_kib()
+    for _ in range(calls):
+        case()
+    gc.collect()
+    print(rss_kib() - before, calls)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1000000)
