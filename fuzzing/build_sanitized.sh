@@ -28,7 +28,10 @@ mkdir -p "$OUT"
 FLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
 cd "$ROOT"
 # The build requirements (pyproject.toml), since this build is not isolated.
-"$PY" -c 'import Cython' 2>/dev/null || "$PY" -m pip install -q "Cython>=3.0" "setuptools>=77" >&2
+# (setup.py runs here outside pip's isolated build: Cython and a setuptools that reads
+# pyproject.toml's SPDX license, 77 or later, must be in the venv itself)
+"$PY" -c 'import sys, Cython, setuptools; sys.exit(int(setuptools.__version__.split(".")[0]) < 77)' 2>/dev/null \
+    || "$PY" -m pip install -q "Cython>=3.0" "setuptools>=77" >&2
 CC=$CC LDSHARED="$CC -shared" CFLAGS="$FLAGS" LDFLAGS="-fsanitize=address,undefined" \
 TXSOCKJS_REQUIRE_EXTENSIONS=1 TXSOCKJS_NO_EXTENSIONS= \
     "$PY" setup.py -q build --build-base "$TMP/build" build_ext --build-lib "$OUT" --build-temp "$TMP/temp" >"$TMP/log" 2>&1 \

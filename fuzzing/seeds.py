@@ -12,6 +12,7 @@ suite sends (every transport, info, iframe, raw WebSocket, a chunked xhr_send).
 import ast
 import hashlib
 import json
+import zlib
 import os
 import re
 import sys
@@ -72,7 +73,8 @@ def client_frame(opcode, payload):
 
 def seeds():
     out = {name: [] for name in ("wsframes", "mask", "sockjs_decode", "sockjs_encode",
-                                 "httphead", "request_reader", "websocket_stream")}
+                                 "httphead", "request_reader", "websocket_stream",
+                                 "wsextensions")}
     texts = [v for v in literals() if isinstance(v, str)]
     blobs = [v for v in literals() if isinstance(v, bytes)]
     for text in texts:
@@ -102,6 +104,14 @@ def seeds():
         out["wsframes"].append(b"\xc2\x00\x02" + blob)  # as it is: maybe a frame already
         out["wsframes"].append(b"\xc0\x01\x00" + client_frame(2, blob[:70000])
                                + client_frame(9, blob[:125]))
+    # The offers of Chrome, Firefox and Autobahn, each with a compressed message after it.
+    for offer in (b"permessage-deflate; client_max_window_bits", b"permessage-deflate",
+                  b"permessage-deflate; server_max_window_bits=10; client_no_context_takeover, "
+                  b"permessage-deflate; client_max_window_bits=9"):
+        for text in texts[:50]:
+            packed = zlib.compressobj(6, zlib.DEFLATED, -15)
+            body = packed.compress(text.encode("utf-8", "surrogatepass")) + packed.flush(zlib.Z_SYNC_FLUSH)
+            out["wsextensions"].append(bytes([0x05, len(offer) - 1]) + offer + body[:-4])
     for request in PROTOCOL_SUITE:
         out["request_reader"].append(b"\x0b\x02" + request + request)
         out["httphead"].append(b"\x3f" + request.split(b"\r\n\r\n")[0])

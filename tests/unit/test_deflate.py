@@ -419,3 +419,14 @@ def test_outgoing_messages_are_compressed_and_heartbeats_are_not(kernels):
     assert zlib.decompressobj(-15).decompress(frame[2:] + b"\x00\x00\xff\xff") == b"a" * 200
     binary = conn.send_binary(b"\x00" * 200)
     assert binary[0] == 0xC2
+
+
+@pytest.mark.parametrize("garbage", [b"\xff\xff\xff\xff", b"\x07" * 40, bytes(range(256))])
+def test_what_is_not_deflate_data_fails_with_1007(garbage):
+    # (zlib.error escaped from decode and out of the server's read; found by
+    # fuzzing/fuzz_wsextensions.py)
+    from txsockjs._speedups import WebSocketError
+    extension = PerMessageDeflate()
+    with pytest.raises(WebSocketError) as info:
+        extension.decode(0x41, garbage, True, 1 << 20)
+    assert info.value.code == 1007

@@ -29,7 +29,7 @@ from typing import List, Mapping, Optional, Tuple
 from txsockjs import _speedups
 from txsockjs._speedups import WebSocketError
 from txsockjs._speedups.deflate_py import remember as _remember
-from txsockjs._speedups.constants import CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, RSV1
+from txsockjs._speedups.constants import CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, RSV1
 
 __all__ = ["DeflateSettings", "PerMessageDeflate", "PerMessageDeflateFactory", "NAME",
            "DEFAULTS"]
@@ -207,6 +207,13 @@ class PerMessageDeflate(object):
     def decode(self, op: int, payload: bytes, fin: bool, budget: int) -> bytes:
         """One frame of a compressed message, inflated; at most ``budget`` bytes, or
         WebSocketError(1009) before producing more."""
+        try:
+            return self._decode(payload, fin, budget)
+        except zlib.error as error:
+            # Not deflate data: a bad client, failed like bad UTF-8 (RFC 6455 7.4.1).
+            raise WebSocketError(CLOSE_INVALID_DATA, "invalid compressed data (%s)" % (error,))
+
+    def _decode(self, payload: bytes, fin: bool, budget: int) -> bytes:
         self.active = True
         inflater = self._decompressor
         if inflater is None:
