@@ -324,8 +324,10 @@ class WebSocketConnection(_Closing):
             if not message_op & RSV_BITS:
                 # The next frames of this message may carry only what is left of the limit
                 # (refused from their header, before they are buffered); control frames
-                # between them keep their own 125 bytes.
-                self._parser.max_payload = max(self._max_message - self._size, 125)
+                # between them keep their own 125 bytes (never more than the frame limit:
+                # a split stream must end as the same stream read at once).
+                self._parser.max_payload = min(self._frame_limit,
+                                               max(self._max_message - self._size, 125))
             return None
         self._message = None
         self._decoder = None
