@@ -145,12 +145,15 @@ class _Closing(object):
     """The close-handshake state both framings share: what we sent, what we got, and what
     the caller should do with the transport after the last answer."""
 
-    __slots__ = ()
-    close_sent: bool
-    close_received: bool
-    failed: bool
-    reading: bool
-    after: Optional[str]
+    __slots__ = ("reading", "close_sent", "close_received", "failed", "after", "close_timeout")
+
+    def _open_state(self, close_timeout: float) -> None:
+        self.reading = True
+        self.close_sent = False
+        self.close_received = False
+        self.failed = False
+        self.after: Optional[str] = None
+        self.close_timeout = close_timeout
 
     @property
     def state(self) -> str:
@@ -159,6 +162,21 @@ class _Closing(object):
         if self.close_received or self.failed:
             return CLOSED
         return CLOSING if self.close_sent else OPEN
+
+    @staticmethod
+    def _close_frame(code: int, reason: str) -> bytes:
+        raise NotImplementedError
+
+    def fail(self, code: int, reason: str) -> bytes:
+        """Fail the connection (RFC 6455 7.1.7): our close frame with ``code``, then nothing
+        more is read; the peer has ``close_timeout`` to end the connection."""
+        self.failed = True
+        self.reading = False
+        self.after = EXPECT_EOF
+        if self.close_sent:
+            return b""
+        self.close_sent = True
+        return self._close_frame(code, reason)
 
 
 class WebSocketConnection(_Closing):
@@ -177,13 +195,13 @@ class WebSocketConnection(_Closing):
     transport.  :meth:`close` and :meth:`fail` do the same for the server's own decisions.
     """
 
-    __slots__ = ("_parser", "_partial_payload", "_max_message", "_frame_limit", "_allow_binary",
-                 "_extensions",
-                 "_message", "_message_op", "_size", "_decoder", "_partial_decoder",
-                 "_partial_seen", "reading", "close_sent", "close_received", "failed", "after",
-                 "text_frame", "close_timeout", "extensions", "_fragments", "_max_fragments")
+    __slots__ = ("_parser", "_partial_payload", "_max_message", "_frame_limit",
+                 "_allow_binary", "_extensions", "_message", "_message_op", "_size",
+                 "_decoder", "_partial_decoder", "_partial_seen", "text_frame", "extensions",
+                 "_fragments", "_max_fragments")
 
     hixie76 = False
+    _close_frame = staticmethod(close_frame)
     #: hixie-76 waits for its key after the head; RFC 6455 connections open at once.
     expects_handshake = False
 
@@ -214,12 +232,7 @@ class WebSocketConnection(_Closing):
         # UTF-8 checking of a large text frame while it arrives (see _check_partial).
         self._partial_decoder: Optional[codecs.IncrementalDecoder] = None
         self._partial_seen = 0
-        self.reading = True
-        self.close_sent = False
-        self.close_received = False
-        self.failed = False
-        self.after: Optional[str] = None
-        self.close_timeout = close_timeout
+        self._open_state(close_timeout)
         # text_frame(payload) -> the wire bytes of one text message (see send_text).
         self.text_frame: Callable[[bytes], bytes] = (
             self._encoded_frame_of(OP_TEXT) if extensions else text_frame)
@@ -395,17 +408,6 @@ class WebSocketConnection(_Closing):
         self.after = CLOSE_TRANSPORT if self.close_received else AWAIT_CLOSE
         return close_frame(code, reason)
 
-    def fail(self, code: int, reason: str) -> bytes:
-        """Fail the connection (RFC 6455 7.1.7): our close frame with ``code``, then nothing
-        more is read; the peer has ``close_timeout`` to end the connection."""
-        self.failed = True
-        self.reading = False
-        self.after = EXPECT_EOF
-        if self.close_sent:
-            return b""
-        self.close_sent = True
-        return close_frame(code, reason)
-
     # -- to the peer -----------------------------------------------------------------------
 
     def send_text(self, payload: bytes) -> Optional[bytes]:
@@ -461,12 +463,14 @@ class Hixie76Connection(_Closing):
     first, and the ``(OPENED,)`` event's answer is the 16-byte challenge response.  No
     pings, no binary, no close codes (a close frame says only "close")."""
 
-    __slots__ = ("_keys", "_buf", "_searched", "_max_message", "reading", "close_sent",
-                 "close_received",
-                 "failed", "after", "close_timeout", "expects_handshake", "_answer")
+    __slots__ = ("_keys", "_buf", "_searched", "_max_message", "expects_handshake", "_answer")
 
     hixie76 = True
     extensions: Tuple[Extension, ...] = ()
+
+    @staticmethod
+    def _close_frame(code: int, reason: str) -> bytes:
+        return _HIXIE76_CLOSE  # (the draft's close carries no code)
     text_frame = staticmethod(_hixie76_text_frame)
 
     def __init__(self, key1: str, key2: str, max_message: int = 1 << 20,
@@ -479,12 +483,7 @@ class Hixie76Connection(_Closing):
         self._max_message = max_message
         self._answer = b""
         self.expects_handshake = True
-        self.reading = True
-        self.close_sent = False
-        self.close_received = False
-        self.failed = False
-        self.after: Optional[str] = None
-        self.close_timeout = close_timeout
+        self._open_state(close_timeout)
 
     def receive(self, data: bytes) -> List[Event]:
         events: List[Event] = []
@@ -561,15 +560,6 @@ class Hixie76Connection(_Closing):
             return b""
         self.close_sent = True
         self.after = CLOSE_TRANSPORT
-        return _HIXIE76_CLOSE
-
-    def fail(self, code: int, reason: str) -> bytes:
-        self.failed = True
-        self.reading = False
-        self.after = EXPECT_EOF
-        if self.close_sent:
-            return b""
-        self.close_sent = True
         return _HIXIE76_CLOSE
 
     def send_text(self, payload: bytes) -> Optional[bytes]:
