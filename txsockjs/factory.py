@@ -18,7 +18,6 @@ from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
-from txsockjs import _speedups
 from txsockjs.interfaces import ProtocolFactory, SockJSOptions
 from txsockjs.options import Options
 from txsockjs.protocol.http import Request

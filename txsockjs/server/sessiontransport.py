@@ -32,7 +32,6 @@ from txsockjs.protocol import session as states
 from txsockjs.protocol.sendbuffer import BinaryMessage
 from txsockjs.protocol.session import SessionDelegate
 from txsockjs.handshake import Handshake
-from txsockjs.protocol.session import Session
 from txsockjs.server.stats import ServiceStats
 from txsockjs.server.gathering import HELD
 
