@@ -61,7 +61,7 @@ def node_executable():
 
 
 def require_npm_packages():
-    for package in ("sockjs-client", "playwright-core"):
+    for package in ("sockjs-client", "playwright-core", "permessage-deflate"):
         if not (NODE_MODULES / package / "package.json").exists():
             missing("npm package %r is not installed in %s" % (package, NODE_MODULES))
     if not SOCKJS_MIN_JS.exists():

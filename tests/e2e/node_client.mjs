@@ -1,6 +1,8 @@
 // Drive the real SockJS client (npm sockjs-client 1.6.1) inside Node: the transports it
 // supports there (websocket through faye-websocket, xhr-streaming and xhr-polling through
-// Node's http module, eventsource through the eventsource package).
+// Node's http module, eventsource through the eventsource package).  A scenario with
+// "deflate": true registers the permessage-deflate npm package with faye-websocket, through
+// sockjs-client's transportOptions, so its websocket offers compression.
 //
 // Reads a JSON config on stdin: {serverBase, messageSets, scenarios: [{id, service,
 // transports, messages, loneSurrogates, mode, timeoutMs, query}]} (query: a query string
@@ -52,6 +54,10 @@ for (const sc of config.scenarios) {
   };
   let r;
   handshakes = [];
+  // sc.deflate: give faye-websocket the permessage-deflate extension through sockjs-client's
+  // public transportOptions (sockjs-client registers none of its own).
+  globalThis.SOCKJS_TRANSPORT_OPTIONS = sc.deflate
+    ? { websocket: { extensions: [require('permessage-deflate')] } } : null;
   try {
     r = JSON.parse(await runScenario(JSON.stringify(arg)));
   } catch (e) {

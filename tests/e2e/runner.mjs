@@ -46,7 +46,11 @@ export async function runScenario(argJson) {
     };
     let sock;
     try {
-      sock = new SockJS(arg.url, null, arg.transports ? { transports: arg.transports } : {});
+      const options = arg.transports ? { transports: arg.transports } : {};
+      // In Node, node_client.mjs may hand sockjs-client transport options that JSON cannot
+      // carry (a websocket extension object for faye-websocket).
+      if (globalThis.SOCKJS_TRANSPORT_OPTIONS) options.transportOptions = globalThis.SOCKJS_TRANSPORT_OPTIONS;
+      sock = new SockJS(arg.url, null, options);
     } catch (e) {
       result.error = 'constructor: ' + e;
       finish();

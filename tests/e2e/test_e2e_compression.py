@@ -8,9 +8,12 @@ the hard messages (the ~100 KB one is compressed both ways) echo intact and in o
 ``close`` service ends sessions with 3000.
 
 In Node, sockjs-client's websocket driver is faye-websocket, which offers an extension only when
-one is registered with it (the ``permessage-deflate`` npm package); sockjs-client registers none,
-so faye sends no ``Sec-WebSocket-Extensions`` and the server must answer with none: the Node
-websocket runs uncompressed against a compressing server, and every transport passes.
+one is registered with it.  Two runs: as sockjs-client comes, faye sends no
+``Sec-WebSocket-Extensions`` and the server must answer with none (the websocket runs
+uncompressed against a compressing server); with the ``permessage-deflate`` npm package handed
+to faye through sockjs-client's public ``transportOptions.websocket.extensions``, faye offers
+``permessage-deflate; client_max_window_bits`` and the server must accept it as it does
+Chromium's.  Every transport passes in both.
 """
 
 import pytest
@@ -51,8 +54,11 @@ def browser_run(compressed_server, static_server, chromium):
 def node_run(compressed_server, node):
     scenarios = []
     for t in NODE_TRANSPORTS:
-        scenarios.append(dict(echo_scenario("node", t), id="echo-%s" % t))
-        scenarios.append(dict(close_scenario("node", t), id="close-%s" % t))
+        for prefix, deflate in (("", False), ("deflate-", True)):
+            scenarios.append(dict(echo_scenario("node", t), id="%secho-%s" % (prefix, t),
+                                  deflate=deflate))
+            scenarios.append(dict(close_scenario("node", t), id="%sclose-%s" % (prefix, t),
+                                  deflate=deflate))
     config = {"serverBase": compressed_server.base_url, "messageSets": {"hard": HARD_MESSAGES},
               "scenarios": scenarios}
     out = run_node_script("node_client.mjs", config, timeout=TIMEOUT,
@@ -100,9 +106,19 @@ def test_node_faye_offers_no_extension(node_run):
         assert shakes[0]["offer"] is None and shakes[0]["extensions"] is None, shakes
 
 
+def test_node_faye_with_permessage_deflate_negotiates_it(node_run):
+    for scenario in ("deflate-echo-websocket", "deflate-close-websocket"):
+        shakes = result_of(node_run, scenario)["wsHandshakes"]
+        assert len(shakes) == 1, shakes
+        assert shakes[0]["status"] == 101, shakes
+        assert "permessage-deflate" in (shakes[0]["offer"] or ""), shakes
+        assert shakes[0]["extensions"] == ACCEPTED, shakes
+
+
+@pytest.mark.parametrize("prefix", ["", "deflate-"])
 @pytest.mark.parametrize("transport", NODE_TRANSPORTS)
-def test_node_every_transport_passes(node_run, transport):
-    assert_echo(result_of(node_run, "echo-%s" % transport), transport,
+def test_node_every_transport_passes(node_run, transport, prefix):
+    assert_echo(result_of(node_run, "%secho-%s" % (prefix, transport)), transport,
                 len(HARD_MESSAGES) + LONE_SURROGATES)
-    assert_closed_by_server(result_of(node_run, "close-%s" % transport), transport)
+    assert_closed_by_server(result_of(node_run, "%sclose-%s" % (prefix, transport)), transport)
     assert node_run["server_alive"]
