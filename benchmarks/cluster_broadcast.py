@@ -13,10 +13,11 @@ Two phases per run:
 
 burst   the publisher sends M messages at once; it ends when every session got every one.
         Printed: deliveries (sessions x M) per second of wall time and per *server
-        CPU-second* (all nodes plus Redis, from /proc: the figure that does not depend on
-        how busy the shared machine is; HAProxy's CPU is printed on its own), and the CPU
-        per delivery of the publishing node (node 1) and of a receiving node (the mean of
-        the others): a receiving node pays for what Redis hands it, node 1 for the publish.
+        CPU-second* (all nodes plus Redis, from the scheduler's nanosecond counts in /proc:
+        the figure that does not depend on how busy the shared machine is; HAProxy's CPU is
+        printed on its own), and the CPU per delivery of the publishing node (node 1) and
+        of a receiving node (the mean of the others): a receiving node pays for what Redis
+        hands it, node 1 for the publish.
 paced   ``--paced`` messages, one every ``--interval`` ms, each carrying its send time:
         the p50 and p99 delivery latency over every (session, message) of ``--samples``
         sessions per node, opened by a separate light process (``--sampler``) that reads
@@ -55,6 +56,23 @@ CONFIGS = {"1": (1, None), "3": (3, None), "3-haproxy": (3, "haproxy")}
 
 
 def cpu_seconds(pid):
+    """CPU time of every thread of ``pid``, in seconds: the scheduler's own nanosecond count
+    (/proc/PID/task/*/schedstat), since utime+stime in clock ticks (10 ms) is too coarse for
+    a burst that costs a node a few tens of milliseconds; ticks where schedstat is missing."""
+    total, found = 0, False
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        tasks = []
+    for task in tasks:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, task)) as schedstat:
+                total += int(schedstat.read().split()[0])
+                found = True
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended between the listing and the read
+    if found:
+        return total / 1e9
     with open("/proc/%d/stat" % pid) as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
