@@ -54,6 +54,13 @@ async function runScenario(context, sc) {
   page.on('pageerror', (err) => {
     if (consoleErrors.length < 10) consoleErrors.push('pageerror: ' + String(err).slice(0, 300));
   });
+  // A request that failed (the client script from the static server, say) is named in the
+  // result, so a page that never got window.SockJS says why instead of only timing out.
+  page.on('requestfailed', (req) => {
+    if (consoleErrors.length < 10) {
+      consoleErrors.push(`requestfailed: ${req.url().slice(0, 200)} ${(req.failure() || {}).errorText}`);
+    }
+  });
   const pageUrl = sc.origin === 'same'
     ? `${config.serverBase}/__e2e__/blank.html`
     : `${sc.pageBase || config.staticBase}/pages/blank.html`;
@@ -95,7 +102,8 @@ async function runScenario(context, sc) {
         .map((c) => ({ name: c.name, value: c.value, path: c.path }));
     }
   } catch (e) {
-    result = { error: 'driver: ' + String(e).slice(0, 500) };
+    result = { error: 'driver: ' + String(e).slice(0, 500) + (consoleErrors.length
+      ? ' (page: ' + consoleErrors.join(' | ').slice(0, 700) + ')' : '') };
   } finally {
     await page.close().catch(() => {});
   }
