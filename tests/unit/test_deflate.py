@@ -27,8 +27,8 @@ _paths = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_paths)
 PURE, COMPILED = _paths.PURE, _paths.COMPILED
 
-# Every test here on both deflate kernels (our messages' compressor).
-deflater = on_both_kernels(_speedups, "Deflater", ["deflate_py", "deflate_c"])
+# Every test here on both deflate kernels (our messages' compressor, the client's inflater).
+deflater = on_both_kernels(_speedups, "Deflater Inflater", ["deflate_py", "deflate_c"])
 pytestmark = pytest.mark.usefixtures("deflater")
 
 PATHS = [pytest.param(PURE, id="pure")] + (
