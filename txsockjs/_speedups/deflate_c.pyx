@@ -1,20 +1,12 @@
 # cython: language_level=3, binding=False, always_allow_keywords=False, boundscheck=False, wraparound=False
-"""The compiled twin of deflate_py: one connection's raw-deflate streams, zlib's C API
-called directly (one ``deflate`` call per message into a stack buffer, one ``inflate``
-per frame, no intermediate objects).
+"""The compiled twin of deflate_py: one outgoing raw-deflate stream, zlib's C API called
+directly (one ``deflate`` call per message into a stack buffer, no intermediate objects).
 
 Why it is faster than the twin: short messages are deflated with zlib's ``Z_FIXED``
 strategy (fixed Huffman codes: no tree to send in every sync-flushed block), long ones
 with the default strategy, switched between messages on the same stream by
 ``deflateParams`` (the LZ77 window, and so context takeover, is kept); and the window is
 read back from zlib (``deflateGetDictionary``) instead of being copied aside per message.
-
-At level 1, short messages also search a longer hash chain (``deflateTune``: 16 steps
-where level 1 takes 4; benchmarks/deflate_bench.py).  For a message of a few hundred
-bytes, zlib's fixed cost per sync-flushed block (it builds the Huffman trees even for
-Z_FIXED) outweighs the search, and every match found is a symbol less to count and
-encode: on the benchmark's chat JSON 4% fewer bytes on the wire and 1.5% fewer
-instructions; never more bytes on the corpora tried (ticker JSON, hex tokens).
 """
 
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromString,
@@ -41,7 +33,6 @@ cdef extern from "zlib.h":
     int deflateSetDictionary(z_stream *, const unsigned char *, unsigned int)
     int deflateGetDictionary(z_stream *, unsigned char *, unsigned int *)
     int deflateParams(z_stream *, int, int)
-    int deflateTune(z_stream *, int, int, int, int)
     int deflate(z_stream *, int) nogil
     int deflateEnd(z_stream *)
     int inflateInit2(z_stream *, int)
@@ -138,9 +129,6 @@ cdef class Deflater:
             self._zs.avail_out = 0
             if deflateParams(&self._zs, self._level, strategy) == Z_OK:
                 self._strategy = strategy
-                if self._level == 1:
-                    # level 1's good/lazy/nice lengths; its chain (4) for long messages
-                    deflateTune(&self._zs, 4, 4, 8, 16 if strategy == Z_FIXED else 4)
         self._zs.next_in = <unsigned char *>start
         self._zs.avail_in = <unsigned int>size
         self._zs.next_out = buf
