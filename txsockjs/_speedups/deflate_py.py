@@ -72,8 +72,9 @@ class Inflater(object):
 
     def inflate(self, data: bytes, fin: bool, budget: int) -> bytes:
         """One frame of a message, inflated (``fin``: the message's last, so the tail goes
-        back on); at most ``budget`` bytes, or WebSocketError(1009) before producing more;
-        WebSocketError(1007) for what is not deflate data."""
+        back on); at most ``budget`` bytes (0 <= budget < 2**62: the compiled twin takes a
+        C integer), or WebSocketError(1009) before producing more; WebSocketError(1007)
+        for what is not deflate data."""
         stream = self._stream
         if fin:
             data = bytes(data) + TAIL   # (bytes of bytes is no copy)

@@ -35,6 +35,9 @@ __all__ = ["DeflateSettings", "PerMessageDeflate", "PerMessageDeflateFactory", "
 
 NAME = "permessage-deflate"
 
+# More than any message can be: a budget at least this large is no limit.
+_BUDGET_CAP = 1 << 62
+
 #: The settings of ``compression: True``; docs/reference/options.rst says how they were
 #: measured.  Keys as in the ``compression`` dict.
 DEFAULTS: Mapping[str, object] = {
@@ -204,7 +207,8 @@ class PerMessageDeflate(_speedups.EncoderBase):
         if inflater is None:
             inflater = self._new_decompressor()
         self._in_message = not fin
-        data = inflater.inflate(payload, fin, budget)
+        # (max_message_size may be any int; the compiled kernel's budget is a C integer)
+        data = inflater.inflate(payload, fin, budget if budget < _BUDGET_CAP else _BUDGET_CAP)
         if fin and self.in_reset:
             self._decompressor = None
         return data
