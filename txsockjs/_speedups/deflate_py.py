@@ -77,7 +77,10 @@ class Inflater(object):
         for what is not deflate data."""
         stream = self._stream
         if fin:
-            data = bytes(data) + TAIL   # (bytes of bytes is no copy)
+            try:
+                data = data + TAIL
+            except TypeError:   # (a memoryview)
+                data = bytes(data) + TAIL
         try:
             # max_length is at least 1 (0 would mean "no limit")
             out = stream.decompress(data, min(budget + 1, CHUNK))
