@@ -38,3 +38,20 @@ PURE = load("pure")
 COMPILED = load("compiled")
 
 
+
+
+def twins(name):
+    """The pure and compiled classes ``name`` of the deflate kernel (compiled: None if not
+    built), the two as pytest params, and a mark that skips without the compiled one."""
+    import pytest
+
+    def one(module):
+        try:
+            return getattr(importlib.import_module("txsockjs._speedups." + module), name)
+        except ImportError:
+            return None
+
+    pure, compiled = one("deflate_py"), one("deflate_c")
+    missing = pytest.mark.skipif(compiled is None, reason="the deflate kernel is not built")
+    return pure, compiled, [pytest.param(pure, id="pure"),
+                            pytest.param(compiled, id="compiled", marks=missing)], missing

@@ -39,6 +39,40 @@ def _deflate():
     deflater.window()
 
 
+def _client_wire(message, finish=False):
+    import zlib
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -12, zdict=b"the last window")
+    if finish:
+        return compressor.compress(message) + compressor.flush(zlib.Z_FINISH)
+    return (compressor.compress(message) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+_SHORT_WIRE = _client_wire(b'{"text": "hello there"}' * 3)
+_LONG_WIRE = _client_wire(bytes(range(256)) * 100)        # 25.6 KB: past the stack buffer
+_FINAL_WIRE = _client_wire(b"the end " * 10, finish=True)  # a final block: a new stream
+
+
+def _inflate():
+    from txsockjs._speedups import deflate_c
+    inflater = deflate_c.Inflater(12, b"the last window")
+    inflater.inflate(_SHORT_WIRE, True, 1 << 20)
+    inflater = deflate_c.Inflater(12, b"the last window")
+    inflater.inflate(_LONG_WIRE[:100], False, 1 << 20)
+    inflater.inflate(_LONG_WIRE[100:], True, 1 << 20)
+    inflater = deflate_c.Inflater(12, b"the last window")
+    inflater.inflate(_FINAL_WIRE, True, 1 << 20)
+    inflater.window()
+
+
+def _inflate_errors():
+    from txsockjs._speedups import deflate_c
+    _expect(WebSocketError, deflate_c.Inflater(12, b"the last window").inflate,
+            _LONG_WIRE, True, 20000)                        # 1009, with pieces held
+    _expect(WebSocketError, deflate_c.Inflater(12).inflate, b"\x07" * 10, True, 100)  # 1007
+    _expect(WebSocketError, deflate_c.Inflater(12, b"the last window").inflate,
+            _FINAL_WIRE + b"junk", True, 1 << 20)           # 1002
+
+
 def _feed_split():
     parser = K.FrameParser()
     parser.feed(_FRAME[:3])
@@ -60,6 +94,8 @@ CASES = {
     "encode_many": lambda: K.encode_messages(["m"] * 40),  # sizes on the heap, not the stack
     "encode_fallback": lambda: K.encode_messages(["a", 1]),
     "deflate": lambda: _deflate(),
+    "inflate": _inflate,
+    "inflate_errors": _inflate_errors,
     "eventsource": lambda: K.wrap_eventsource(b'a["x\\n%\\r"]\n'),
     "htmlfile": lambda: K.wrap_htmlfile(b'a["</script>"]'),
     "jsonp": lambda: K.wrap_jsonp(b"cb", bytearray(b'a["&"]')),

@@ -6,12 +6,13 @@ everything the stream may still refer to (zlib refers back at most window - 262 
 the compiled kernel reads exactly what zlib holds, so it may be up to 262 bytes shorter than
 the pure twin's copy); a stream rebuilt over that window goes on where the old one stopped."""
 
-import importlib
 import os
 import zlib
 
 import pytest
 from hypothesis import given, settings, strategies as st
+
+from kernel_paths import twins
 
 TAIL = b"\x00\x00\xff\xff"
 MIN_LOOKAHEAD = 262   # zlib's deflate.h: matches reach back at most window - 262 bytes
@@ -23,18 +24,7 @@ def assert_window(window, sent, bits):
     assert min(len(sent), (1 << bits) - MIN_LOOKAHEAD) <= len(window) <= 1 << bits
 
 
-def load(name):
-    try:
-        return importlib.import_module("txsockjs._speedups." + name).Deflater
-    except ImportError:
-        return None
-
-
-PURE, COMPILED = load("deflate_py"), load("deflate_c")
-BOTH = [pytest.param(PURE, id="pure"),
-        pytest.param(COMPILED, id="compiled", marks=pytest.mark.skipif(
-            COMPILED is None, reason="the deflate kernel is not built"))]
-needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the deflate kernel is not built")
+PURE, COMPILED, BOTH, needs_compiled = twins("Deflater")
 
 CHAT = [b'{"type": "message", "room": "general", "user": "ann", "id": %d, "text": "hello '
         b'there, the meeting moved to three pm"}' % i for i in range(30)]

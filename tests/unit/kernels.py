@@ -6,9 +6,10 @@ import pytest
 
 
 def on_both_kernels(module, name, twins):
-    """A fixture that sets ``module.name`` (a kernel function or class the core imported)
-    to the one of each kernel in ``twins`` (pure twin, compiled module) in turn, and
-    returns that kernel module; the compiled leg is skipped when it is not built."""
+    """A fixture that sets ``module.name`` (a kernel function or class the core imported;
+    or each of several names, space-separated) to the one of each kernel in ``twins``
+    (pure twin, compiled module) in turn, and returns that kernel module; the compiled
+    leg is skipped when it is not built."""
 
     @pytest.fixture(params=twins)
     def kernel(request, monkeypatch):
@@ -16,7 +17,8 @@ def on_both_kernels(module, name, twins):
             chosen = importlib.import_module("txsockjs._speedups." + request.param)
         except ImportError:
             pytest.skip("compiled kernels are not built")
-        monkeypatch.setattr(module, name, getattr(chosen, name))
+        for each in name.split():
+            monkeypatch.setattr(module, each, getattr(chosen, each))
         return chosen
 
     return kernel

@@ -27,8 +27,8 @@ _paths = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_paths)
 PURE, COMPILED = _paths.PURE, _paths.COMPILED
 
-# Every test here on both deflate kernels (our messages' compressor).
-deflater = on_both_kernels(_speedups, "Deflater", ["deflate_py", "deflate_c"])
+# Every test here on both deflate kernels (our messages' compressor, the client's inflater).
+deflater = on_both_kernels(_speedups, "Deflater Inflater", ["deflate_py", "deflate_c"])
 pytestmark = pytest.mark.usefixtures("deflater")
 
 PATHS = [pytest.param(PURE, id="pure")] + (
@@ -430,3 +430,10 @@ def test_what_is_not_deflate_data_fails_with_1007(garbage):
     with pytest.raises(WebSocketError) as info:
         extension.decode(0x41, garbage, True, 1 << 20)
     assert info.value.code == 1007
+
+
+def test_a_budget_beyond_any_c_integer_is_no_limit():
+    """max_message_size is any whole number: 10**30 must not overflow the compiled kernel."""
+    ext = PerMessageDeflate(in_bits=15)
+    data = client_deflate(client_compressor(), MESSAGES[0] * 10)
+    assert ext.decode(0x41, data, True, 10 ** 30) == MESSAGES[0] * 10

@@ -38,7 +38,7 @@ def _load_compiled() -> Tuple[ModuleType, ...]:
 
 
 def _load_deflater() -> ModuleType:
-    """The outgoing deflate stream: compiled beside the other kernels, but on its own (it
+    """The deflate streams (Deflater, Inflater): compiled beside the other kernels, but on its own (it
     needs zlib's headers to build): without it, the twin (Python's zlib) is as correct."""
     if IMPLEMENTATION == "compiled":
         try:
@@ -116,7 +116,7 @@ if TYPE_CHECKING:
         decode_messages, encode_messages, quote,
         wrap_eventsource, wrap_htmlfile, wrap_jsonp)
     from txsockjs._speedups.wsframes_py import FrameParser, build_frame
-    from txsockjs._speedups.deflate_py import Deflater
+    from txsockjs._speedups.deflate_py import Deflater, EncoderBase, Inflater
 else:
     websocket_mask = _mask_mod.websocket_mask
     websocket_mask_inplace = _mask_mod.websocket_mask_inplace
@@ -134,11 +134,14 @@ else:
     parse_request_head = _http_mod.parse_request_head
 
     Deflater = _deflate_mod.Deflater
+    Inflater = _deflate_mod.Inflater
+    EncoderBase = _deflate_mod.EncoderBase
 
 __all__ = [
     "IMPLEMENTATION", "REASON", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
-    "parse_request_head", "Deflater", "DEFLATE_IMPLEMENTATION",
+    "parse_request_head", "Deflater", "Inflater", "EncoderBase",
+    "DEFLATE_IMPLEMENTATION",
 ]

@@ -1,4 +1,5 @@
 # The compiled twin of deflate_py takes and returns the same: its names, its types.
-from txsockjs._speedups.deflate_py import Deflater as Deflater
+from txsockjs._speedups.deflate_py import (Deflater as Deflater, EncoderBase as EncoderBase,
+                                           Inflater as Inflater)
 
 FIXED_BELOW: int

@@ -19,28 +19,24 @@ Three things matter more than the compression itself:
   last window, and that is what the dictionary holds.
 * **zlib does the work in C**: our messages go through the deflate kernel
   (``txsockjs._speedups.Deflater``: zlib's C API from Cython, one ``deflate`` call per
-  message, or Python's ``zlib`` in the pure twin); the client's through one
-  ``decompress`` call per frame; nothing loops over bytes in Python.
+  message, or Python's ``zlib`` in the pure twin); the client's through the inflate
+  kernel (``txsockjs._speedups.Inflater``: one ``inflate`` per frame into a stack
+  buffer, the tail fed after the frame without a copy); nothing loops over bytes in
+  Python.
 """
 
-import zlib
 from typing import List, Mapping, Optional, Tuple
 
 from txsockjs import _speedups
-from txsockjs._speedups import WebSocketError
-from txsockjs._speedups.deflate_py import remember as _remember
-from txsockjs._speedups.constants import CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, RSV1
+from txsockjs._speedups.constants import RSV1
 
 __all__ = ["DeflateSettings", "PerMessageDeflate", "PerMessageDeflateFactory", "NAME",
            "DEFAULTS"]
 
 NAME = "permessage-deflate"
 
-# RFC 7692 7.2.1: the empty stored block a sync flush ends with, removed from every
-# compressed message and put back before inflating it.
-_TAIL = b"\x00\x00\xff\xff"
-# The most one zlib call inflates at a time (see decode).
-_CHUNK = 64 * 1024
+# More than any message can be: a budget at least this large is no limit.
+_BUDGET_CAP = 1 << 62
 
 #: The settings of ``compression: True``; docs/reference/options.rst says how they were
 #: measured.  Keys as in the ``compression`` dict.
@@ -161,17 +157,19 @@ class PerMessageDeflateFactory(object):
         return extension, "; ".join(answer)
 
 
-class PerMessageDeflate(object):
+class PerMessageDeflate(_speedups.EncoderBase):
     """One connection's permessage-deflate: inflates the client's compressed messages and
     deflates ours (longer than ``threshold`` bytes, unless turned off for the session).
+    ``encode`` is the kernel's (EncoderBase): a message through the live compressor
+    passes no Python frame; everything else comes to :meth:`_encode_first`.
 
     ``out_bits`` is our compressor's window (what the client's inflater keeps),
     ``in_bits`` the client's; with ``*_reset`` (no context takeover) that direction starts
     every message afresh and keeps nothing between messages."""
 
+    # (threshold, active and _compressor are EncoderBase's)
     __slots__ = ("level", "mem_level", "out_bits", "in_bits", "out_reset", "in_reset",
-                 "threshold", "enabled", "active", "_compressor", "_decompressor",
-                 "_out_window", "_in_window", "_in_history", "_in_message")
+                 "enabled", "_decompressor", "_out_window", "_in_window", "_in_message")
 
     name = NAME
     rsv = RSV1
@@ -193,96 +191,45 @@ class PerMessageDeflate(object):
         #: Set by every message; the idle sweep clears it (see :meth:`idle`).
         self.active = False
         self._compressor: Optional["_speedups.Deflater"] = None
-        self._decompressor: Optional["zlib._Decompress"] = None
+        self._decompressor: Optional["_speedups.Inflater"] = None
         # The plaintext each direction may refer back to, while the streams are released.
         self._out_window = b""
         self._in_window = b""
-        # The plaintext of the client's recent messages while the inflater lives (up to
-        # two windows; the Deflater keeps its own).
-        self._in_history = bytearray()
         self._in_message = False
 
     # -- the client's messages ------------------------------------------------------------
 
     def decode(self, op: int, payload: bytes, fin: bool, budget: int) -> bytes:
         """One frame of a compressed message, inflated; at most ``budget`` bytes, or
-        WebSocketError(1009) before producing more."""
-        try:
-            return self._decode(payload, fin, budget)
-        except zlib.error as error:
-            # Not deflate data: a bad client, failed like bad UTF-8 (RFC 6455 7.4.1).
-            raise WebSocketError(CLOSE_INVALID_DATA, "invalid compressed data (%s)" % (error,))
-
-    def _decode(self, payload: bytes, fin: bool, budget: int) -> bytes:
+        WebSocketError(1009) before producing more (the inflate kernel: see there)."""
         self.active = True
         inflater = self._decompressor
         if inflater is None:
             inflater = self._new_decompressor()
         self._in_message = not fin
-        if fin:
-            payload = payload + _TAIL
-        # One call for any frame that inflates to less than _CHUNK; larger ones go in
-        # _CHUNK pieces, so a bomb never gets one allocation the size of the budget (that
-        # would be served by mmap, then raise glibc's mmap threshold and stay in the heap).
-        # max_length is at least 1 (0 would mean "no limit").
-        data = inflater.decompress(payload, min(budget + 1, _CHUNK))
-        if len(data) == _CHUNK:
-            data = self._inflate_rest(inflater, data, budget)
-        elif len(data) > budget:
-            raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit (inflated)")
-        if inflater.eof:
-            # A final deflate block (7.2.3.4 allows it): anything after it is garbage;
-            # the next message starts a new stream over the same history.
-            if len(inflater.unused_data) > (len(_TAIL) if fin else 0):
-                raise WebSocketError(CLOSE_PROTOCOL_ERROR, "data after the final deflate block")
+        # (max_message_size may be any int; the compiled kernel's budget is a C integer)
+        data = inflater.inflate(payload, fin, budget if budget < _BUDGET_CAP else _BUDGET_CAP)
+        if fin and self.in_reset:
             self._decompressor = None
-        if self.in_reset:
-            if fin:
-                self._decompressor = None
-        else:
-            _remember(self._in_history, data, self.in_bits)
         return data
 
-    @staticmethod
-    def _inflate_rest(inflater: "zlib._Decompress", first: bytes, budget: int) -> bytes:
-        pieces = [first]
-        size = len(first)
-        if size > budget:
-            raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit (inflated)")
-        while True:
-            piece = inflater.decompress(inflater.unconsumed_tail, min(budget + 1 - size, _CHUNK))
-            size += len(piece)
-            if size > budget:
-                raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit (inflated)")
-            if not piece:
-                return b"".join(pieces)
-            pieces.append(piece)
-
-    def _new_decompressor(self) -> "zlib._Decompress":
+    def _new_decompressor(self) -> "_speedups.Inflater":
         # (zlib inflates raw deflate with an 8-bit window, but 9 is as safe: a larger
         # window only holds more history)
-        bits = -max(self.in_bits, 9)
-        window = self._in_window
-        if window:
-            self._in_window = b""
-            self._in_history = bytearray(window)
-        elif self._in_history:  # (after a final block: the history goes on)
-            window = bytes(self._in_history[-(1 << self.in_bits):])
-        inflater = zlib.decompressobj(bits, zdict=window) if window else zlib.decompressobj(bits)
+        inflater = _speedups.Inflater(max(self.in_bits, 9), self._in_window)
+        self._in_window = b""
         self._decompressor = inflater
         return inflater
 
     # -- ours ------------------------------------------------------------------------------
 
-    def encode(self, opcode: int, payload: bytes) -> Tuple[int, bytes]:
-        """(RSV1, the compressed payload), or (0, payload) for a message sent as it is."""
+    def _encode_first(self, payload: bytes) -> Tuple[int, bytes]:
+        """encode() with no live compressor: disabled, a short message, the first message
+        (or the first after a release), or every message without context takeover."""
         if len(payload) < self.threshold or not self.enabled:
             return 0, payload
         self.active = True
-        deflater = self._compressor
-        if deflater is None:
-            deflater = self._new_compressor()
-        data = deflater.compress(payload)
+        data = self._new_compressor().compress(payload)
         if self.out_reset:
             self._compressor = None
         return RSV1, data
@@ -316,10 +263,10 @@ class PerMessageDeflate(object):
         (as the preset dictionary of the next stream).  Not the inflater while a
         fragmented message is still arriving: it is midway through a block."""
         self._release_out()
-        if not self._in_message and self._in_history:
-            self._in_window = bytes(self._in_history[-(1 << self.in_bits):])
-            self._in_history = bytearray()
-        if not self._in_message:
+        inflater = self._decompressor
+        if inflater is not None and not self._in_message:
+            if not self.in_reset:
+                self._in_window = inflater.window()
             self._decompressor = None
 
     def _release_out(self) -> None:
