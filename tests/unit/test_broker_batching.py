@@ -37,8 +37,8 @@ def room(count=3):
 
 def record_eager(client):
     writes = []
-    original = client.protocol._eager_write
-    client.protocol._eager_write = lambda data: (writes.append(data), original(data))
+    original = client.protocol.write_now
+    client.protocol.write_now = lambda data: (writes.append(data), original(data))
     return writes
 
 

@@ -11,7 +11,7 @@ answers, and speaks to the session: a SockJS :class:`~txsockjs.protocol.session.
 (``/websocket``).
 """
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
 from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
@@ -28,6 +28,7 @@ from txsockjs.server.contracts import ConnectionLike, RequestLike, ResponseLike,
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
+    from txsockjs.server.fanout import SharedFrame
     from txsockjs.server.servicecore import Service
     from txsockjs.server.sessiontransport import SessionTransport
 
@@ -297,17 +298,22 @@ class WebSocketBridge(object):
         self.wire.write(self.conn.text_frame(frame))
         return True
 
-    def send_shared(self, frame: bytes, shared: Dict[Any, bytes]) -> None:
+    def send_shared(self, frame: bytes, shared: "SharedFrame") -> None:
         """send_frame for a broadcast: the wire bytes are built once for every websocket of
-        the same framing (a connection with extensions has a framing of its own)."""
+        the same framing (a connection with extensions has a framing of its own), and go
+        straight to the socket when the broadcast says every member is written once."""
         conn = self.conn
         if conn.close_sent:
             return
         text_frame = conn.text_frame
-        wire = shared.get(text_frame)
+        wires = shared.wires
+        wire = wires.get(text_frame)
         if wire is None:
-            wire = shared[text_frame] = text_frame(frame)
-        self.wire.write(wire)
+            wire = wires[text_frame] = text_frame(frame)
+        if shared.eager:
+            self.wire.write_now(wire)
+        else:
+            self.wire.write(wire)
 
     def finish(self) -> None:
         self.close(1000, "Normal closure")
