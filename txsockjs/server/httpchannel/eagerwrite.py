@@ -12,7 +12,8 @@ remainder, sends it when the socket is writable, and pauses the registered
 producer when its buffer is full.
 
 This is the one place txsockjs reads private attributes of a Twisted object
-(``_tempDataBuffer``, ``_writeDisconnecting``, ``_writeDisconnected``), so it is
+(``_tempDataBuffer``, ``_writeDisconnecting``, ``_writeDisconnected``; it also sets
+Twisted's class-level flags on the connection, to the values they have), so it is
 used only where it is known to be right:
 
 * the transport's class is exactly :class:`twisted.internet.tcp.Server` (a
@@ -96,9 +97,19 @@ def writer_for(transport: Any) -> Writer:
     return _eager_writer(transport)
 
 
+# The flags Twisted keeps as class attributes until a connection changes them.
+_CLASS_FLAGS = ("disconnecting", "_writeDisconnecting", "_writeDisconnected", "TLS")
+
+
 def _eager_writer(transport: Any) -> Writer:
     # A connection keeps its descriptor while it is connected (checked first, each time).
     fd = transport.socket.fileno()
+    # Read through the instance, a class attribute is looked up the slow way (the
+    # interpreter specialises instance attributes only): a quarter of a broadcast
+    # delivery's instructions went to these four.  The same values set on the instance
+    # (Twisted sets them there itself when they change) are read the fast way.
+    for name in _CLASS_FLAGS:
+        setattr(transport, name, getattr(transport, name))
     buffered_write = transport.write
 
     def write(data: bytes) -> None:
