@@ -21,6 +21,8 @@ A receiver is any object with:
     write one frame; False means the response is complete (a polling
     response after one frame, a streaming one past its limit) and the
     receiver is detached.
+``send_shared(frame: bytes, shared) -> bool``
+    ``send_frame`` for a broadcast's frame (see ``send_frame_bytes``).
 ``finish()``
     end the response (after a close frame).
 
@@ -58,6 +60,10 @@ class Receiver(Protocol):
     """What carries a session's frames to the client (see the module docstring)."""
 
     def send_frame(self, frame: bytes) -> bool: ...
+
+    def send_shared(self, frame: bytes, shared: Any) -> bool:
+        """``send_frame`` for a frame broadcast to many sessions; ``shared`` is kept
+        across them (see ``Session.send_frame_bytes``)."""
 
     def finish(self) -> None: ...
 
@@ -287,19 +293,17 @@ class Session(object):
         its socket full): the caller then queues the message with ``send``.
 
         ``shared`` is what the caller keeps across the sessions of one
-        broadcast (server/fanout.py's SharedFrame): a receiver with
-        ``send_shared(frame, shared)`` (a websocket) keeps its wire encoding
-        there, so a frame is framed once per wire format, not once per session."""
+        broadcast (server/fanout.py's SharedFrame), handed to the receiver's
+        ``send_shared``: a websocket keeps its wire encoding there, so a frame
+        is framed once per wire format, not once per session."""
         receiver = self.receiver
         if self.state != OPEN_STATE or receiver is None or self.buffer.messages or \
                 self._write_paused:
             return False
-        if shared is not None:
-            send_shared = getattr(receiver, "send_shared", None)
-            if send_shared is not None:
-                send_shared(frame, shared)
-                return True
-        self._send(frame)
+        if shared is None:
+            self._send(frame)
+        elif not receiver.send_shared(frame, shared):
+            self._receiver_done()
         return True
 
     def close(self, code: int = 3000, reason: str = "Go away!", why: str = CLOSED_BY_APP) -> None:

@@ -298,13 +298,13 @@ class WebSocketBridge(object):
         self.wire.write(self.conn.text_frame(frame))
         return True
 
-    def send_shared(self, frame: bytes, shared: "SharedFrame") -> None:
+    def send_shared(self, frame: bytes, shared: "SharedFrame") -> bool:
         """send_frame for a broadcast: the wire bytes are built once for every websocket of
         the same framing (a connection with extensions has a framing of its own), and go
         straight to the socket when the broadcast says every member is written once."""
         conn = self.conn
         if conn.close_sent:
-            return
+            return True  # (as before: the close handshake is under way, the frame is dropped)
         text_frame = conn.text_frame
         wires = shared.wires
         wire = wires.get(text_frame)
@@ -314,6 +314,7 @@ class WebSocketBridge(object):
             self.wire.write_now(wire)
         else:
             self.wire.write(wire)
+        return True
 
     def finish(self) -> None:
         self.close(1000, "Normal closure")
