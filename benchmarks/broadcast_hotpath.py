@@ -11,8 +11,8 @@ what runs is the server's work alone (and the one send of client 0).  It prints 
 time per delivery; for instruction counts that a shared machine does not disturb, run it
 under callgrind twice with different ``--broadcasts`` and take the difference:
 
-    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p python benchmarks/broadcast_hotpath.py --broadcasts 20
-    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p python benchmarks/broadcast_hotpath.py --broadcasts 120
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p python benchmarks/broadcast_hotpath.py --broadcasts 20
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p python benchmarks/broadcast_hotpath.py --broadcasts 120
 
 (instructions per delivery = difference / (100 x members x window)).  ``--floor`` serves
 with the bare-Twisted floor of the e2e benchmark (servers/twisted_floor.py) instead.  ``--profile``

@@ -18,13 +18,16 @@ from txsockjs.server.sessiontransport import SessionTransport
 class SharedFrame(object):
     """What the receivers of one broadcast share (see ``Session.send_frame_bytes``):
     ``wires`` maps a framing (a receiver's frame function) to the wire bytes of the frame
-    in it, built by the first receiver of that framing; ``eager`` says every member is
+    in it, built by the first receiver of that framing, and ``framing`` and ``wire`` are
+    the last one used (most members share it: no lookup); ``eager`` says every member is
     written once in this batch, so its bytes may go straight to its socket."""
 
-    __slots__ = ("wires", "eager")
+    __slots__ = ("wires", "framing", "wire", "eager")
 
     def __init__(self, eager: bool) -> None:
         self.wires: Dict[Any, bytes] = {}
+        self.framing: Any = None
+        self.wire = b""
         self.eager = eager
 
 

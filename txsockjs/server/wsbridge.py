@@ -310,10 +310,13 @@ class WebSocketBridge(object):
         if conn.close_sent:
             return True  # (as before: the close handshake is under way, the frame is dropped)
         text_frame = conn.text_frame
-        wires = shared.wires
-        wire = wires.get(text_frame)
-        if wire is None:
-            wire = wires[text_frame] = text_frame(frame)
+        if text_frame is shared.framing:  # (the common case: the last member's framing)
+            wire = shared.wire
+        else:
+            known = shared.wires.get(text_frame)
+            wire = shared.wires[text_frame] = text_frame(frame) if known is None else known
+            shared.framing = text_frame
+            shared.wire = wire
         if shared.eager:
             write = self.write_now  # (read, then called: a slot read the fast way)
             write(wire)
