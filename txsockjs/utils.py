@@ -1,8 +1,8 @@
 """Helpers for applications."""
 
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Iterable, List, Tuple, Union
 
-from txsockjs.protocol.frames import encode_messages
+from txsockjs.server.fanout import deliver
 from txsockjs.server.gathering import HELD
 from txsockjs.server.sessiontransport import SessionTransport
 
@@ -85,20 +85,8 @@ def _deliver_held() -> None:
 
 
 def _deliver(messages: List[bytes], texts: List[str], size: int, transports: List[Any]) -> None:
-    count = len(texts)
-    frame: Optional[bytes] = None
-    shared: Dict[Any, bytes] = {}
-    for transport in transports:
-        session = getattr(transport, "session", None) if type(transport) is SessionTransport else None
-        if session is None or not hasattr(session, "send_frame_bytes"):
-            for message in messages:
-                transport.write(message)
-            continue
-        stats = transport.stats
-        stats.messages_out += count
-        stats.bytes_out += size
-        if frame is None:
-            frame = encode_messages(texts)
-        if not session.send_frame_bytes(frame, shared):
-            for text in texts:
-                session.send(text)
+    # Eagerly while the flusher ends a batch: each connection is written once then.
+    first = transports[0]
+    eager = (type(first) is SessionTransport and first.service is not None
+             and first.service.flusher.flushing)
+    deliver(messages, texts, size, transports, eager)

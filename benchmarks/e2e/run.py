@@ -152,8 +152,11 @@ def server_specs(py, node_modules, aio_py, baseline_repo=None):
                            "--port", "{port}", "--streaming-limit", "131072"], pure),
         "sockjs-node": (["node", os.path.join(HERE, "servers", "node_server.js"), "--port", "{port}"],
                         node_env),
+        # (started in the baseline's directory: ``python -m`` puts the current directory
+        # first on sys.path, ahead of PYTHONPATH, so from here it would run this checkout)
         "txsockjs-baseline": ([py, "-m", "txsockjs", "conformance", "--host", "127.0.0.1",
-                               "--port", "{port}", "--streaming-limit", "131072"], baseline),
+                               "--port", "{port}", "--streaming-limit", "131072"], baseline,
+                              baseline_repo or REPO),
         "twisted-floor": ([py, os.path.join(HERE, "servers", "twisted_floor.py"),
                            "--port", "{port}"], base),
         "aiohttp-sockjs": ([aio_py, os.path.join(HERE, "servers", "aiohttp_server.py"),
@@ -178,7 +181,9 @@ def _raise_nofile():
 class Server:
     def __init__(self, name, spec, cache):
         self.name = name
-        self.cmd, self.env = spec
+        # (cmd, env) or (cmd, env, the directory to start it in)
+        self.cmd, self.env = spec[0], spec[1]
+        self.cwd = spec[2] if len(spec) > 2 else REPO
         self.cache = cache
         self.proc = None
 
@@ -188,7 +193,7 @@ class Server:
         self.logpath = os.path.join(self.cache, "server-%s.log" % self.name)
         self.logf = open(self.logpath, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     env=self.env, cwd=REPO, preexec_fn=_raise_nofile)
+                                     env=self.env, cwd=self.cwd, preexec_fn=_raise_nofile)
         deadline = time.time() + timeout
         want = "listening on http://127.0.0.1:%d" % self.port
         while time.time() < deadline:
@@ -472,7 +477,7 @@ def main():
     for s in servers:
         if "+" in s:  # txsockjs with experiments.py patches, e.g. txsockjs+nodelay+eager
             base, patches = s.split("+")[0], ",".join(s.split("+")[1:])
-            cmd, env = specs[base]
+            cmd, env = specs[base][:2]
             specs[s] = ([cmd[0], os.path.join(HERE, "experiments.py"), patches] + cmd[3:], env)
     impls = {}
     if "txsockjs" in servers:

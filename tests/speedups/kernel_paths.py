@@ -4,15 +4,15 @@ import importlib
 import types
 
 _MODULES = {
-    "pure": ("mask_py", "wsframes_py", "sockjsframes_py", "httphead_py"),
-    "compiled": ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"),
+    "pure": ("mask_py", "wsframes_py", "sockjsframes_py", "httphead_py", "sendnow_py"),
+    "compiled": ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c", "sendnow_c"),
 }
 
 _NAMES = (
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
-    "parse_request_head",
+    "parse_request_head", "send_now",
 )
 
 

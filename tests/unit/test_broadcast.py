@@ -51,3 +51,28 @@ def test_broadcast_skips_closed_sessions_and_writes_to_plain_transports():
     clock.advance(0)
     assert socket.take() == b""
     assert plain.value() == b"x"
+
+
+def test_broadcast_answers_a_held_poll_and_writes_to_a_stream():
+    site, app, clock = make_site(echo=False)
+    socket = open_websocket(site, "w1")
+    poller = Client(site)
+    poller.send(request("POST", "/000/p1/xhr", b""))
+    poller.take()  # the "o" frame ends the first poll
+    poller.send(request("POST", "/000/p1/xhr", b""))  # held: the session's receiver
+    streamer = Client(site)
+    streamer.send(request("POST", "/000/s1/xhr_streaming", b""))
+    streamer.take()  # the head, the prelude and the "o" frame
+    transports = [protocol.transport for protocol in app.instances]
+    broadcast(b"one", transports)
+    clock.advance(0)
+    assert split_response(poller.take())[2] == b'a["one"]\n'
+    assert streamer.take() == b'9\r\na["one"]\n\r\n'  # (one chunk)
+    assert socket.take() == build_frame(1, b'a["one"]')
+    # the poll was done with the frame: the next broadcast waits for the next poll
+    broadcast(b"two", transports)
+    clock.advance(0)
+    assert poller.take() == b""
+    assert streamer.take() == b'9\r\na["two"]\n\r\n'
+    poller.send(request("POST", "/000/p1/xhr", b""))
+    assert split_response(poller.take())[2] == b'a["two"]\n'

@@ -37,8 +37,11 @@ def room(count=3):
 
 def record_eager(client):
     writes = []
-    original = client.protocol._eager_write
-    client.protocol._eager_write = lambda data: (writes.append(data), original(data))
+    channel = client.protocol
+    original = channel.write_now
+    channel.write_now = lambda data: (writes.append(data), original(data))
+    if channel.upgraded is not None:  # (a websocket's bridge keeps the writer it was given)
+        channel.upgraded.write_now = channel.write_now
     return writes
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-import txsockjs.utils as utils
+import txsockjs.server.fanout as fanout
 
 from tests.unit.helpers import make_site
 from tests.unit.test_broadcast import open_websocket
@@ -123,13 +123,13 @@ def test_published_frame_is_encoded_once_and_shared_by_websocket_sessions(monkey
         broker.attach("w%d" % n, protocol.transport)
         broker.subscribe("w%d" % n, "room")
     encoded = []
-    real = utils.encode_messages
+    real = fanout.encode_messages
 
     def counting(messages):
         encoded.append(messages)
         return real(messages)
 
-    monkeypatch.setattr(utils, "encode_messages", counting)
+    monkeypatch.setattr(fanout, "encode_messages", counting)
     broker.publish("room", "caf\u00e9".encode("utf-8"))
     clock.advance(0)
     wire = build_frame(1, 'a["caf\u00e9"]'.encode("utf-8"))

@@ -288,3 +288,28 @@ def test_binary_to_a_text_only_application_is_1003():
     client.send(client_frame(0x2, b"\x01"))
     [(first, payload)] = server_frames(client.take())
     assert first == 0x88 and struct.unpack(">H", payload[:2])[0] == 1003
+
+
+def test_one_broadcast_to_plain_and_compressed_websockets_in_turn():
+    # The frame is framed once per framing: the plain members share one wire encoding, each
+    # compressed member deflates it in its own stream (members alternate between the two).
+    from txsockjs.utils import broadcast
+    site, app, clock = make_site({"compression": True}, echo=False)
+    clients, inflaters = [], []
+    for number in range(4):
+        client = Client(site, port=40000 + number)
+        compressed = number % 2 == 1
+        upgrade(client, "/000/m%d/websocket" % number, "permessage-deflate" if compressed else None)
+        clients.append(client)
+        inflaters.append(inflater() if compressed else None)
+    transports = [protocol.transport for protocol in app.instances]
+    for text in (b"first " * 20, b"second " * 20):
+        broadcast(text, transports)
+        clock.advance(0)
+        expected = b'a["' + text + b'"]'
+        for client, inflate in zip(clients, inflaters):
+            [(first, payload)] = server_frames(client.take())
+            if inflate is None:
+                assert (first, payload) == (0x81, expected)
+            else:
+                assert first == 0xC1 and inflate(payload) == expected

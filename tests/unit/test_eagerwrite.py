@@ -142,3 +142,14 @@ def test_a_missing_or_changed_attribute_turns_it_off(pair):
     assert eagerwrite.probe(transport) is not None
     del transport.TLS
     assert eagerwrite.probe(transport) is None
+
+
+def test_the_flags_set_on_the_connection_keep_their_values_and_follow_twisted(pair):
+    transport, peer, reactor = pair
+    before = {name: getattr(transport, name) for name in eagerwrite._CLASS_FLAGS}
+    write = eagerwrite.writer_for(transport)
+    assert {name: getattr(transport, name) for name in eagerwrite._CLASS_FLAGS} == before
+    assert not any(before.values())
+    transport.loseWriteConnection()  # (half-close: Twisted sets the flag on the instance)
+    write(b"after the half-close")
+    assert transport._tempDataBuffer == [b"after the half-close"]

@@ -37,18 +37,18 @@ def _load_compiled() -> Tuple[ModuleType, ...]:
                  for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"))
 
 
-def _load_deflater() -> ModuleType:
-    """The deflate streams (Deflater, Inflater): compiled beside the other kernels, but on its own (it
-    needs zlib's headers to build): without it, the twin (Python's zlib) is as correct."""
+def _load_on_its_own(compiled: str, twin: str, what: str) -> ModuleType:
+    """A kernel compiled beside the others but loaded on its own: one that may not build
+    where the others do (deflate needs zlib's headers; the send kernel, ``send()``'s
+    flags), whose twin is as correct."""
     if IMPLEMENTATION == "compiled":
         try:
-            return importlib.import_module("txsockjs._speedups.deflate_c")
+            return importlib.import_module("txsockjs._speedups." + compiled)
         except ImportError as error:
             if _REQUIRE:
                 raise ImportError("TXSOCKJS_REQUIRE_EXTENSIONS is set but the compiled "
-                                  "deflate kernel cannot be imported: %s" % (error,))
-    from txsockjs._speedups import deflate_py
-    return deflate_py
+                                  "%s kernel cannot be imported: %s" % (what, error))
+    return importlib.import_module("txsockjs._speedups." + twin)
 
 
 def _tell_slow_path(error: ImportError) -> None:
@@ -96,10 +96,12 @@ if FALLBACK_REASON is not None:
     _mask_mod, _ws_mod, _frames_mod, _http_mod = _load_pure()
     IMPLEMENTATION = "pure"
 
-_deflate_mod = _load_deflater()
+# The deflate streams, and the eager writes' send.
+_deflate_mod = _load_on_its_own("deflate_c", "deflate_py", "deflate")
 #: "compiled" or "pure": the deflate kernel alone may be pure on the compiled path
 #: (built without zlib's headers).
 DEFLATE_IMPLEMENTATION = "compiled" if _deflate_mod.__name__.endswith("_c") else "pure"
+_sender_mod = _load_on_its_own("sendnow_c", "sendnow_py", "send")
 
 if IMPLEMENTATION == "compiled":
     REASON = "the compiled kernels import (CPython; TXSOCKJS_NO_EXTENSIONS not set)"
@@ -117,6 +119,7 @@ if TYPE_CHECKING:
         wrap_eventsource, wrap_htmlfile, wrap_jsonp)
     from txsockjs._speedups.wsframes_py import FrameParser, build_frame
     from txsockjs._speedups.deflate_py import Deflater, EncoderBase, Inflater
+    from txsockjs._speedups.sendnow_py import send_now
 else:
     websocket_mask = _mask_mod.websocket_mask
     websocket_mask_inplace = _mask_mod.websocket_mask_inplace
@@ -137,11 +140,13 @@ else:
     Inflater = _deflate_mod.Inflater
     EncoderBase = _deflate_mod.EncoderBase
 
+    send_now = _sender_mod.send_now
+
 __all__ = [
     "IMPLEMENTATION", "REASON", "FALLBACK_REASON", "HTTPError", "PayloadError", "WebSocketError",
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
     "parse_request_head", "Deflater", "Inflater", "EncoderBase",
-    "DEFLATE_IMPLEMENTATION",
+    "DEFLATE_IMPLEMENTATION", "send_now",
 ]

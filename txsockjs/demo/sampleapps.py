@@ -5,7 +5,7 @@ both use them without importing each other (which made ``python -m txsockjs
 demo`` load ``__main__`` twice).
 """
 
-from typing import Any, Set
+from typing import Any, Dict
 
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
@@ -46,17 +46,19 @@ class BroadcastProtocol(Protocol):
     factory: Any
 
     def connectionMade(self) -> None:
-        self.factory.members.add(self)
+        self.factory.members[self] = self.transport
 
     def dataReceived(self, data: bytes) -> None:
-        broadcast(data, [member.transport for member in self.factory.members])
+        # (the transports kept beside their members: nothing to build per message)
+        broadcast(data, self.factory.members.values())
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.factory.members.discard(self)
+        self.factory.members.pop(self, None)
 
 
 class BroadcastFactory(Factory):
     protocol = BroadcastProtocol
 
     def __init__(self) -> None:
-        self.members: Set[BroadcastProtocol] = set()
+        # member -> its transport, in joining order
+        self.members: Dict[BroadcastProtocol, Any] = {}

@@ -21,6 +21,8 @@ A receiver is any object with:
     write one frame; False means the response is complete (a polling
     response after one frame, a streaming one past its limit) and the
     receiver is detached.
+``send_shared(frame: bytes, shared) -> bool``
+    ``send_frame`` for a broadcast's frame (see ``send_frame_bytes``).
 ``finish()``
     end the response (after a close frame).
 
@@ -31,7 +33,7 @@ Messages written before a close reach the client before the close frame,
 whether or not a receiver is attached when the application closes.
 """
 
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
+from typing import Any, Callable, List, Optional, Protocol, Sequence
 
 from txsockjs.protocol.frames import (
     CLOSE_ANOTHER_CONNECTION, CLOSE_INTERRUPTED, CLOSE_SHUTDOWN, HEARTBEAT, OPEN, encode_close,
@@ -58,6 +60,10 @@ class Receiver(Protocol):
     """What carries a session's frames to the client (see the module docstring)."""
 
     def send_frame(self, frame: bytes) -> bool: ...
+
+    def send_shared(self, frame: bytes, shared: Any) -> bool:
+        """``send_frame`` for a frame broadcast to many sessions; ``shared`` is kept
+        across them (see ``Session.send_frame_bytes``)."""
 
     def finish(self) -> None: ...
 
@@ -281,22 +287,23 @@ class Session(object):
             self._receiver_done()
         return False
 
-    def send_frame_bytes(self, frame: bytes, shared: Optional[Dict[Any, Any]] = None) -> bool:
+    def send_frame_bytes(self, frame: bytes, shared: Any = None) -> bool:
         """Send an already-encoded ``a[...]`` frame (broadcast); False if it
         cannot go out right now as it is (queue not empty, no receiver, or
         its socket full): the caller then queues the message with ``send``.
 
-        ``shared`` is a dict the caller keeps across sessions: a receiver
-        with ``send_shared(frame, shared)`` stores its wire encoding there,
-        so a frame is framed once per wire format, not once per session."""
+        ``shared`` is what the caller keeps across the sessions of one
+        broadcast (server/fanout.py's SharedFrame), handed to the receiver's
+        ``send_shared``: a websocket keeps its wire encoding there, so a frame
+        is framed once per wire format, not once per session."""
         receiver = self.receiver
         if self.state != OPEN_STATE or receiver is None or self.buffer.messages or \
                 self._write_paused:
             return False
-        if shared is not None and hasattr(receiver, "send_shared"):
-            receiver.send_shared(frame, shared)
-        else:
+        if shared is None:
             self._send(frame)
+        elif not receiver.send_shared(frame, shared):
+            self._receiver_done()
         return True
 
     def close(self, code: int = 3000, reason: str = "Go away!", why: str = CLOSED_BY_APP) -> None:

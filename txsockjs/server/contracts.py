@@ -91,6 +91,10 @@ class WireLike(Protocol):
 
     def write(self, data: bytes) -> None: ...
 
+    def write_now(self, data: bytes) -> None:
+        """Write at once, straight to the socket when that is safe: for a caller that
+        writes this connection once in the batch (a broadcast at its end)."""
+
     def pause_reading(self, reason: str) -> None: ...
 
     def resume_reading(self, reason: str) -> None: ...

@@ -41,6 +41,10 @@ class HTTPReceiver(object):
             return False
         return True
 
+    def send_shared(self, frame: bytes, shared: object) -> bool:
+        # (each HTTP transport wraps frames its own way: nothing to share)
+        return self.send_frame(frame)
+
     def finish(self) -> None:
         response = self.response
         if not response.finished:

@@ -11,7 +11,7 @@ answers, and speaks to the session: a SockJS :class:`~txsockjs.protocol.session.
 (``/websocket``).
 """
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
 from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
@@ -28,6 +28,7 @@ from txsockjs.server.contracts import ConnectionLike, RequestLike, ResponseLike,
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
+    from txsockjs.server.fanout import SharedFrame
     from txsockjs.server.servicecore import Service
     from txsockjs.server.sessiontransport import SessionTransport
 
@@ -163,7 +164,8 @@ class WebSocketBridge(object):
     session's receiver (``send_frame``, ``finish``) or the raw session's handler
     (``send_payload``, ``close``)."""
 
-    __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer")
+    __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer",
+                 "write_now")
 
     def __init__(self, service: "Service", wire: WireLike, conn: ws.AnyConnection, raw: bool,
                  delegate: "SessionTransport") -> None:
@@ -172,6 +174,9 @@ class WebSocketBridge(object):
         self.conn = conn
         self.raw = raw
         self.delegate = delegate
+        # The wire's write_now, kept here: a broadcast calls it once per member, and a
+        # slot is read faster than the channel's instance attribute.
+        self.write_now = wire.write_now
         self._close_timer: Any = None  # an IDelayedCall
         self.target: Union[Session, RawWebSocketSession]
         # (SessionTransport.setCompression reaches the connection's extensions here)
@@ -297,17 +302,27 @@ class WebSocketBridge(object):
         self.wire.write(self.conn.text_frame(frame))
         return True
 
-    def send_shared(self, frame: bytes, shared: Dict[Any, bytes]) -> None:
+    def send_shared(self, frame: bytes, shared: "SharedFrame") -> bool:
         """send_frame for a broadcast: the wire bytes are built once for every websocket of
-        the same framing (a connection with extensions has a framing of its own)."""
+        the same framing (a connection with extensions has a framing of its own), and go
+        straight to the socket when the broadcast says every member is written once."""
         conn = self.conn
         if conn.close_sent:
-            return
+            return True  # (as before: the close handshake is under way, the frame is dropped)
         text_frame = conn.text_frame
-        wire = shared.get(text_frame)
-        if wire is None:
-            wire = shared[text_frame] = text_frame(frame)
-        self.wire.write(wire)
+        if text_frame is shared.framing:  # (the common case: the last member's framing)
+            wire = shared.wire
+        else:
+            known = shared.wires.get(text_frame)
+            wire = shared.wires[text_frame] = text_frame(frame) if known is None else known
+            shared.framing = text_frame
+            shared.wire = wire
+        if shared.eager:
+            write = self.write_now  # (read, then called: a slot read the fast way)
+            write(wire)
+        else:
+            self.wire.write(wire)
+        return True
 
     def finish(self) -> None:
         self.close(1000, "Normal closure")

@@ -65,7 +65,8 @@ class HTTPChannel(Protocol):
         # what we send).  Reading resumes when no reason is left.
         self._reads: Optional[ReadPauses] = None  # set in connectionMade
         self._handshake_pending = False
-        self._eager_write: Any = None  # set in connectionMade
+        # Writes at once (see eagerwrite.py), set in connectionMade.
+        self.write_now: Any = None
         # IAddress providers
         self.peer: Any = None
         self.host: Any = None
@@ -97,7 +98,7 @@ class HTTPChannel(Protocol):
         # they save a reactor turn and two epoll_ctl calls.  Other writes
         # (a heartbeat, a stream) go through Twisted's buffer, which gathers
         # several into one send.
-        self._eager_write = writer_for(transport)
+        self.write_now = writer_for(transport)
         self.write = self._write_outside_read  # type: ignore[method-assign]
         self._wait_for_request()
 
@@ -132,7 +133,7 @@ class HTTPChannel(Protocol):
         # connections) is flushed when it is done, in this reactor callback.
         flusher = self.site.flusher
         flusher.hold()
-        self.write = self._eager_write  # type: ignore[method-assign]
+        self.write = self.write_now  # type: ignore[method-assign]
         try:
             if self.upgraded is not None:
                 self.upgraded.data_received(data)
@@ -204,7 +205,7 @@ class HTTPChannel(Protocol):
 
     def _write_outside_read(self, data: bytes) -> None:
         if self.site.flusher.flushing:
-            self._eager_write(data)
+            self.write_now(data)
         else:
             self.transport.write(data)
 
@@ -214,7 +215,7 @@ class HTTPChannel(Protocol):
         when that is safe, even when another connection's read caused it (a
         held poll answered by an xhr_send): Twisted's buffer would only add
         a reactor turn and two epoll_ctl calls."""
-        self._eager_write(data)
+        self.write_now(data)
 
     def response_finished(self, response: Response, close: bool) -> None:
         if response is not self.response:

@@ -6,12 +6,14 @@ turn (Twisted issue 5303): per small message that is a ``startWriting`` /
 When Twisted's own buffers for the connection are empty, nothing can be
 reordered by sending now, so :func:`writer_for` gives the connection a
 ``write`` that calls ``send()`` on the socket and hands Twisted only what the
-kernel did not take.  Twisted then does the rest as before: it buffers the
+kernel did not take (``send_now``: one ``send()`` on the socket's descriptor,
+see _speedups/sendnow_py.py).  Twisted then does the rest as before: it buffers the
 remainder, sends it when the socket is writable, and pauses the registered
 producer when its buffer is full.
 
 This is the one place txsockjs reads private attributes of a Twisted object
-(``_tempDataBuffer``, ``_writeDisconnecting``, ``_writeDisconnected``), so it is
+(``_tempDataBuffer``, ``_writeDisconnecting``, ``_writeDisconnected``; it also sets
+Twisted's class-level flags on the connection, to the values they have), so it is
 used only where it is known to be right:
 
 * the transport's class is exactly :class:`twisted.internet.tcp.Server` (a
@@ -31,6 +33,8 @@ from typing import Any, Callable, List, Optional, Tuple, Type, Union
 
 from twisted.internet import tcp
 from twisted.logger import Logger
+
+from txsockjs._speedups import send_now
 
 DISABLE_VARIABLE = "TXSOCKJS_NO_EAGER_WRITE"
 
@@ -93,8 +97,19 @@ def writer_for(transport: Any) -> Writer:
     return _eager_writer(transport)
 
 
+# The flags Twisted keeps as class attributes until a connection changes them.
+_CLASS_FLAGS = ("disconnecting", "_writeDisconnecting", "_writeDisconnected", "TLS")
+
+
 def _eager_writer(transport: Any) -> Writer:
-    send = transport.socket.send
+    # A connection keeps its descriptor while it is connected (checked first, each time).
+    fd = transport.socket.fileno()
+    # Read through the instance, a class attribute is looked up the slow way (the
+    # interpreter specialises instance attributes only): a quarter of a broadcast
+    # delivery's instructions went to these four.  The same values set on the instance
+    # (Twisted sets them there itself when they change) are read the fast way.
+    for name in _CLASS_FLAGS:
+        setattr(transport, name, getattr(transport, name))
     buffered_write = transport.write
 
     def write(data: bytes) -> None:
@@ -103,12 +118,9 @@ def _eager_writer(transport: Any) -> Writer:
                 or t._writeDisconnecting or t._writeDisconnected or t.TLS):
             buffered_write(data)
             return
-        try:
-            sent = send(data)
-        except OSError:
-            # EAGAIN, or a broken connection: Twisted's own write path
-            # meets the error when it tries, and reports it as it should.
-            sent = 0
+        # 0 on EAGAIN, or on a broken connection: Twisted's own write path
+        # meets the error when it tries, and reports it as it should.
+        sent = send_now(fd, data)
         if sent < len(data):
             buffered_write(data[sent:])
 

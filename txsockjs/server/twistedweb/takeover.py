@@ -90,6 +90,9 @@ class TakenOverConnection(object):
     def write(self, data: bytes) -> None:
         self.transport.write(data)
 
+    # (twisted.web's connections write through Twisted's buffer, now too)
+    write_now = write
+
     def attach_websocket(self, bridge: "WebSocketBridge", handshake_complete: bool) -> None:
         self._bridge = bridge
         # The socket's fullness now reaches the session through us, not twisted.web.
