@@ -260,11 +260,36 @@ NOSNIFF = "X-Content-Type-Options: nosniff"
 
 def response_head(status: int, headers: Iterable[Tuple[str, str]]) -> bytes:
     """The bytes of a response head; ``headers`` is a list of (name, value)."""
+    return _head_lines(status, headers) + b"\r\n"
+
+
+def _head_lines(status: int, headers: Iterable[Tuple[str, str]]) -> bytes:
+    # The status line and the header lines, each ended by CRLF.
     lines = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, "Unknown")), NOSNIFF]
     for name, value in headers:
         lines.append("%s: %s" % (name, value))
-    lines.append("\r\n")
+    lines.append("")
     return "\r\n".join(lines).encode("latin-1")
+
+
+# (status, headers) -> _head_lines: a server sends the same few heads over and
+# over (a poll's, an xhr_send's), and formatting one costs more than its
+# lookup.  Bounded: header values can come from clients (an echoed Origin).
+_HEAD_LINES: Dict[Tuple[int, Tuple[Tuple[str, str], ...]], bytes] = {}
+MAX_CACHED_HEADS = 256
+
+
+def head_lines(status: int, headers: Tuple[Tuple[str, str], ...]) -> bytes:
+    """The status line and ``headers`` as bytes, each line ended by CRLF (the
+    head's end, the empty line, not included); remembered."""
+    key = (status, headers)
+    lines = _HEAD_LINES.get(key)
+    if lines is None:
+        lines = _head_lines(status, headers)
+        if len(_HEAD_LINES) >= MAX_CACHED_HEADS:
+            _HEAD_LINES.clear()
+        _HEAD_LINES[key] = lines
+    return lines
 
 
 def error_head(status: int, length: int) -> bytes:

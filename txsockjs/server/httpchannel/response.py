@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Tuple
 
-from txsockjs.protocol.http import LAST_CHUNK, Request, chunk, response_head
+from txsockjs.protocol.http import LAST_CHUNK, Request, chunk, head_lines, response_head
 
 if TYPE_CHECKING:
     from txsockjs.server.httpchannel.channel import HTTPChannel
@@ -37,14 +37,17 @@ class Response(object):
 
     def send(self, status: int, headers: Headers, body: bytes = b"") -> None:
         """A complete response with a Content-Length."""
-        head = list(headers)
-        if status not in _NO_BODY_STATUSES:
-            head.append(("Content-Length", str(len(body))))
-        self._add_connection_header(head)
-        data = response_head(status, head)
+        # The head's lines before Content-Length are remembered (see head_lines).
+        data = head_lines(status, tuple(headers))
+        if status in _NO_BODY_STATUSES:
+            body = b""
+        else:
+            data += b"Content-Length: %d\r\n" % len(body)
+        connection = self._connection_header()
+        data += b"\r\n" if connection is None else _LINES[connection]
         self.started = True
         self.channel.site.http_errors.count(status)
-        if body and not self._head_only and status not in _NO_BODY_STATUSES:
+        if body and not self._head_only:
             data += body
         self.channel.write_whole_response(data)
         self.finish()
@@ -101,7 +104,19 @@ class Response(object):
         self.send(status, head, body)
 
     def _add_connection_header(self, headers: List[Tuple[str, str]]) -> None:
+        connection = self._connection_header()
+        if connection is not None:
+            headers.append(connection)
+
+    def _connection_header(self) -> Optional[Tuple[str, str]]:
         if self._close_after:
-            headers.append(("Connection", "close"))
-        elif self.request.minor == 0:
-            headers.append(("Connection", "keep-alive"))
+            return _CLOSE
+        if self.request.minor == 0:
+            return _KEEP_ALIVE
+        return None
+
+
+_CLOSE = ("Connection", "close")
+_KEEP_ALIVE = ("Connection", "keep-alive")
+# The last line of a head, and the empty line that ends it.
+_LINES = {header: ("%s: %s\r\n\r\n" % header).encode("ascii") for header in (_CLOSE, _KEEP_ALIVE)}
