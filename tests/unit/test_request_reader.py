@@ -248,3 +248,13 @@ def test_malformed_heads_are_refused(head):
 
 def test_other_http_versions_are_refused():
     refused(b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505)
+
+
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"a", b"\r\n"]), max_size=12), st.integers(0, 14))
+def test_end_of_head_is_the_first_blank_line(pieces, start):
+    # What the reader did with a regular expression, now with two finds.
+    import re
+    from txsockjs.protocol.http import end_of_head
+    buf = bytearray(b"".join(pieces))
+    found = re.compile(rb"\r?\n\r?\n").search(buf, start)
+    assert end_of_head(buf, start) == ((found.start(), found.end()) if found else (-1, -1))
