@@ -255,7 +255,7 @@ def _receive(service: "Service", channel: "ConnectionLike", request: "RequestLik
         else:
             wrap = partial(wrap_jsonp, callback)
     assert wrap is not None  # every receiving transport wraps its frames
-    session = service.sessions.get(session_id)
+    session = service.registry.by_id.get(session_id)
     door = service.door
     if session is None:
         def opened(delegate: SessionTransport) -> None:
@@ -297,7 +297,7 @@ def _attach(service: "Service", channel: "ConnectionLike", request: "RequestLike
 def _send(service: "Service", channel: "ConnectionLike", request: "RequestLike",
           response: "ResponseLike", session_id: str, transport: "Transport") -> None:
     """xhr_send / jsonp_send: deliver the client's messages to the session."""
-    session = service.sessions.get(session_id)
+    session = service.registry.by_id.get(session_id)
     if session is None:
         return not_found(response)
     door = service.door

@@ -43,10 +43,15 @@ class Response(object):
             body = b""
         else:
             data += b"Content-Length: %d\r\n" % len(body)
-        connection = self._connection_header()
-        data += b"\r\n" if connection is None else _LINES[connection]
+        if self._close_after:
+            data += _CLOSE_END
+        elif self.request.minor == 0:
+            data += _KEEP_ALIVE_END
+        else:
+            data += b"\r\n"
         self.started = True
-        self.channel.site.http_errors.count(status)
+        if status >= 400:
+            self.channel.site.http_errors.count(status)
         if body and not self._head_only:
             data += body
         self.channel.write_whole_response(data)
@@ -109,6 +114,7 @@ class Response(object):
             headers.append(connection)
 
     def _connection_header(self) -> Optional[Tuple[str, str]]:
+        # (send() writes the same as bytes: keep the two in step)
         if self._close_after:
             return _CLOSE
         if self.request.minor == 0:
@@ -118,5 +124,6 @@ class Response(object):
 
 _CLOSE = ("Connection", "close")
 _KEEP_ALIVE = ("Connection", "keep-alive")
-# The last line of a head, and the empty line that ends it.
-_LINES = {header: ("%s: %s\r\n\r\n" % header).encode("ascii") for header in (_CLOSE, _KEEP_ALIVE)}
+# Each as the last line of a head, with the empty line that ends it.
+_CLOSE_END = b"Connection: close\r\n\r\n"
+_KEEP_ALIVE_END = b"Connection: keep-alive\r\n\r\n"
