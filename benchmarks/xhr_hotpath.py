@@ -1,19 +1,22 @@
 """The server's cost of one xhr polling cycle, in process, over real loopback sockets.
 
-    python benchmarks/xhr_hotpath.py client [--cycles 2000] [--pairs 10] [--profile]
-    python benchmarks/xhr_hotpath.py cycle  [--cycles 2000] [--conns 10] [--profile]
+    python benchmarks/xhr_hotpath.py client [--cycles 2000] [--clients 10] [--profile]
+    python benchmarks/xhr_hotpath.py cycle  [--cycles 2000] [--clients 10] [--profile]
 
 ``client`` is the e2e scenario xhr-poll-10 (sockjs-client's way: a poll held
 on one connection, xhr_send on another; the held poll is answered by the
 other connection's read); ``cycle`` is xhr-cycle-10 (xhr_send then xhr on
-one connection).  Server and clients share one reactor: the clients are
-minimal Protocols that write precomputed requests and count responses, so
-what varies between two commits is the server's code.  For instruction
-counts (repeatable on a shared machine), run it under callgrind twice with
-two --cycles values and divide the difference::
+one connection).  The server is the e2e one (``python -m txsockjs
+conformance``'s site, /echo).  Server and clients share one reactor: the
+clients are minimal Protocols that write precomputed requests and count
+responses, so their cost is the same for two commits and what differs is
+the server's code.  For instruction counts (repeatable on a shared machine),
+run it under callgrind with two --cycles values and divide the difference of
+the two totals (the ``summary:`` line of each output file) by the difference
+of the cycles::
 
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null python \\
-        benchmarks/xhr_hotpath.py client --cycles 1000    # and 2000
+    valgrind --tool=callgrind --callgrind-out-file=cg.1000 python \
+        benchmarks/xhr_hotpath.py client --cycles 1000      # and 3000 into cg.3000
 """
 
 import argparse
