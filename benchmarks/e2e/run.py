@@ -188,7 +188,10 @@ class Server:
         self.logpath = os.path.join(self.cache, "server-%s.log" % self.name)
         self.logf = open(self.logpath, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     env=self.env, cwd=REPO, preexec_fn=_raise_nofile)
+                                     # (not cwd=REPO: ``python -m`` puts the working
+                                     # directory first on sys.path, so txsockjs-baseline
+                                     # ran REPO's code, not its PYTHONPATH's)
+                                     env=self.env, cwd=self.cache, preexec_fn=_raise_nofile)
         deadline = time.time() + timeout
         want = "listening on http://127.0.0.1:%d" % self.port
         while time.time() < deadline:
