@@ -11,7 +11,7 @@
 """
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.interfaces import IAddress
@@ -75,7 +75,8 @@ class SockJSMultiFactory(ServerFactory):
         # The channel's bad-request lines go through this (rate-limited).
         self.quiet = QuietLog(reactor)
         self.services: Dict[str, Service] = {}
-        self._by_length: List[Service] = []
+        # The most path segments a prefix has (find_service looks no deeper).
+        self._prefix_depth = 0
         self.max_body = 1
 
     def addFactory(self, factory: ProtocolFactory, prefix: str,
@@ -91,7 +92,7 @@ class SockJSMultiFactory(ServerFactory):
                 raise ValueError("prefix %r overlaps prefix %r" % (prefix, existing))
         service = Service(factory, checked, prefix, self.clock, self.flusher, self.budget)
         self.services[prefix] = service
-        self._by_length = sorted(self.services.values(), key=lambda s: -len(s.prefix))
+        self._prefix_depth = max(self._prefix_depth, prefix.count("/") + 1)
         self.max_body = max(self.max_body, checked.max_message_size)
         return service
 
@@ -100,14 +101,22 @@ class SockJSMultiFactory(ServerFactory):
 
     def find_service(self, path: str) -> Tuple[Optional[Service], Optional[str]]:
         """(service, path below its prefix), or (None, None)."""
-        for service in self._by_length:
-            prefix = service.prefix
-            if not prefix:
-                return service, path
-            if path.startswith("/" + prefix):
-                rest = path[len(prefix) + 1:]
-                if rest == "" or rest[0] == "/":
-                    return service, rest
+        services = self.services
+        if "" in services:
+            # (the empty prefix is the only one: prefixes never overlap)
+            return services[""], path
+        if not path.startswith("/"):
+            return None, None
+        # Prefixes never overlap, so at most one of the path's leading
+        # segments is one: dict lookups, whatever the number of services.
+        end = 0
+        for _ in range(self._prefix_depth):
+            end = path.find("/", end + 1)
+            service = services.get(path[1:] if end < 0 else path[1:end])
+            if service is not None:
+                return service, "" if end < 0 else path[end:]
+            if end < 0:
+                break
         return None, None
 
     def handle(self, channel: HTTPChannel, request: Request, response: Response) -> None:

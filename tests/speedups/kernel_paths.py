@@ -12,7 +12,7 @@ _NAMES = (
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
-    "parse_request_head", "send_now",
+    "parse_request_head", "find_head_end", "send_now",
 )
 
 

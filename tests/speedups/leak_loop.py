@@ -104,6 +104,7 @@ CASES = {
     "decode_broken": lambda: _expect(PayloadError, K.decode_messages, b'["a\\ud800"'),
     "head": lambda: K.parse_request_head(HEAD),
     "head_error": lambda: _expect(HTTPError, K.parse_request_head, b"GET / HTTP/1.1\r\nBad Name: x"),
+    "head_end": lambda: K.find_head_end(bytearray(HEAD + b"\r\n\r\n"), 3),
     # Not a kernel: a leak of 8 bytes a call, to show the loop can see one.
     "planted_leak": lambda: _KEEP.append(None),
 }

@@ -251,3 +251,17 @@ def test_http_head(twins, data, kind, max_headers):
     pure, compiled = twins
     assert (outcome(compiled.parse_request_head, kind(data), max_headers)
             == outcome(pure.parse_request_head, kind(data), max_headers))
+
+
+@given(pieces=st.lists(st.sampled_from([b"\r", b"\n", b"a", b"\r\n", b"\n\r"]), max_size=14),
+       start=st.integers(-2, 16), kind=BUFFER_TYPES)
+def test_head_end(twins, pieces, start, kind):
+    # Both paths find what the reader once searched for with a regular
+    # expression: the first \r?\n\r?\n starting at ``start`` or after.
+    import re
+    pure, compiled = twins
+    data = b"".join(pieces)
+    found = re.compile(rb"\r?\n\r?\n").search(data, max(start, 0))
+    expected = (found.start(), found.end()) if found else (-1, -1)
+    assert pure.find_head_end(kind(data), start) == expected
+    assert compiled.find_head_end(kind(data), start) == expected

@@ -178,6 +178,9 @@ SMUGGLING = {
     "Content-Length with a sign": (b"Content-Length: +5\r\n", 400),
     "Content-Length in hex": (b"Content-Length: 0x5\r\n", 400),
     "negative Content-Length": (b"Content-Length: -1\r\n", 400),
+    "Content-Length in Latin-1 digits": (b"Content-Length: \xb2\r\n", 400),
+    "Content-Length with a digit separator": (b"Content-Length: 1_0\r\n", 400),
+    "empty Content-Length": (b"Content-Length: \r\n", 400),
     "Content-Length and Transfer-Encoding": (
         b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", 400),
     "an encoding before chunked": (b"Transfer-Encoding: gzip, chunked\r\n", 501),

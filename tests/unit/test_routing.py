@@ -54,3 +54,15 @@ def test_a_space_in_an_id_is_allowed():
     found = route("/abcdefgh_i-j /abcdefg_i-j /xhr")
     assert (found.server_id, found.session_id, found.transport) == (
         "abcdefgh_i-j ", "abcdefg_i-j ", "xhr")
+
+
+def test_routes_are_remembered_within_a_bound(monkeypatch):
+    from txsockjs.protocol import routing
+    monkeypatch.setattr(routing, "_ROUTES", {})
+    monkeypatch.setattr(routing, "MAX_CACHED_ROUTES", 3)
+    first = route("/000/abc/xhr")
+    assert route("/000/abc/xhr") is first          # a poll's path, again
+    assert route("/nope/x") is None and route("/nope/x") is None
+    for i in range(10):                              # client-chosen paths cannot grow it
+        assert route("/000/s%d/xhr" % i).session_id == "s%d" % i
+        assert len(routing._ROUTES) <= 3

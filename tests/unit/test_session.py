@@ -246,3 +246,37 @@ def test_shutdown_tells_the_application():
     session.shutdown()
     assert delegate.events[-1] == ("closed", "shutdown")
     assert not clock.getDelayedCalls()
+
+
+def test_polls_reuse_one_delayed_call_and_keep_exact_deadlines():
+    # Poll after poll a session switches between its heartbeat and its
+    # disconnect delay: the reactor's delayed call is not remade each time.
+    session, clock, delegate, gone, _ = make(heartbeat=25, timeout=5)
+    session.attach(polling())                       # the open frame ends the first poll
+    made = {}  # id -> the call (kept, so that no id is reused)
+    for _ in range(200):
+        clock.advance(0.5)
+        receiver = polling()
+        session.attach(receiver)                    # held: the heartbeat's turn
+        made.update((id(call), call) for call in clock.getDelayedCalls())
+        assert len(clock.getDelayedCalls()) == 1
+        clock.advance(0.5)
+        session.send("m")                           # answered: the disconnect delay's turn
+        assert receiver.frames == [b'a["m"]']
+        made.update((id(call), call) for call in clock.getDelayedCalls())
+    # Two per disconnect delay (it comes due and waits on for the heartbeat,
+    # which the next answered poll brings forward again), not two per poll.
+    assert len(made) <= 41
+    # The deadlines are still exact: a held poll gets its heartbeat 25 s after it came...
+    receiver = polling()
+    session.attach(receiver)
+    clock.advance(24.9)
+    assert receiver.frames == []
+    clock.advance(0.1)
+    assert receiver.frames == [b"h"]
+    # ... and a session nobody polls closes 5 s after its last poll ended.
+    clock.advance(4.9)
+    assert session.state == "open" and not gone
+    clock.advance(0.1)
+    assert session.state == "closed" and gone == [session]
+    assert ("closed", "timeout") in delegate.events

@@ -112,7 +112,7 @@ if TYPE_CHECKING:
     # Both paths have one signature per name (the .pyi stubs of the compiled
     # modules say the same as the twins; tests/typing checks the stubs against
     # the compiled modules), so the twins' annotations stand for either.
-    from txsockjs._speedups.httphead_py import parse_request_head
+    from txsockjs._speedups.httphead_py import find_head_end, parse_request_head
     from txsockjs._speedups.mask_py import websocket_mask, websocket_mask_inplace
     from txsockjs._speedups.sockjsframes_py import (
         decode_messages, encode_messages, quote,
@@ -135,6 +135,7 @@ else:
     decode_messages = _frames_mod.decode_messages
 
     parse_request_head = _http_mod.parse_request_head
+    find_head_end = _http_mod.find_head_end
 
     Deflater = _deflate_mod.Deflater
     Inflater = _deflate_mod.Inflater
@@ -147,6 +148,6 @@ __all__ = [
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
-    "parse_request_head", "Deflater", "Inflater", "EncoderBase",
+    "parse_request_head", "find_head_end", "Deflater", "Inflater", "EncoderBase",
     "DEFLATE_IMPLEMENTATION", "send_now",
 ]

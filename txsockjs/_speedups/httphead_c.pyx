@@ -164,6 +164,38 @@ cdef tuple _parse(const unsigned char *p, Py_ssize_t n, Py_ssize_t max_headers):
     return method, target, minor, headers
 
 
+def find_head_end(buf, Py_ssize_t start=0):
+    """Where the first blank line at or after ``start`` (``\\r?\\n\\r?\\n``)
+    begins and ends in ``buf``, or (-1, -1): the head is ``buf[:begin]`` and
+    what follows it starts at ``end``.  (A match starts at ``start`` or
+    after, as a regular expression's search from ``start`` would.)"""
+    cdef Py_buffer view
+    cdef const unsigned char *p
+    cdef const unsigned char *nl
+    cdef Py_ssize_t n, i, j
+    if start < 0:
+        start = 0
+    PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
+    try:
+        p = <const unsigned char *>view.buf
+        n = view.len
+        i = start
+        while i < n:
+            nl = <const unsigned char *>memchr(p + i, b'\n', <size_t>(n - i))
+            if nl == NULL:
+                break
+            i = nl - p
+            j = i + 1
+            if j < n and p[j] == b'\r':
+                j += 1
+            if j < n and p[j] == b'\n':
+                return (i - 1 if i > start and p[i - 1] == b'\r' else i), j + 1
+            i += 1
+        return -1, -1
+    finally:
+        PyBuffer_Release(&view)
+
+
 def parse_request_head(head, max_headers=MAX_HEADERS):
     """Parse the bytes of a request head, without the final empty line.
 

@@ -22,6 +22,25 @@ _VERSION = re.compile(rb"HTTP/([0-9])\.([0-9])\Z")
 _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
+def find_head_end(buf: BytesLike, start: int = 0) -> Tuple[int, int]:
+    """Where the first blank line at or after ``start`` (``\\r?\\n\\r?\\n``)
+    begins and ends in ``buf``, or (-1, -1): the head is ``buf[:begin]`` and
+    what follows it starts at ``end``.  (A match starts at ``start`` or
+    after, as a regular expression's search from ``start`` would.)"""
+    start = max(start, 0)
+    data = buf if isinstance(buf, (bytes, bytearray)) else bytes(buf)
+    blank = data.find(b"\n\r\n", start)
+    bare = data.find(b"\n\n", start, None if blank < 0 else blank + 1)
+    if bare >= 0:
+        blank, end = bare, bare + 2
+    elif blank >= 0:
+        end = blank + 3
+    else:
+        return -1, -1
+    # (the blank line starts with the last header line's "\r\n" or "\n")
+    return (blank - 1 if blank > start and data[blank - 1] == 13 else blank), end
+
+
 def parse_request_head(head: BytesLike, max_headers: int = MAX_HEADERS
                        ) -> Tuple[str, str, int, Dict[str, str]]:
     """Parse the bytes of a request head, without the final empty line.

@@ -11,14 +11,12 @@ from http import HTTPStatus
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qs
 
-from txsockjs._speedups import HTTPError, parse_request_head
+from txsockjs._speedups import HTTPError, find_head_end, parse_request_head
 
 MAX_REQUEST_LINE = 8192
 MAX_HEAD = 64 * 1024
 MAX_CHUNK_LINE = 1024
 
-_END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
-_DIGITS = re.compile(r"[0-9]+\Z")
 _HEX_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[^\r\n]*)?\Z")
 _TRAILER = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\Z")
 
@@ -45,7 +43,7 @@ class Request(object):
         self.method = method
         self.target = target
         path, _, query = target.partition("?")
-        if path.startswith("http://") or path.startswith("https://"):
+        if path[:1] != "/" and (path.startswith("http://") or path.startswith("https://")):
             # absolute-form: keep only the path
             rest = path.split("//", 1)[1]
             slash = rest.find("/")
@@ -55,11 +53,12 @@ class Request(object):
         self.minor = minor
         self.headers = headers
         self.body = body
-        tokens = connection_tokens(headers)
-        if minor >= 1:
-            self.keep_alive = "close" not in tokens
+        if "connection" not in headers:
+            self.keep_alive = minor >= 1
+        elif minor >= 1:
+            self.keep_alive = "close" not in connection_tokens(headers)
         else:
-            self.keep_alive = "keep-alive" in tokens
+            self.keep_alive = "keep-alive" in connection_tokens(headers)
 
     def query_param(self, name: str) -> Optional[str]:
         """The first value of query parameter ``name``, or None."""
@@ -121,10 +120,13 @@ class RequestReader(object):
             if not self._buf or not self._read_head():
                 return None
         if self._state == _BODY:
-            if len(self._buf) < self._remaining:
-                return None
-            self._body = bytes(self._buf[:self._remaining])
-            del self._buf[:self._remaining]
+            remaining = self._remaining
+            if remaining:
+                buf = self._buf
+                if len(buf) < remaining:
+                    return None
+                self._body = bytes(buf[:remaining])
+                del buf[:remaining]
             return self._finish()
         while self._state in (_CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS):
             if not self._read_chunked_step():
@@ -138,8 +140,9 @@ class RequestReader(object):
         # Tolerate the empty lines some clients send between requests.
         while buf and (buf[0] == 10 or (buf[0] == 13 and buf[:2] == b"\r\n")):
             del buf[:1 if buf[0] == 10 else 2]
-        found = _END_OF_HEAD.search(buf, max(0, self._searched - 3))
-        if found is None:
+        searched = self._searched
+        head_end, end = find_head_end(buf, searched - 3 if searched > 3 else 0)
+        if end < 0:
             line_end = buf.find(b"\n")
             if line_end < 0 and len(buf) > self.max_request_line:
                 raise HTTPError(414, "Request line too long")
@@ -153,13 +156,13 @@ class RequestReader(object):
             if len(buf) > self.max_head:
                 raise HTTPError(431, "Request head too large")
             return False
-        end = found.end()
         if end > self.max_head:
             raise HTTPError(431, "Request head too large")
-        line_end = buf.find(b"\n")
-        if line_end > self.max_request_line:
+        # (the request line ends before the head does: only a long head can
+        # hold a long one)
+        if head_end >= self.max_request_line and buf.find(b"\n") > self.max_request_line:
             raise HTTPError(414, "Request line too long")
-        head = bytes(buf[:found.start()])
+        head = bytes(buf[:head_end])
         del buf[:end]
         self._searched = 0
         method, target, minor, headers = parse_request_head(head)
@@ -167,8 +170,8 @@ class RequestReader(object):
             raise HTTPError(400, "Host header required")
         self._request = (method, target, minor, headers, head)
         self._body = b""
-        self.continue_expected = minor >= 1 and \
-            headers.get("expect", "").strip().lower() == "100-continue"
+        self.continue_expected = minor >= 1 and "expect" in headers and \
+            headers["expect"].strip().lower() == "100-continue"
         encoding = headers.get("transfer-encoding")
         length = headers.get("content-length")
         if encoding is not None:
@@ -181,7 +184,8 @@ class RequestReader(object):
             self._body = bytearray()
             self._state = _CHUNK_SIZE
         elif length is not None:
-            if _DIGITS.match(length) is None:
+            # (ASCII digits only: isdigit alone takes "\u00b2")
+            if not (length.isascii() and length.isdigit()):
                 raise HTTPError(400, "Malformed Content-Length")
             size = int(length)
             if size > self.max_body:
@@ -260,11 +264,36 @@ NOSNIFF = "X-Content-Type-Options: nosniff"
 
 def response_head(status: int, headers: Iterable[Tuple[str, str]]) -> bytes:
     """The bytes of a response head; ``headers`` is a list of (name, value)."""
+    return _head_lines(status, headers) + b"\r\n"
+
+
+def _head_lines(status: int, headers: Iterable[Tuple[str, str]]) -> bytes:
+    # The status line and the header lines, each ended by CRLF.
     lines = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, "Unknown")), NOSNIFF]
     for name, value in headers:
         lines.append("%s: %s" % (name, value))
-    lines.append("\r\n")
+    lines.append("")
     return "\r\n".join(lines).encode("latin-1")
+
+
+# (status, headers) -> _head_lines: a server sends the same few heads over and
+# over (a poll's, an xhr_send's), and formatting one costs more than its
+# lookup.  Bounded: header values can come from clients (an echoed Origin).
+_HEAD_LINES: Dict[Tuple[int, Tuple[Tuple[str, str], ...]], bytes] = {}
+MAX_CACHED_HEADS = 256
+
+
+def head_lines(status: int, headers: Tuple[Tuple[str, str], ...]) -> bytes:
+    """The status line and ``headers`` as bytes, each line ended by CRLF (the
+    head's end, the empty line, not included); remembered."""
+    key = (status, headers)
+    lines = _HEAD_LINES.get(key)
+    if lines is None:
+        lines = _head_lines(status, headers)
+        if len(_HEAD_LINES) >= MAX_CACHED_HEADS:
+            _HEAD_LINES.clear()
+        _HEAD_LINES[key] = lines
+    return lines
 
 
 def error_head(status: int, length: int) -> bytes:

@@ -1,7 +1,7 @@
 """Paths inside one service, to what should answer them."""
 
 import re
-from typing import Optional
+from typing import Dict, Optional
 
 GREETING = "greeting"
 INFO = "info"
@@ -30,11 +30,30 @@ class Route(object):
         return "Route(%r, %r, %r, %r)" % (self.kind, self.server_id, self.session_id, self.transport)
 
 
+# path -> its Route (or None): a session's requests come back to the same
+# paths, poll after poll.  Bounded, as the paths come from clients.
+_ROUTES: Dict[str, Optional[Route]] = {}
+MAX_CACHED_ROUTES = 4096
+
+
 def route(path: str) -> Optional[Route]:
     """Route the part of a path below the service prefix; None means 404.
 
     ``path`` is ``""`` or starts with ``/``; the query string is not part of it.
+    The Route may be shared with other requests of that path: read it only.
     """
+    try:
+        return _ROUTES[path]
+    except KeyError:
+        pass
+    found = _route(path)
+    if len(_ROUTES) >= MAX_CACHED_ROUTES:
+        _ROUTES.clear()
+    _ROUTES[path] = found
+    return found
+
+
+def _route(path: str) -> Optional[Route]:
     if path == "" or path == "/":
         return Route(GREETING)
     if path == "/info":

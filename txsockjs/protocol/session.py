@@ -55,6 +55,10 @@ CLEAN = frozenset([CLOSED_BY_APP, CLOSED_BY_CLIENT])
 
 DEFAULT_SEND_LIMIT = 1 << 20
 
+# A timer due this close to now is run (float sums: the delayed call armed for
+# ``due - now`` may fire a rounding error before ``due``).
+_EARLY = 1e-6
+
 
 class Receiver(Protocol):
     """What carries a session's frames to the client (see the module docstring)."""
@@ -96,7 +100,7 @@ class SessionDelegate(object):
 class Session(object):
     __slots__ = (
         "session_id", "state", "receiver", "delegate", "buffer", "close_frame", "close_delivered",
-        "_clock", "_heartbeat", "_timeout", "_timer", "_timer_is_heartbeat",
+        "_clock", "_heartbeat", "_timeout", "_timer", "_due", "_timer_is_heartbeat",
         "_schedule_flush", "_flush_pending", "_on_gone", "_write_paused",
     )
 
@@ -119,7 +123,10 @@ class Session(object):
         self._clock = clock
         self._heartbeat = heartbeat
         self._timeout = timeout
+        # The one delayed call (IDelayedCall), and when what it is for is
+        # due (None: nothing is).  See _start_timer.
         self._timer: Any = None
+        self._due: Optional[float] = None
         self._timer_is_heartbeat = False
         self._schedule_flush = schedule_flush
         self._flush_pending = False
@@ -264,7 +271,7 @@ class Session(object):
         if self.receiver is None or not self.buffer.messages or self._write_paused:
             return
         self._send_queued(self.receiver)
-        if self.state == OPEN_STATE and self.receiver is not None and self._timer is None:
+        if self.state == OPEN_STATE and self.receiver is not None and self._due is None:
             self._start_timer(heartbeat=True)
 
     def _send_queued(self, receiver: Receiver) -> bool:
@@ -325,7 +332,7 @@ class Session(object):
     def discard(self) -> None:
         """Forget a closed session whose client never came back for its
         close frame (a drain's grace period is over)."""
-        self._cancel_timer()
+        self._drop_timer()
         self.buffer.clear()
         self.close_delivered = True
         self._gone()
@@ -333,7 +340,7 @@ class Session(object):
     def shutdown(self) -> None:
         """The server stops now: the attached receiver gets what is queued
         and ``c[1001,"Server shutting down"]``; nothing waits for a poll."""
-        self._cancel_timer()
+        self._drop_timer()
         self._on_gone = None
         if self.state != CLOSED:
             self.flush()
@@ -383,12 +390,28 @@ class Session(object):
         self.delegate.closed(why)
 
     def _start_timer(self, heartbeat: bool) -> None:
-        self._cancel_timer()
+        # A polling session switches between its two timers twice a poll:
+        # the delayed call is moved only when it must fire sooner.  One that
+        # would fire too soon is left armed, and _on_timer waits on until
+        # ``_due`` (a reactor's cancelled call costs as much as a new one).
         self._timer_is_heartbeat = heartbeat
         delay = self._heartbeat if heartbeat else self._timeout
-        self._timer = self._clock.callLater(delay, self._on_timer)
+        clock = self._clock
+        due = self._due = clock.seconds() + delay
+        timer = self._timer
+        if timer is not None:
+            if timer.getTime() <= due:
+                return
+            timer.cancel()
+        self._timer = clock.callLater(delay, self._on_timer)
 
     def _cancel_timer(self) -> None:
+        # (the delayed call, if any, finds nothing due: see _start_timer)
+        self._due = None
+
+    def _drop_timer(self) -> None:
+        """No timer any more, not even an armed delayed call (the session ends)."""
+        self._due = None
         timer = self._timer
         if timer is not None:
             self._timer = None
@@ -397,6 +420,15 @@ class Session(object):
 
     def _on_timer(self) -> None:
         self._timer = None
+        due = self._due
+        if due is None:
+            return
+        clock = self._clock
+        wait = due - clock.seconds()
+        if wait > _EARLY:
+            self._timer = clock.callLater(wait, self._on_timer)
+            return
+        self._due = None
         if self.state == CLOSED:
             self.buffer.clear()
             self.close_delivered = True

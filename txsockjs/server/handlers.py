@@ -255,7 +255,7 @@ def _receive(service: "Service", channel: "ConnectionLike", request: "RequestLik
         else:
             wrap = partial(wrap_jsonp, callback)
     assert wrap is not None  # every receiving transport wraps its frames
-    session = service.sessions.get(session_id)
+    session = service.registry.by_id.get(session_id)
     door = service.door
     if session is None:
         def opened(delegate: SessionTransport) -> None:
@@ -280,7 +280,8 @@ def _attach(service: "Service", channel: "ConnectionLike", request: "RequestLike
     assert content_type is not None  # every receiving transport has one
     headers = [("Content-Type", content_type), NO_CACHE]
     if transport.cors:
-        headers += cors(service, request)
+        # (handle() put this request's CORS headers there)
+        headers += response.error_headers
     headers += jsessionid(request, options)
     if transport.streaming:
         receiver = HTTPReceiver(response, session, wrap, options.streaming_limit)
@@ -296,7 +297,7 @@ def _attach(service: "Service", channel: "ConnectionLike", request: "RequestLike
 def _send(service: "Service", channel: "ConnectionLike", request: "RequestLike",
           response: "ResponseLike", session_id: str, transport: "Transport") -> None:
     """xhr_send / jsonp_send: deliver the client's messages to the session."""
-    session = service.sessions.get(session_id)
+    session = service.registry.by_id.get(session_id)
     if session is None:
         return not_found(response)
     door = service.door
@@ -323,8 +324,10 @@ def _deliver(service: "Service", request: "RequestLike", response: "ResponseLike
                            transport=transport.name, sid=short_id(session.session_id),
                            error=str(error))
         return response.error(500, str(error))
-    headers = [("Content-Type", PLAIN), NO_CACHE] + cors(service, request) + \
-        jsessionid(request, service.options)
+    # (handle() put this request's CORS headers in error_headers)
+    headers = [("Content-Type", PLAIN), NO_CACHE]
+    headers += response.error_headers
+    headers += jsessionid(request, service.options)
     delegate = session.delegate
     if delegate.reading:
         _answer(response, session, transport, messages, headers)

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Tuple
 
-from txsockjs.protocol.http import LAST_CHUNK, Request, chunk, response_head
+from txsockjs.protocol.http import LAST_CHUNK, Request, chunk, head_lines, response_head
 
 if TYPE_CHECKING:
     from txsockjs.server.httpchannel.channel import HTTPChannel
@@ -37,14 +37,22 @@ class Response(object):
 
     def send(self, status: int, headers: Headers, body: bytes = b"") -> None:
         """A complete response with a Content-Length."""
-        head = list(headers)
-        if status not in _NO_BODY_STATUSES:
-            head.append(("Content-Length", str(len(body))))
-        self._add_connection_header(head)
-        data = response_head(status, head)
+        # The head's lines before Content-Length are remembered (see head_lines).
+        data = head_lines(status, tuple(headers))
+        if status in _NO_BODY_STATUSES:
+            body = b""
+        else:
+            data += b"Content-Length: %d\r\n" % len(body)
+        if self._close_after:
+            data += _CLOSE_END
+        elif self.request.minor == 0:
+            data += _KEEP_ALIVE_END
+        else:
+            data += b"\r\n"
         self.started = True
-        self.channel.site.http_errors.count(status)
-        if body and not self._head_only and status not in _NO_BODY_STATUSES:
+        if status >= 400:
+            self.channel.site.http_errors.count(status)
+        if body and not self._head_only:
             data += body
         self.channel.write_whole_response(data)
         self.finish()
@@ -101,7 +109,21 @@ class Response(object):
         self.send(status, head, body)
 
     def _add_connection_header(self, headers: List[Tuple[str, str]]) -> None:
+        connection = self._connection_header()
+        if connection is not None:
+            headers.append(connection)
+
+    def _connection_header(self) -> Optional[Tuple[str, str]]:
+        # (send() writes the same as bytes: keep the two in step)
         if self._close_after:
-            headers.append(("Connection", "close"))
-        elif self.request.minor == 0:
-            headers.append(("Connection", "keep-alive"))
+            return _CLOSE
+        if self.request.minor == 0:
+            return _KEEP_ALIVE
+        return None
+
+
+_CLOSE = ("Connection", "close")
+_KEEP_ALIVE = ("Connection", "keep-alive")
+# Each as the last line of a head, with the empty line that ends it.
+_CLOSE_END = b"Connection: close\r\n\r\n"
+_KEEP_ALIVE_END = b"Connection: keep-alive\r\n\r\n"
