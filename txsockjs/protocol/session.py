@@ -10,10 +10,11 @@ is the same on every transport, so it is written once:
 * ``c[2010,...]`` for a second receiver, ``c[3000,...]`` after close,
   ``c[1002,...]`` after the network dropped a receiver.
 
-Time comes from an injected clock (anything with ``callLater``), so tests
-drive it with ``twisted.internet.testing.MemoryReactorClock``.  One delayed
-call per session serves both timers: a heartbeat is only due while a receiver
-is attached, the disconnect delay only while none is.
+Time comes from an injected clock (``seconds`` and ``callLater``), so tests
+drive it with ``twisted.internet.testing.MemoryReactorClock``.  A session waits
+in at most one of its service's two deadline queues (:class:`SessionTimers`,
+one delayed call each, shared by every session): a heartbeat is only due while
+a receiver is attached, the disconnect delay only while none is.
 
 A receiver is any object with:
 
@@ -37,6 +38,7 @@ from txsockjs.protocol.frames import (
     CLOSE_ANOTHER_CONNECTION, CLOSE_INTERRUPTED, CLOSE_SHUTDOWN, HEARTBEAT, OPEN, encode_close,
     encode_messages,
 )
+from txsockjs.protocol.deadlinequeue import DeadlineQueue
 from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size
 
 NEW, OPEN_STATE, CLOSED = "new", "open", "closed"
@@ -90,8 +92,7 @@ class SessionDelegate(object):
 class Session(object):
     __slots__ = (
         "session_id", "state", "receiver", "delegate", "buffer", "close_frame", "close_delivered",
-        "_clock", "_heartbeat", "_timeout", "_timer", "_timer_is_heartbeat",
-        "_schedule_flush", "_flush_pending", "_on_gone", "_write_paused",
+        "_timers", "_timer", "_schedule_flush", "_flush_pending", "_on_gone", "_write_paused",
     )
 
     # ``clock`` provides IReactorTime (callLater); zope interfaces are no types
@@ -101,7 +102,8 @@ class Session(object):
                  schedule_flush: Optional[Callable[["Session"], None]] = None,
                  on_gone: Optional[Callable[["Session"], None]] = None,
                  send_limit: int = DEFAULT_SEND_LIMIT, overflow: str = "close",
-                 budget: Optional[Budget] = None) -> None:
+                 budget: Optional[Budget] = None,
+                 timers: Optional["SessionTimers"] = None) -> None:
         self.session_id = session_id
         self.state = NEW
         self.receiver: Optional[Receiver] = None
@@ -110,11 +112,10 @@ class Session(object):
         self.close_frame: Optional[bytes] = None
         # True once a receiver was given the close frame (or nobody can be).
         self.close_delivered = False
-        self._clock = clock
-        self._heartbeat = heartbeat
-        self._timeout = timeout
-        self._timer: Any = None
-        self._timer_is_heartbeat = False
+        # The service's deadline queues (shared: see SessionTimers), and the one this
+        # session waits in (None: no timer).
+        self._timers = timers if timers is not None else SessionTimers(clock, heartbeat, timeout)
+        self._timer: Optional[DeadlineQueue] = None
         self._schedule_flush = schedule_flush
         self._flush_pending = False
         self._on_gone = on_gone
@@ -376,25 +377,28 @@ class Session(object):
         self.delegate.closed(why)
 
     def _start_timer(self, heartbeat: bool) -> None:
-        self._cancel_timer()
-        self._timer_is_heartbeat = heartbeat
-        delay = self._heartbeat if heartbeat else self._timeout
-        self._timer = self._clock.callLater(delay, self._on_timer)
+        timers = self._timers
+        queue = timers.heartbeat if heartbeat else timers.timeout
+        timer = self._timer
+        if timer is not None and timer is not queue:
+            timer.discard(self)
+        self._timer = queue
+        queue.add(self)
 
     def _cancel_timer(self) -> None:
         timer = self._timer
         if timer is not None:
             self._timer = None
-            if timer.active():
-                timer.cancel()
+            timer.discard(self)
 
     def _on_timer(self) -> None:
+        heartbeat = self._timer is self._timers.heartbeat
         self._timer = None
         if self.state == CLOSED:
             self.buffer.clear()
             self.close_delivered = True
             self._gone()
-        elif self._timer_is_heartbeat:
+        elif heartbeat:
             if self.receiver is None:
                 self._start_timer(heartbeat=False)
             elif self._send(HEARTBEAT):
@@ -413,3 +417,14 @@ class Session(object):
         self._on_gone = None
         if on_gone is not None:
             on_gone(self)
+
+
+class SessionTimers(object):
+    """The heartbeat and disconnect-delay deadlines of every session of a service: two
+    queues on one clock, one delayed call each, instead of a DelayedCall per session."""
+
+    __slots__ = ("heartbeat", "timeout")
+
+    def __init__(self, clock: Any, heartbeat: float, timeout: float) -> None:
+        self.heartbeat = DeadlineQueue(clock, heartbeat, Session._on_timer)
+        self.timeout = DeadlineQueue(clock, timeout, Session._on_timer)

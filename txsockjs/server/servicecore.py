@@ -13,7 +13,7 @@ from txsockjs.protocol.deflate import DeflateSettings, PerMessageDeflateFactory
 from txsockjs.protocol.forwarded import ProxyPolicy
 from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.rawsession import RawHandler, RawWebSocketSession
-from txsockjs.protocol.session import Session
+from txsockjs.protocol.session import Session, SessionTimers
 from txsockjs.server.budget import MemoryBudget
 from txsockjs.server.door import SessionDoor
 from txsockjs.server.drain import drain
@@ -167,6 +167,10 @@ class Service(object):
         self.clock = clock
         self.flusher = flusher
         self.registry = SessionRegistry(options.max_sessions_per_client is not None)
+        # Given to every session: made once here, not a bound method (and a timer) each.
+        self.timers = SessionTimers(clock, options.heartbeat, options.timeout)
+        self._schedule_flush = flusher.schedule
+        self._forget = self.registry.forget
         self.origins = OriginPolicy(options.allowed_origins)
         self.proxies = ProxyPolicy(options.trusted_proxies)
         self.door = SessionDoor(self)
@@ -212,10 +216,10 @@ class Service(object):
         session = Session(
             handshake.session_id, self.clock, options.heartbeat, options.timeout,
             delegate,
-            schedule_flush=self.flusher.schedule,
-            on_gone=self.registry.forget if addressable else None,
+            schedule_flush=self._schedule_flush,
+            on_gone=self._forget if addressable else None,
             send_limit=options.send_buffer_limit, overflow=options.send_overflow,
-            budget=self.budget)
+            budget=self.budget, timers=self.timers)
         self.register(session, delegate, addressable)
         return session
 
