@@ -37,8 +37,8 @@ def room(count=3):
 
 def record_eager(client):
     writes = []
-    original = client.protocol._eager_write
-    client.protocol._eager_write = lambda data: (writes.append(data), original(data))
+    # (a test transport writes with transport.write: record what would go eagerly)
+    client.protocol._eager = lambda transport, data: (writes.append(data), transport.write(data))
     return writes
 
 

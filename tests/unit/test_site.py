@@ -520,7 +520,7 @@ def test_a_connection_failing_its_timeout_does_not_keep_the_others_open():
     def boom():
         raise RuntimeError("boom")
 
-    broken.protocol.request_timed_out = boom
+    broken.protocol.transport.loseConnection = boom   # (its request_timed_out raises)
     logged = []
     globalLogPublisher.addObserver(logged.append)
     try:

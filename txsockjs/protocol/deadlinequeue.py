@@ -2,8 +2,11 @@
 
 Items added with the same delay are due in the order they were added, so the queue keeps
 them in that order and arms one delayed call for the earliest.  Re-arming an item moves it
-to the end; dropping one just takes it out (no timer is cancelled: a cancelled DelayedCall
-would stay in the reactor's heap).  What this saves per item is a DelayedCall, its bound
+to the end; dropping one just takes it out.  When the last one leaves, the delayed call
+is cancelled, or, with ``cancel_when_empty=False`` (a queue that items enter and leave all
+the time: the connections waiting for a request), left to run and find nothing: a
+cancelled DelayedCall stays in the reactor's heap for a while, and arming one costs more
+than an idle one that fires.  What this saves per item is a DelayedCall, its bound
 method and its heap entry (about 450 bytes, and a heap push, on every session).
 
 Time comes from an injected clock (``seconds`` and ``callLater``), as in the session.
@@ -20,11 +23,13 @@ _FIRING = object()
 class DeadlineQueue(object):
     """Calls ``due(item)`` once ``delay`` seconds have passed since ``add(item)``."""
 
-    __slots__ = ("_clock", "delay", "_due", "_items", "_timer")
+    __slots__ = ("_clock", "delay", "_due", "_items", "_timer", "_cancel_when_empty")
 
     # ``clock`` provides IReactorTime (seconds, callLater).
-    def __init__(self, clock: Any, delay: float, due: Callable[[Any], None]) -> None:
+    def __init__(self, clock: Any, delay: float, due: Callable[[Any], None],
+                 cancel_when_empty: bool = True) -> None:
         self._clock = clock
+        self._cancel_when_empty = cancel_when_empty
         self.delay = delay
         self._due = due
         # item -> its deadline, earliest first (OrderedDict: O(1) at both ends)
@@ -41,9 +46,9 @@ class DeadlineQueue(object):
             self._timer = self._clock.callLater(self.delay, self._fire)
 
     def discard(self, item: Any) -> None:
-        """``item`` is no longer due; the last one out takes the delayed call with it."""
+        """``item`` is no longer due (the last one out may take the delayed call with it)."""
         items = self._items
-        if items.pop(item, None) is not None and not items:
+        if items.pop(item, None) is not None and not items and self._cancel_when_empty:
             timer = self._timer
             if timer is not None and timer is not _FIRING:
                 self._timer = None

@@ -193,7 +193,6 @@ class WebSocketBridge(object):
         wire = self.wire
         target = self.target
         wire.handshake_completed()
-        wire.on_pause = target.write_paused
         if isinstance(target, RawWebSocketSession):
             self.delegate.opened(target)
         else:
@@ -319,6 +318,13 @@ class WebSocketBridge(object):
 
     def abort(self) -> None:
         self.wire.transport.abortConnection()
+
+    def write_paused(self, paused: bool) -> None:
+        """The wire's socket is full (True) or drained: the session holds its frames.  (The
+        wire calls this itself: a bound method in its ``on_pause`` would cost every idle
+        WebSocket one more object.)"""
+        if not self.conn.expects_handshake:
+            self.target.write_paused(paused)
 
     def pause_reading(self, paused: bool) -> None:
         """The application holds the client's messages: stop reading the socket."""

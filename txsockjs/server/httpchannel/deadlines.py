@@ -4,8 +4,8 @@ site, not one per connection.
 Every connection has the same timeout, so a :class:`DeadlineQueue` holds them: the
 connections waiting, in the order they started waiting, are also in the order of their
 deadlines.  A connection that stops waiting (a request came, it became a WebSocket, it
-closed) just leaves the queue, so an idle WebSocket holds no timer of the channel's, and
-a keep-alive connection serving thousands of polls arms none.
+closed) just leaves the queue and no timer is cancelled, so an idle WebSocket holds no
+timer of the channel's, and a keep-alive connection serving thousands of polls arms none.
 """
 
 from typing import Any
@@ -32,7 +32,7 @@ class RequestDeadlines(DeadlineQueue):
     __slots__ = ()
 
     def __init__(self, clock: Any, timeout: float) -> None:
-        DeadlineQueue.__init__(self, clock, timeout, _time_out)
+        DeadlineQueue.__init__(self, clock, timeout, _time_out, cancel_when_empty=False)
 
     def wait(self, connection: Any) -> None:
         """``connection`` waits for a request from now on (again, if it already did)."""

@@ -4,9 +4,8 @@ Twisted's ``transport.write()`` always buffers and sends on the next reactor
 turn (Twisted issue 5303): per small message that is a ``startWriting`` /
 ``stopWriting`` pair (two ``epoll_ctl`` calls) and one more reactor turn.
 When Twisted's own buffers for the connection are empty, nothing can be
-reordered by sending now, so :func:`writer_for` gives the connection a
-``write`` that calls ``send()`` on the socket and hands Twisted only what the
-kernel did not take.  Twisted then does the rest as before: it buffers the
+reordered by sending now, so :func:`write_eagerly` calls ``send()`` on the
+socket and hands Twisted only what the kernel did not take.  Twisted then does the rest as before: it buffers the
 remainder, sends it when the socket is writable, and pauses the registered
 producer when its buffer is full.
 
@@ -25,6 +24,7 @@ used only where it is known to be right:
 Otherwise the connection writes with ``transport.write``.
 """
 
+import functools
 import os
 import socket
 from typing import Any, Callable, List, Optional, Tuple, Type, Union
@@ -78,8 +78,9 @@ def probe(transport: Any) -> Optional[str]:
     return None
 
 
-def writer_for(transport: Any) -> Writer:
-    """The function the connection on ``transport`` writes its bytes with."""
+def eager_safe(transport: Any) -> bool:
+    """May the connection on ``transport`` write with :func:`write_eagerly`?  (Checked
+    once per connection; the first answer is logged.)"""
     why_not = probe(transport)
     if not _logged:
         _logged.append(True)
@@ -87,29 +88,31 @@ def writer_for(transport: Any) -> Writer:
             log.info("txsockjs eager writes: on")
         else:
             log.info("txsockjs eager writes: off ({why})", why=why_not)
-    if why_not is not None:
+    return why_not is None
+
+
+def writer_for(transport: Any) -> Writer:
+    """The function the connection on ``transport`` writes its bytes with."""
+    if not eager_safe(transport):
         write: Writer = transport.write
         return write
-    return _eager_writer(transport)
+    return functools.partial(write_eagerly, transport)
 
 
-def _eager_writer(transport: Any) -> Writer:
-    send = transport.socket.send
-    buffered_write = transport.write
-
-    def write(data: bytes) -> None:
-        t = transport
-        if (t.dataBuffer or t._tempDataBuffer or not t.connected or t.disconnecting
-                or t._writeDisconnecting or t._writeDisconnected or t.TLS):
-            buffered_write(data)
-            return
-        try:
-            sent = send(data)
-        except OSError:
-            # EAGAIN, or a broken connection: Twisted's own write path
-            # meets the error when it tries, and reports it as it should.
-            sent = 0
-        if sent < len(data):
-            buffered_write(data[sent:])
-
-    return write
+def write_eagerly(transport: Any, data: bytes) -> None:
+    """Write ``data`` on ``transport`` (one :func:`eager_safe` approved): to the socket at
+    once when Twisted holds nothing for it, else through Twisted's buffer.  (A function of
+    the transport, not a closure per connection: an idle connection keeps nothing.)"""
+    t = transport
+    if (t.dataBuffer or t._tempDataBuffer or not t.connected or t.disconnecting
+            or t._writeDisconnecting or t._writeDisconnected or t.TLS):
+        t.write(data)
+        return
+    try:
+        sent = t.socket.send(data)
+    except OSError:
+        # EAGAIN, or a broken connection: Twisted's own write path
+        # meets the error when it tries, and reports it as it should.
+        sent = 0
+    if sent < len(data):
+        t.write(data[sent:])
