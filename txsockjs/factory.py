@@ -77,6 +77,8 @@ class SockJSMultiFactory(ServerFactory):
         self.services: Dict[str, Service] = {}
         self._by_length: List[Service] = []
         self.max_body = 1
+        # The host address of the last connection (see HTTPChannel.connectionMade).
+        self.last_host: Any = None
 
     def addFactory(self, factory: ProtocolFactory, prefix: str,
                    options: Optional[SockJSOptions] = None) -> Service:

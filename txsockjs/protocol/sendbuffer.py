@@ -20,7 +20,7 @@ droppable message by message).
 """
 
 import math
-from typing import Generic, List, Optional, Tuple, TypeVar, Union
+from typing import Dict, Generic, List, Optional, Tuple, TypeVar, Union
 
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
@@ -63,6 +63,20 @@ class Budget(object):
 M = TypeVar("M", bound=Union[str, bytes])
 
 
+_HALVES: Dict[int, int] = {}
+
+
+def _half(limit: int) -> int:
+    """``limit // 2``, one int object per limit (a large int is an object of its own:
+    32 bytes more on every session otherwise)."""
+    half = _HALVES.get(limit)
+    if half is None:
+        if len(_HALVES) > 64:
+            _HALVES.clear()
+        half = _HALVES[limit] = limit // 2
+    return half
+
+
 class SendBuffer(Generic[M]):
 
     __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured",
@@ -72,7 +86,7 @@ class SendBuffer(Generic[M]):
         self.messages: List[M] = []
         self.size = 0
         self.limit = limit
-        self.high_water = limit // 2
+        self.high_water = _half(limit)
         self.policy = policy
         self.dropped = 0
         self.pressured = False

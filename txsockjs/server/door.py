@@ -26,6 +26,7 @@ is not touched.
 """
 
 import inspect
+import sys
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -74,7 +75,7 @@ class SessionDoor(object):
         query = request.query
         cookie = headers.get("cookie")
         return Handshake(
-            transport=transport, method=request.method, path=request.path,
+            transport=transport, method=sys.intern(request.method), path=request.path,
             query=MappingProxyType(parse_query(query)) if query else _EMPTY,
             headers=HeaderView.of_head(request.head) if request.head else HeaderView.adopt(headers),
             cookies=MappingProxyType(parse_cookies(cookie)) if cookie else _EMPTY,

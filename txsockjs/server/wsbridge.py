@@ -136,7 +136,6 @@ def upgrade(service: "Service", connection: ConnectionLike, request: RequestLike
         response.finished = True
         response.started = True
         wire.write(response_head(101, head))
-        service.registry.upgraded.add(bridge)
         bridge.start()
         wire.attach_websocket(bridge, handshake_complete=not conn.expects_handshake)
 
@@ -186,12 +185,16 @@ class WebSocketBridge(object):
             self.target = service.new_session(delegate, addressable=False)
 
     def start(self) -> None:
-        if not self.conn.expects_handshake:
+        if self.conn.expects_handshake:
+            # A drain waits for it (its session cannot close it before it opens).
+            self.service.registry.unfinished_websockets.add(self)
+        else:
             self._open()
 
     def _open(self) -> None:
         wire = self.wire
         target = self.target
+        self.service.registry.unfinished_websockets.discard(self)
         wire.handshake_completed()
         if isinstance(target, RawWebSocketSession):
             self.delegate.opened(target)
@@ -237,6 +240,8 @@ class WebSocketBridge(object):
         after = self.conn.after
         if after is None:
             return
+        # Closing: a drain waits for the end of the close handshake.
+        self.service.registry.unfinished_websockets.add(self)
         if after is ws.CLOSE_TRANSPORT:
             wire.transport.loseConnection()
             return
@@ -254,7 +259,7 @@ class WebSocketBridge(object):
                 self.conn.close_timeout, wire.transport.abortConnection)
 
     def connection_lost(self, reason: "Failure") -> None:
-        self.service.registry.upgraded.discard(self)
+        self.service.registry.unfinished_websockets.discard(self)
         if self.conn.extensions and self.service.idle_streams is not None:
             self.service.idle_streams.forget(self.conn.extensions)
         timer = self._close_timer

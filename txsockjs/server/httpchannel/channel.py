@@ -101,7 +101,14 @@ class HTTPChannel(object):
     def connectionMade(self) -> None:
         transport = self.transport
         self.peer = transport.getPeer()
-        self.host = transport.getHost()
+        # Every connection of a port has the same host address: they share one object
+        # (the session keeps it for getHost()).
+        host = transport.getHost()
+        if host == self.site.last_host:
+            host = self.site.last_host
+        else:
+            self.site.last_host = host
+        self.host = host
         self.tls = ISSLTransport.providedBy(transport)
         self.peer_host = getattr(self.peer, "host", None)
         if self.peer_host is not None:
