@@ -121,3 +121,22 @@ def test_a_held_poll_answered_by_another_connections_read_is_written_at_once():
     assert len(writes) == 1
     status, _, body = split_response(writes[0])
     assert (status, body) == (200, b'a["ping"]\n')
+
+
+def test_heartbeats_leave_eagerly_and_every_session_on_one_timer():
+    """The heartbeats of every session fire on one delayed call, as a flusher batch: each
+    goes straight to its socket (no Twisted write buffer: an idle session's transport
+    never grows one)."""
+    site, app, clock = make_site()
+    clients = [websocket(site) for _ in range(3)]
+    writes = []
+    for client in clients:
+        client.protocol._eager = lambda transport, data: (writes.append(data),
+                                                          transport.write(data))
+    heartbeat = site.services[""].options.heartbeat
+    timers = [call for call in clock.getDelayedCalls()
+              if call.active() and call.func.__self__ is not site.request_deadlines]
+    assert len(timers) == 1
+    clock.advance(heartbeat)
+    assert writes == [build_frame(1, b"h")] * 3
+    assert [client.take() for client in clients] == [build_frame(1, b"h")] * 3

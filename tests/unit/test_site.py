@@ -447,7 +447,7 @@ def test_tcp_connections_turn_off_nagle():
 
 def _request_timers(clock):
     return [call for call in clock.getDelayedCalls()
-            if getattr(call.func, "__name__", "") == "_fire"
+            if getattr(call.func, "__name__", "") == "_expired"
             and isinstance(getattr(call.func, "__self__", None), RequestDeadlines)]
 
 

@@ -13,7 +13,7 @@ Time comes from an injected clock (``seconds`` and ``callLater``), as in the ses
 """
 
 import collections
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 # While the queue fires, ``_timer`` holds this: an item re-armed by its own callback
 # must not arm a delayed call of its own (it would be later than the head's).
@@ -23,12 +23,15 @@ _FIRING = object()
 class DeadlineQueue(object):
     """Calls ``due(item)`` once ``delay`` seconds have passed since ``add(item)``."""
 
-    __slots__ = ("_clock", "delay", "_due", "_items", "_timer", "_cancel_when_empty")
+    __slots__ = ("_clock", "delay", "_due", "_items", "_timer", "_cancel_when_empty", "_batch")
 
-    # ``clock`` provides IReactorTime (seconds, callLater).
+    # ``clock`` provides IReactorTime (seconds, callLater).  ``batch(fire)``, if given,
+    # runs each firing (the server's flusher: what the items write leaves eagerly).
     def __init__(self, clock: Any, delay: float, due: Callable[[Any], None],
-                 cancel_when_empty: bool = True) -> None:
+                 cancel_when_empty: bool = True,
+                 batch: Optional[Callable[[Callable[[], None]], None]] = None) -> None:
         self._clock = clock
+        self._batch = batch
         self._cancel_when_empty = cancel_when_empty
         self.delay = delay
         self._due = due
@@ -43,7 +46,7 @@ class DeadlineQueue(object):
             del items[item]
         items[item] = self._clock.seconds() + self.delay
         if self._timer is None:
-            self._timer = self._clock.callLater(self.delay, self._fire)
+            self._timer = self._clock.callLater(self.delay, self._expired)
 
     def discard(self, item: Any) -> None:
         """``item`` is no longer due (the last one out may take the delayed call with it)."""
@@ -60,8 +63,16 @@ class DeadlineQueue(object):
     def __len__(self) -> int:
         return len(self._items)
 
-    def _fire(self) -> None:
+    def _expired(self) -> None:
+        # From now until _fire has run (at once, or when the batch runs it) nothing
+        # arms or cancels a delayed call: _fire arms the next one.
         self._timer = _FIRING
+        if self._batch is None:
+            self._fire()
+        else:
+            self._batch(self._fire)
+
+    def _fire(self) -> None:
         items = self._items
         due = self._due
         try:
@@ -78,4 +89,4 @@ class DeadlineQueue(object):
             if items:
                 head = items[next(iter(items))]
                 self._timer = self._clock.callLater(max(0.0, head - self._clock.seconds()),
-                                                    self._fire)
+                                                    self._expired)

@@ -20,7 +20,7 @@ droppable message by message).
 """
 
 import math
-from typing import Dict, Generic, List, Optional, Tuple, TypeVar, Union
+from typing import Dict, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
 
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
@@ -83,7 +83,9 @@ class SendBuffer(Generic[M]):
                  "budget")
 
     def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
-        self.messages: List[M] = []
+        # An empty buffer holds the shared empty tuple, not a list of its own (an
+        # idle session's buffer is empty nearly all the time).
+        self.messages: Union[List[M], Tuple[()]] = ()
         self.size = 0
         self.limit = limit
         self.high_water = _half(limit)
@@ -114,23 +116,26 @@ class SendBuffer(Generic[M]):
             while total > self.limit:
                 total -= utf8_size(messages[count])
                 count += 1
-            del messages[:count]
+            del messages[:count]  # type: ignore[union-attr]  # (not empty: a list)
             self.dropped += count
-        self.messages.append(message)
+        if self.messages:
+            self.messages.append(message)  # type: ignore[union-attr]  # (a list)
+        else:
+            self.messages = [message]
         self.budget.used += total - self.size
         self.size = total
         return True
 
-    def take(self) -> List[M]:
+    def take(self) -> Sequence[M]:
         """Everything queued, oldest first; the buffer is empty after."""
         messages = self.messages
-        self.messages = []
+        self.messages = ()
         self.budget.used -= self.size
         self.size = 0
         return messages
 
     def clear(self) -> None:
-        self.messages = []
+        self.messages = ()
         self.budget.used -= self.size
         self.size = 0
 
@@ -145,6 +150,8 @@ class SendBuffer(Generic[M]):
         left: the oldest first under ``"drop_oldest"``, else the newest.
         Returns how many were dropped."""
         messages = self.messages
+        if not messages:
+            return 0
         freed = count = 0
         while freed < excess and count < len(messages):
             count += 1

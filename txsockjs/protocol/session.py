@@ -124,7 +124,7 @@ class Session(object):
     @property
     def queue(self) -> List[str]:
         """The messages waiting for a receiver (oldest first)."""
-        return self.buffer.messages
+        return list(self.buffer.messages)
 
     # -- receivers ---------------------------------------------------------
 
@@ -213,7 +213,11 @@ class Session(object):
             if not self._overflow(message, size):
                 return False
         else:
-            buffer.messages.append(message)
+            messages = buffer.messages
+            if messages:
+                messages.append(message)  # type: ignore[union-attr]  # (a list)
+            else:
+                buffer.messages = [message]
             buffer.size = total
             budget.used += size
         if budget.used > budget.limit and not buffer.kept_after_shedding(message):
@@ -267,7 +271,7 @@ class Session(object):
         that completed the receiver."""
         buffer = self.buffer
         messages = buffer.messages
-        buffer.messages = []
+        buffer.messages = ()
         buffer.budget.used -= buffer.size
         buffer.size = 0
         frame = encode_messages(messages)
@@ -425,6 +429,7 @@ class SessionTimers(object):
 
     __slots__ = ("heartbeat", "timeout")
 
-    def __init__(self, clock: Any, heartbeat: float, timeout: float) -> None:
-        self.heartbeat = DeadlineQueue(clock, heartbeat, Session._on_timer)
-        self.timeout = DeadlineQueue(clock, timeout, Session._on_timer)
+    def __init__(self, clock: Any, heartbeat: float, timeout: float,
+                 batch: Optional[Callable[[Callable[[], None]], None]] = None) -> None:
+        self.heartbeat = DeadlineQueue(clock, heartbeat, Session._on_timer, batch=batch)
+        self.timeout = DeadlineQueue(clock, timeout, Session._on_timer, batch=batch)

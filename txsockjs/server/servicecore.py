@@ -100,9 +100,11 @@ class Flusher(object):
         """Call ``task`` at the end of this reactor turn (after every read the
         turn handles), as the task of a batch of its own: what it writes
         then goes out eagerly, once per connection."""
-        self._clock.callLater(0, self._end_of_turn, task)
+        self._clock.callLater(0, self.run_as_batch, task)
 
-    def _end_of_turn(self, task: Callable[[], None]) -> None:
+    def run_as_batch(self, task: Callable[[], None]) -> None:
+        """Call ``task`` now, as the task of a batch of its own (what it writes goes
+        out eagerly, once per connection; an error in it is logged)."""
         self.hold()
         self.before_flush(task)
         self.release()
@@ -168,7 +170,10 @@ class Service(object):
         self.flusher = flusher
         self.registry = SessionRegistry(options.max_sessions_per_client is not None)
         # Given to every session: made once here, not a bound method (and a timer) each.
-        self.timers = SessionTimers(clock, options.heartbeat, options.timeout)
+        # (Fired as a flusher batch: heartbeats go straight to their sockets, no
+        # Twisted write buffer, no epoll_ctl pair, for each idle session.)
+        self.timers = SessionTimers(clock, options.heartbeat, options.timeout,
+                                    batch=flusher.run_as_batch)
         self._schedule_flush = flusher.schedule
         self._forget = self.registry.forget
         self.origins = OriginPolicy(options.allowed_origins)
