@@ -34,7 +34,7 @@ from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
 from twisted.python.failure import Failure
 from twisted.logger import LogLevel
 
-from txsockjs.handshake import Handshake, Rejected
+from txsockjs.handshake import Handshake, Rejected, build as build_handshake
 from txsockjs.protocol.headers import HeaderView, parse_cookies, parse_query
 from txsockjs.server.sessiontransport import SessionTransport, short_id
 
@@ -74,7 +74,7 @@ class SessionDoor(object):
             client_ip, secure = conn.client_host, conn.tls
         query = request.query
         cookie = headers.get("cookie")
-        return Handshake(
+        return build_handshake(
             transport=transport, method=sys.intern(request.method), path=request.path,
             query=MappingProxyType(parse_query(query)) if query else _EMPTY,
             headers=HeaderView.of_head(request.head) if request.head else HeaderView.adopt(headers),
