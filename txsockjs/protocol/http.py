@@ -45,7 +45,7 @@ class Request(object):
         self.method = method
         self.target = target
         path, _, query = target.partition("?")
-        if path.startswith("http://") or path.startswith("https://"):
+        if path[:1] != "/" and (path.startswith("http://") or path.startswith("https://")):
             # absolute-form: keep only the path
             rest = path.split("//", 1)[1]
             slash = rest.find("/")

@@ -104,10 +104,12 @@ class HTTPChannel(object):
         # Every connection of a port has the same host address: they share one object
         # (the session keeps it for getHost()).
         host = transport.getHost()
-        if host == self.site.last_host:
-            host = self.site.last_host
-        else:
-            self.site.last_host = host
+        last = self.site.last_host
+        if host is not last:
+            if host == last:
+                host = last
+            else:
+                self.site.last_host = host
         self.host = host
         self.tls = ISSLTransport.providedBy(transport)
         self.peer_host = getattr(self.peer, "host", None)
