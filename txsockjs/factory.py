@@ -97,7 +97,8 @@ class SockJSMultiFactory(ServerFactory):
         self.max_body = max(self.max_body, checked.max_message_size)
         return service
 
-    def buildProtocol(self, addr: Optional[IAddress]) -> HTTPChannel:
+    # (An IProtocol, not a Protocol subclass: see HTTPChannel.)
+    def buildProtocol(self, addr: Optional[IAddress]) -> Any:
         return HTTPChannel(self)
 
     def find_service(self, path: str) -> Tuple[Optional[Service], Optional[str]]:

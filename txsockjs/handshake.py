@@ -83,7 +83,7 @@ def build(transport: str, method: str, path: str, query: Mapping[str, Tuple[str,
     the frozen dataclass's ``__init__`` makes one ``object.__setattr__`` call per field
     (about 2 us of every session's opening); this fills the same slots, then makes the
     object the frozen Handshake it is (same layout, so ``__class__`` may change)."""
-    made = _Unfrozen()
+    made: Any = _Unfrozen()
     made.transport = transport
     made.method = method
     made.path = path
@@ -96,8 +96,9 @@ def build(transport: str, method: str, path: str, query: Mapping[str, Tuple[str,
     made.secure = secure
     made.session_id = session_id
     made.principal = None
-    made.__class__ = Handshake  # type: ignore[assignment]
-    return made  # type: ignore[return-value]
+    made.__class__ = Handshake
+    result: Handshake = made
+    return result
 
 
 class Rejected(Exception):

@@ -20,7 +20,7 @@ droppable message by message).
 """
 
 import math
-from typing import Dict, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Dict, Generic, List, Optional, Tuple, TypeVar, Union, cast
 
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
@@ -63,6 +63,10 @@ class Budget(object):
 M = TypeVar("M", bound=Union[str, bytes])
 
 
+# What an empty buffer holds: the empty tuple, a list to the type checker (nothing is
+# ever appended to it: the code looks whether the buffer holds something first).
+EMPTY_QUEUE: List[Any] = cast(List[Any], ())
+
 _HALVES: Dict[int, int] = {}
 
 
@@ -85,7 +89,7 @@ class SendBuffer(Generic[M]):
     def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
         # An empty buffer holds the shared empty tuple, not a list of its own (an
         # idle session's buffer is empty nearly all the time).
-        self.messages: Union[List[M], Tuple[()]] = ()
+        self.messages: List[M] = EMPTY_QUEUE
         self.size = 0
         self.limit = limit
         self.high_water = _half(limit)
@@ -116,26 +120,26 @@ class SendBuffer(Generic[M]):
             while total > self.limit:
                 total -= utf8_size(messages[count])
                 count += 1
-            del messages[:count]  # type: ignore[union-attr]  # (not empty: a list)
+            del messages[:count]  # (not empty: a list)
             self.dropped += count
         if self.messages:
-            self.messages.append(message)  # type: ignore[union-attr]  # (a list)
+            self.messages.append(message)  # (not empty: a list)
         else:
             self.messages = [message]
         self.budget.used += total - self.size
         self.size = total
         return True
 
-    def take(self) -> Sequence[M]:
+    def take(self) -> List[M]:
         """Everything queued, oldest first; the buffer is empty after."""
         messages = self.messages
-        self.messages = ()
+        self.messages = EMPTY_QUEUE
         self.budget.used -= self.size
         self.size = 0
         return messages
 
     def clear(self) -> None:
-        self.messages = ()
+        self.messages = EMPTY_QUEUE
         self.budget.used -= self.size
         self.size = 0
 

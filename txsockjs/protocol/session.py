@@ -39,7 +39,9 @@ from txsockjs.protocol.frames import (
     encode_messages,
 )
 from txsockjs.protocol.deadlinequeue import DeadlineQueue
-from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size
+from txsockjs.protocol.sendbuffer import (
+    EMPTY_QUEUE, OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size,
+)
 
 NEW, OPEN_STATE, CLOSED = "new", "open", "closed"
 
@@ -215,7 +217,7 @@ class Session(object):
         else:
             messages = buffer.messages
             if messages:
-                messages.append(message)  # type: ignore[union-attr]  # (a list)
+                messages.append(message)  # (not empty: a list, see SendBuffer)
             else:
                 buffer.messages = [message]
             buffer.size = total
@@ -271,7 +273,7 @@ class Session(object):
         that completed the receiver."""
         buffer = self.buffer
         messages = buffer.messages
-        buffer.messages = ()
+        buffer.messages = EMPTY_QUEUE
         buffer.budget.used -= buffer.size
         buffer.size = 0
         frame = encode_messages(messages)

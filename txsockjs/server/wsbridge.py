@@ -112,10 +112,10 @@ def handshake(service: "Service", request: RequestLike, response: ResponseLike, 
         return None
     extensions, accepted = negotiate(headers.get("sec-websocket-extensions"),
                                      service.websocket_extensions)
-    head = _SWITCHING + ws.accept_key(key).encode("ascii") + b"\r\n"
+    switching = _SWITCHING + ws.accept_key(key).encode("ascii") + b"\r\n"
     if accepted is not None:
-        head += b"Sec-WebSocket-Extensions: " + accepted.encode("latin-1") + b"\r\n"
-    return ws.WebSocketConnection(max_message, extensions=extensions), head + b"\r\n"
+        switching += b"Sec-WebSocket-Extensions: " + accepted.encode("latin-1") + b"\r\n"
+    return ws.WebSocketConnection(max_message, extensions=extensions), switching + b"\r\n"
 
 
 def upgrade(service: "Service", connection: ConnectionLike, request: RequestLike,
