@@ -78,6 +78,8 @@ class SockJSMultiFactory(ServerFactory):
         # The most path segments a prefix has (find_service looks no deeper).
         self._prefix_depth = 0
         self.max_body = 1
+        # The host address of the last connection (see HTTPChannel.connectionMade).
+        self.last_host: Any = None
 
     def addFactory(self, factory: ProtocolFactory, prefix: str,
                    options: Optional[SockJSOptions] = None) -> Service:
@@ -96,7 +98,8 @@ class SockJSMultiFactory(ServerFactory):
         self.max_body = max(self.max_body, checked.max_message_size)
         return service
 
-    def buildProtocol(self, addr: Optional[IAddress]) -> HTTPChannel:
+    # (An IProtocol, not a Protocol subclass: see HTTPChannel.)
+    def buildProtocol(self, addr: Optional[IAddress]) -> Any:
         return HTTPChannel(self)
 
     def find_service(self, path: str) -> Tuple[Optional[Service], Optional[str]]:

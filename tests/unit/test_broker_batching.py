@@ -37,11 +37,8 @@ def room(count=3):
 
 def record_eager(client):
     writes = []
-    channel = client.protocol
-    original = channel.write_now
-    channel.write_now = lambda data: (writes.append(data), original(data))
-    if channel.upgraded is not None:  # (a websocket's bridge keeps the writer it was given)
-        channel.upgraded.write_now = channel.write_now
+    # (a test transport writes with transport.write: record what would go eagerly)
+    client.protocol._eager = lambda transport, data: (writes.append(data), transport.write(data))
     return writes
 
 

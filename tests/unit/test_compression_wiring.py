@@ -192,7 +192,8 @@ def test_raw_websocket_compressed_idle_release_and_rebuild():
 
     message = b'{"user": "ann", "text": "hello there, how are you today?"}'
     round_trip(message)
-    bridge, = site.service.registry.upgraded
+    session, = site.service.registry.live
+    bridge = session.handler   # (the raw session writes to its bridge)
     extension, = bridge.conn.extensions
     assert not extension.released
     clock.advance(5)   # saw a message: kept

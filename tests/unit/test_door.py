@@ -483,3 +483,21 @@ def test_session_errors_are_not_cacheable():
     client.send(request("POST", "/000/nope/xhr_send", b'["x"]'))
     status, headers, body = split_response(client.take())
     assert status == 404 and "no-store" in headers["cache-control"]
+
+
+def test_the_doors_fast_handshake_is_the_frozen_dataclass_it_would_have_built():
+    import dataclasses
+
+    import pytest
+
+    from txsockjs.handshake import Handshake, build
+    fields = dict(transport="websocket", method="GET", path="/a/000/s/websocket",
+                  query={"q": ("1",)}, headers={"host": "x"}, cookies={}, origin=None,
+                  peer=("127.0.0.1", 5), client_ip="127.0.0.1", secure=True, session_id="s")
+    fast, slow = build(**fields), Handshake(**fields)
+    assert type(fast) is Handshake
+    assert fast == slow and repr(fast) == repr(slow)
+    assert dataclasses.asdict(fast) == dataclasses.asdict(slow)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.path = "/elsewhere"
+    assert fast.with_principal("ann") == slow.with_principal("ann")

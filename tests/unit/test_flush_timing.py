@@ -30,8 +30,8 @@ def test_what_one_read_produced_leaves_as_one_frame_in_one_write():
     client = websocket(site)
     writes = []
     # what the connection writes with while its own read is handled
-    original = client.protocol.write_now
-    client.protocol.write_now = lambda data: (writes.append(data), original(data))
+    # (a test transport writes with transport.write: record what would go eagerly)
+    client.protocol._eager = lambda transport, data: (writes.append(data), transport.write(data))
     client.send(_client_frame(1, b'["a","b"]') + _client_frame(1, b'["c"]'))
     assert writes == [build_frame(1, b'a["a","b","c"]')]
 
@@ -114,10 +114,29 @@ def test_a_held_poll_answered_by_another_connections_read_is_written_at_once():
     poll(site, "s1").take()
     held = poll(site, "s1")
     writes = []
-    original = held.protocol.write_now
-    held.protocol.write_now = lambda data: (writes.append(data), original(data))
+    # (a test transport writes with transport.write: record what would go eagerly)
+    held.protocol._eager = lambda transport, data: (writes.append(data), transport.write(data))
     sender = Client(site)
     sender.send(request("POST", "/000/s1/xhr_send", b'["ping"]'))
     assert len(writes) == 1
     status, _, body = split_response(writes[0])
     assert (status, body) == (200, b'a["ping"]\n')
+
+
+def test_heartbeats_leave_eagerly_and_every_session_on_one_timer():
+    """The heartbeats of every session fire on one delayed call, as a flusher batch: each
+    goes straight to its socket (no Twisted write buffer: an idle session's transport
+    never grows one)."""
+    site, app, clock = make_site()
+    clients = [websocket(site) for _ in range(3)]
+    writes = []
+    for client in clients:
+        client.protocol._eager = lambda transport, data: (writes.append(data),
+                                                          transport.write(data))
+    heartbeat = site.services[""].options.heartbeat
+    timers = [call for call in clock.getDelayedCalls()
+              if call.active() and call.func.__self__ is not site.request_deadlines]
+    assert len(timers) == 1
+    clock.advance(heartbeat)
+    assert writes == [build_frame(1, b"h")] * 3
+    assert [client.take() for client in clients] == [build_frame(1, b"h")] * 3

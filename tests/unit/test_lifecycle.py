@@ -289,6 +289,25 @@ def test_drain_aborts_what_is_left_after_the_grace_period():
     assert not site.services[""].sessions
 
 
+@pytest.mark.parametrize("transport", ["websocket", "raw_websocket"])
+def test_an_open_websocket_is_found_through_its_session_and_a_closing_one_is_waited_for(transport):
+    site, app, clock = make_site(echo=False)
+    ws = open_session(site, transport)
+    ws.take()
+    registry = site.services[""].registry
+    assert registry.unfinished_websockets == set()      # (an idle one costs no entry)
+    app.instances[0].transport.loseConnection()          # our close frame goes out
+    assert len(registry.unfinished_websockets) == 1 and not registry.live
+    fired = []
+    site.drain(grace=10).addCallback(fired.append)
+    clock.advance(1)
+    assert fired == []                                   # the close handshake is not done
+    ws.drop()
+    assert registry.unfinished_websockets == set()
+    clock.advance(0.1)
+    assert fired == [None]
+
+
 def test_stopping_the_port_while_draining_does_not_cut_sessions():
     site, app, clock = make_site(echo=False)
     client = open_session(site, "xhr")

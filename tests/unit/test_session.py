@@ -248,25 +248,21 @@ def test_shutdown_tells_the_application():
     assert not clock.getDelayedCalls()
 
 
-def test_polls_reuse_one_delayed_call_and_keep_exact_deadlines():
+def test_polls_switch_timers_without_piling_up_calls_and_keep_exact_deadlines():
     # Poll after poll a session switches between its heartbeat and its
-    # disconnect delay: the reactor's delayed call is not remade each time.
+    # disconnect delay: it moves between the two shared queues, each with at
+    # most one delayed call, and nothing piles up in the reactor.
     session, clock, delegate, gone, _ = make(heartbeat=25, timeout=5)
     session.attach(polling())                       # the open frame ends the first poll
-    made = {}  # id -> the call (kept, so that no id is reused)
     for _ in range(200):
         clock.advance(0.5)
         receiver = polling()
         session.attach(receiver)                    # held: the heartbeat's turn
-        made.update((id(call), call) for call in clock.getDelayedCalls())
-        assert len(clock.getDelayedCalls()) == 1
+        assert len([c for c in clock.getDelayedCalls() if c.active()]) <= 2
         clock.advance(0.5)
         session.send("m")                           # answered: the disconnect delay's turn
         assert receiver.frames == [b'a["m"]']
-        made.update((id(call), call) for call in clock.getDelayedCalls())
-    # Two per disconnect delay (it comes due and waits on for the heartbeat,
-    # which the next answered poll brings forward again), not two per poll.
-    assert len(made) <= 41
+        assert len([c for c in clock.getDelayedCalls() if c.active()]) <= 2
     # The deadlines are still exact: a held poll gets its heartbeat 25 s after it came...
     receiver = polling()
     session.attach(receiver)
@@ -280,3 +276,87 @@ def test_polls_reuse_one_delayed_call_and_keep_exact_deadlines():
     clock.advance(0.1)
     assert session.state == "closed" and gone == [session]
     assert ("closed", "timeout") in delegate.events
+
+
+# -- the shared deadline queues (SessionTimers) ------------------------------------------
+
+
+def _sessions_on_shared_timers(clock, count, heartbeat=25, timeout=5):
+    from txsockjs.protocol.session import SessionTimers
+    timers = SessionTimers(clock, heartbeat, timeout)
+    pairs = []
+    for _ in range(count):
+        delegate, receiver = Delegate(), FakeReceiver()
+        session = Session("s", clock, heartbeat, timeout, delegate, timers=timers,
+                          on_gone=lambda session: None)   # (kept one delay after its close)
+        session.attach(receiver)
+        pairs.append((session, delegate, receiver))
+        clock.advance(1)
+    return timers, pairs
+
+
+def test_sessions_of_a_service_share_one_delayed_call_and_keep_exact_heartbeats():
+    clock = MemoryReactorClock()
+    timers, pairs = _sessions_on_shared_timers(clock, 3)   # attached at t=0, 1, 2
+    assert len(clock.getDelayedCalls()) == 1
+    assert len(timers.heartbeat) == 3
+    clock.advance(21.999)                                   # t=24.999: nobody is due yet
+    assert [r.frames for _, _, r in pairs] == [[b"o"]] * 3
+    clock.advance(0.001)                                    # t=25: the first one only
+    assert [r.frames for _, _, r in pairs] == [[b"o", b"h"], [b"o"], [b"o"]]
+    clock.advance(1)
+    clock.advance(1)
+    assert [r.frames for _, _, r in pairs] == [[b"o", b"h"]] * 3
+    clock.advance(25)                                       # re-armed by their own heartbeat
+    assert [r.frames for _, _, r in pairs] == [[b"o", b"h", b"h"]] * 3
+    assert len(clock.getDelayedCalls()) == 1
+
+
+def test_a_session_that_leaves_the_queue_is_not_called_and_the_last_takes_the_timer():
+    clock = MemoryReactorClock()
+    timers, pairs = _sessions_on_shared_timers(clock, 2)
+    first, second = pairs[0][0], pairs[1][0]
+    first.close()           # closed: it waits one disconnect delay in the other queue
+    second.close()
+    assert len(timers.heartbeat) == 0
+    assert len(timers.timeout) == 2
+    clock.advance(5)
+    assert len(timers.timeout) == 0
+    assert not [call for call in clock.getDelayedCalls() if call.active()]
+
+
+def test_a_detached_session_times_out_after_exactly_the_disconnect_delay():
+    clock = MemoryReactorClock()
+    timers, pairs = _sessions_on_shared_timers(clock, 1)
+    session, delegate, receiver = pairs[0]
+    session.receiver_lost(receiver)            # (closes it: interrupted)
+    clock.advance(4.9)
+    assert session.close_delivered is False
+    clock.advance(0.1)
+    assert session.close_delivered is True
+    assert len(timers.timeout) == 0
+
+
+def test_a_failing_session_leaves_the_others_due_for_the_next_call():
+    from txsockjs.protocol.deadlinequeue import DeadlineQueue
+    clock = MemoryReactorClock()
+    called = []
+
+    def due(item):
+        called.append(item)
+        if item == "bad":
+            raise RuntimeError("boom")
+
+    queue = DeadlineQueue(clock, 10, due)
+    for item in ("bad", "good"):
+        queue.add(item)
+    try:
+        clock.advance(10)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the error must reach the reactor (which logs it)")
+    assert called == ["bad"]
+    clock.advance(0)
+    assert called == ["bad", "good"]
+    assert len(queue) == 0 and not clock.getDelayedCalls()

@@ -447,7 +447,7 @@ def test_tcp_connections_turn_off_nagle():
 
 def _request_timers(clock):
     return [call for call in clock.getDelayedCalls()
-            if getattr(call.func, "__name__", "") == "_fire"
+            if getattr(call.func, "__name__", "") == "_expired"
             and isinstance(getattr(call.func, "__self__", None), RequestDeadlines)]
 
 
@@ -520,7 +520,7 @@ def test_a_connection_failing_its_timeout_does_not_keep_the_others_open():
     def boom():
         raise RuntimeError("boom")
 
-    broken.protocol.request_timed_out = boom
+    broken.protocol.transport.loseConnection = boom   # (its request_timed_out raises)
     logged = []
     globalLogPublisher.addObserver(logged.append)
     try:

@@ -8,7 +8,7 @@ unmasked while it is copied into its ``bytes`` object (one pass, one copy).
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact,
                             PyBytes_FromStringAndSize, PyBytes_GET_SIZE)
 from cpython.list cimport PyList_Append
@@ -53,6 +53,8 @@ cdef class FrameParser:
     parser must not be fed again.
     """
 
+    # What arrived of an unfinished frame; None when nothing is pending (most of the
+    # time: an idle connection keeps no buffer).
     cdef bytearray _buf
     cdef public object max_payload
     cdef public object require_mask
@@ -61,7 +63,7 @@ cdef class FrameParser:
 
     def __init__(self, max_payload=1 << 20, require_mask=True, allow_binary=True,
                  allowed_rsv=0):
-        self._buf = bytearray()
+        self._buf = None
         self.max_payload = max_payload
         self.require_mask = require_mask
         self.allow_binary = allow_binary
@@ -172,19 +174,21 @@ cdef class FrameParser:
         cdef Py_buffer view
         cdef Py_ssize_t used, size
         cdef bytearray buf = self._buf
-        if PyByteArray_GET_SIZE(buf) == 0:
+        if buf is None:
             # Nothing pending: parse the caller's buffer where it lies.
             if PyBytes_CheckExact(data):
                 size = PyBytes_GET_SIZE(data)
                 used = self._parse(<const unsigned char *>PyBytes_AS_STRING(data), size, frames)
                 if used < size:
-                    buf += (<const char *>PyBytes_AS_STRING(data))[used:size]
+                    self._buf = PyByteArray_FromStringAndSize(
+                        PyBytes_AS_STRING(data) + used, size - used)
                 return frames
             PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
             try:
                 used = self._parse(<const unsigned char *>view.buf, view.len, frames)
                 if used < view.len:
-                    buf += (<const char *>view.buf)[used:view.len]
+                    self._buf = PyByteArray_FromStringAndSize(
+                        <const char *>view.buf + used, view.len - used)
             finally:
                 PyBuffer_Release(&view)
             return frames
@@ -196,20 +200,23 @@ cdef class FrameParser:
             used = self._parse(<const unsigned char *>view.buf, view.len, frames)
         finally:
             PyBuffer_Release(&view)
-        if used:
+        if used == PyByteArray_GET_SIZE(buf):
+            if self._buf is buf:
+                self._buf = None
+        elif used:
             del buf[:used]
         return frames
 
     @property
     def buffered(self):
         """Bytes received but not yet part of a complete frame."""
-        return PyByteArray_GET_SIZE(self._buf)
+        return 0 if self._buf is None else PyByteArray_GET_SIZE(self._buf)
 
     def partial_payload(self, Py_ssize_t start=0):
         """``(opcode, payload[start:available])`` of the data frame still
         arriving (unmasked), or None when no data frame's header is complete."""
         cdef bytearray buf = self._buf
-        cdef Py_ssize_t size = PyByteArray_GET_SIZE(buf)
+        cdef Py_ssize_t size = 0 if buf is None else PyByteArray_GET_SIZE(buf)
         cdef const unsigned char *p
         cdef Py_ssize_t header, begin
         cdef unsigned char mask[4]

@@ -37,7 +37,9 @@ class FrameParser(object):
 
     def __init__(self, max_payload: int = 1 << 20, require_mask: bool = True,
                  allow_binary: bool = True, allowed_rsv: int = 0) -> None:
-        self._buf = bytearray()
+        # What arrived of an unfinished frame; None when nothing is pending (most of
+        # the time: an idle connection keeps no buffer).
+        self._buf: Optional[bytearray] = None
         self.max_payload = max_payload
         self.require_mask = require_mask
         self.allow_binary = allow_binary
@@ -54,7 +56,10 @@ class FrameParser(object):
 
     def _feed(self, data: BytesLike, frames: List[Frame]) -> None:
         buf = self._buf
-        buf += data
+        if buf is None:
+            buf = self._buf = bytearray(memoryview(data))
+        else:
+            buf += data
         append = frames.append
         from_bytes = int.from_bytes
         require_mask = self.require_mask
@@ -126,19 +131,24 @@ class FrameParser(object):
                 pos = end
         finally:
             pin.release()
-        if pos:
+        if pos == size:
+            if self._buf is buf:
+                self._buf = None
+        elif pos:
             del buf[:pos]
 
     @property
     def buffered(self) -> int:
         """Bytes received but not yet part of a complete frame."""
-        return len(self._buf)
+        return 0 if self._buf is None else len(self._buf)
 
     def partial_payload(self, start: int = 0) -> Optional[Tuple[int, bytes]]:
         """``(opcode, payload[start:available])`` of the data frame still
         arriving (unmasked), or None when no data frame's header is complete.
         Lets a caller check a large text frame as it arrives."""
         buf = self._buf
+        if buf is None:
+            return None
         size = len(buf)
         if size < 2 or start < 0:
             return None

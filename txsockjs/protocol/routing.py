@@ -60,9 +60,10 @@ def _route(path: str) -> Optional[Route]:
         return Route(INFO)
     if path == "/websocket":
         return Route(RAW_WEBSOCKET)
-    if _IFRAME.match(path):
-        return Route(IFRAME)
+    # (Sessions first: nearly every request.  No path matches both: an iframe's has a ".")
     found = _SESSION.match(path)
     if found is not None:
-        return Route(SESSION, found.group(1), found.group(2), found.group(3))
+        return Route(SESSION, *found.groups())
+    if _IFRAME.match(path):
+        return Route(IFRAME)
     return None

@@ -20,7 +20,7 @@ droppable message by message).
 """
 
 import math
-from typing import Generic, List, Optional, Tuple, TypeVar, Union
+from typing import Any, Dict, Generic, List, Optional, Tuple, TypeVar, Union, cast
 
 POLICIES = ("close", "drop_oldest", "drop_newest")
 
@@ -63,16 +63,36 @@ class Budget(object):
 M = TypeVar("M", bound=Union[str, bytes])
 
 
+# What an empty buffer holds: the empty tuple, a list to the type checker (nothing is
+# ever appended to it: the code looks whether the buffer holds something first).
+EMPTY_QUEUE: List[Any] = cast(List[Any], ())
+
+_HALVES: Dict[int, int] = {}
+
+
+def _half(limit: int) -> int:
+    """``limit // 2``, one int object per limit (a large int is an object of its own:
+    32 bytes more on every session otherwise)."""
+    half = _HALVES.get(limit)
+    if half is None:
+        if len(_HALVES) > 64:
+            _HALVES.clear()
+        half = _HALVES[limit] = limit // 2
+    return half
+
+
 class SendBuffer(Generic[M]):
 
     __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured",
                  "budget")
 
     def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
-        self.messages: List[M] = []
+        # An empty buffer holds the shared empty tuple, not a list of its own (an
+        # idle session's buffer is empty nearly all the time).
+        self.messages: List[M] = EMPTY_QUEUE
         self.size = 0
         self.limit = limit
-        self.high_water = limit // 2
+        self.high_water = _half(limit)
         self.policy = policy
         self.dropped = 0
         self.pressured = False
@@ -100,9 +120,12 @@ class SendBuffer(Generic[M]):
             while total > self.limit:
                 total -= utf8_size(messages[count])
                 count += 1
-            del messages[:count]
+            del messages[:count]  # (not empty: a list)
             self.dropped += count
-        self.messages.append(message)
+        if self.messages:
+            self.messages.append(message)  # (not empty: a list)
+        else:
+            self.messages = [message]
         self.budget.used += total - self.size
         self.size = total
         return True
@@ -110,13 +133,13 @@ class SendBuffer(Generic[M]):
     def take(self) -> List[M]:
         """Everything queued, oldest first; the buffer is empty after."""
         messages = self.messages
-        self.messages = []
+        self.messages = EMPTY_QUEUE
         self.budget.used -= self.size
         self.size = 0
         return messages
 
     def clear(self) -> None:
-        self.messages = []
+        self.messages = EMPTY_QUEUE
         self.budget.used -= self.size
         self.size = 0
 
@@ -131,6 +154,8 @@ class SendBuffer(Generic[M]):
         left: the oldest first under ``"drop_oldest"``, else the newest.
         Returns how many were dropped."""
         messages = self.messages
+        if not messages:
+            return 0
         freed = count = 0
         while freed < excess and count < len(messages):
             count += 1

@@ -10,10 +10,11 @@ is the same on every transport, so it is written once:
 * ``c[2010,...]`` for a second receiver, ``c[3000,...]`` after close,
   ``c[1002,...]`` after the network dropped a receiver.
 
-Time comes from an injected clock (anything with ``callLater``), so tests
-drive it with ``twisted.internet.testing.MemoryReactorClock``.  One delayed
-call per session serves both timers: a heartbeat is only due while a receiver
-is attached, the disconnect delay only while none is.
+Time comes from an injected clock (``seconds`` and ``callLater``), so tests
+drive it with ``twisted.internet.testing.MemoryReactorClock``.  A session waits
+in at most one of its service's two deadline queues (:class:`SessionTimers`,
+one delayed call each, shared by every session): a heartbeat is only due while
+a receiver is attached, the disconnect delay only while none is.
 
 A receiver is any object with:
 
@@ -39,7 +40,10 @@ from txsockjs.protocol.frames import (
     CLOSE_ANOTHER_CONNECTION, CLOSE_INTERRUPTED, CLOSE_SHUTDOWN, HEARTBEAT, OPEN, encode_close,
     encode_messages,
 )
-from txsockjs.protocol.sendbuffer import OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size
+from txsockjs.protocol.deadlinequeue import DeadlineQueue
+from txsockjs.protocol.sendbuffer import (
+    EMPTY_QUEUE, OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size,
+)
 
 NEW, OPEN_STATE, CLOSED = "new", "open", "closed"
 
@@ -54,10 +58,6 @@ SHUTDOWN = "shutdown"            # the server stops
 CLEAN = frozenset([CLOSED_BY_APP, CLOSED_BY_CLIENT])
 
 DEFAULT_SEND_LIMIT = 1 << 20
-
-# A timer due this close to now is run (float sums: the delayed call armed for
-# ``due - now`` may fire a rounding error before ``due``).
-_EARLY = 1e-6
 
 
 class Receiver(Protocol):
@@ -100,8 +100,7 @@ class SessionDelegate(object):
 class Session(object):
     __slots__ = (
         "session_id", "state", "receiver", "delegate", "buffer", "close_frame", "close_delivered",
-        "_clock", "_heartbeat", "_timeout", "_timer", "_due", "_timer_is_heartbeat",
-        "_schedule_flush", "_flush_pending", "_on_gone", "_write_paused",
+        "_timers", "_timer", "_schedule_flush", "_flush_pending", "_on_gone", "_write_paused",
     )
 
     # ``clock`` provides IReactorTime (callLater); zope interfaces are no types
@@ -111,7 +110,8 @@ class Session(object):
                  schedule_flush: Optional[Callable[["Session"], None]] = None,
                  on_gone: Optional[Callable[["Session"], None]] = None,
                  send_limit: int = DEFAULT_SEND_LIMIT, overflow: str = "close",
-                 budget: Optional[Budget] = None) -> None:
+                 budget: Optional[Budget] = None,
+                 timers: Optional["SessionTimers"] = None) -> None:
         self.session_id = session_id
         self.state = NEW
         self.receiver: Optional[Receiver] = None
@@ -120,14 +120,10 @@ class Session(object):
         self.close_frame: Optional[bytes] = None
         # True once a receiver was given the close frame (or nobody can be).
         self.close_delivered = False
-        self._clock = clock
-        self._heartbeat = heartbeat
-        self._timeout = timeout
-        # The one delayed call (IDelayedCall), and when what it is for is
-        # due (None: nothing is).  See _start_timer.
-        self._timer: Any = None
-        self._due: Optional[float] = None
-        self._timer_is_heartbeat = False
+        # The service's deadline queues (shared: see SessionTimers), and the one this
+        # session waits in (None: no timer).
+        self._timers = timers if timers is not None else SessionTimers(clock, heartbeat, timeout)
+        self._timer: Optional[DeadlineQueue] = None
         self._schedule_flush = schedule_flush
         self._flush_pending = False
         self._on_gone = on_gone
@@ -136,7 +132,7 @@ class Session(object):
     @property
     def queue(self) -> List[str]:
         """The messages waiting for a receiver (oldest first)."""
-        return self.buffer.messages
+        return list(self.buffer.messages)
 
     # -- receivers ---------------------------------------------------------
 
@@ -225,7 +221,11 @@ class Session(object):
             if not self._overflow(message, size):
                 return False
         else:
-            buffer.messages.append(message)
+            messages = buffer.messages
+            if messages:
+                messages.append(message)  # (not empty: a list, see SendBuffer)
+            else:
+                buffer.messages = [message]
             buffer.size = total
             budget.used += size
         if budget.used > budget.limit and not buffer.kept_after_shedding(message):
@@ -271,7 +271,7 @@ class Session(object):
         if self.receiver is None or not self.buffer.messages or self._write_paused:
             return
         self._send_queued(self.receiver)
-        if self.state == OPEN_STATE and self.receiver is not None and self._due is None:
+        if self.state == OPEN_STATE and self.receiver is not None and self._timer is None:
             self._start_timer(heartbeat=True)
 
     def _send_queued(self, receiver: Receiver) -> bool:
@@ -279,7 +279,7 @@ class Session(object):
         that completed the receiver."""
         buffer = self.buffer
         messages = buffer.messages
-        buffer.messages = []
+        buffer.messages = EMPTY_QUEUE
         buffer.budget.used -= buffer.size
         buffer.size = 0
         frame = encode_messages(messages)
@@ -332,7 +332,7 @@ class Session(object):
     def discard(self) -> None:
         """Forget a closed session whose client never came back for its
         close frame (a drain's grace period is over)."""
-        self._drop_timer()
+        self._cancel_timer()
         self.buffer.clear()
         self.close_delivered = True
         self._gone()
@@ -340,7 +340,7 @@ class Session(object):
     def shutdown(self) -> None:
         """The server stops now: the attached receiver gets what is queued
         and ``c[1001,"Server shutting down"]``; nothing waits for a poll."""
-        self._drop_timer()
+        self._cancel_timer()
         self._on_gone = None
         if self.state != CLOSED:
             self.flush()
@@ -390,50 +390,28 @@ class Session(object):
         self.delegate.closed(why)
 
     def _start_timer(self, heartbeat: bool) -> None:
-        # A polling session switches between its two timers twice a poll:
-        # the delayed call is moved only when it must fire sooner.  One that
-        # would fire too soon is left armed, and _on_timer waits on until
-        # ``_due`` (a reactor's cancelled call costs as much as a new one).
-        self._timer_is_heartbeat = heartbeat
-        delay = self._heartbeat if heartbeat else self._timeout
-        clock = self._clock
-        due = self._due = clock.seconds() + delay
+        timers = self._timers
+        queue = timers.heartbeat if heartbeat else timers.timeout
         timer = self._timer
-        if timer is not None:
-            if timer.getTime() <= due:
-                return
-            timer.cancel()
-        self._timer = clock.callLater(delay, self._on_timer)
+        if timer is not None and timer is not queue:
+            timer.discard(self)
+        self._timer = queue
+        queue.add(self)
 
     def _cancel_timer(self) -> None:
-        # (the delayed call, if any, finds nothing due: see _start_timer)
-        self._due = None
-
-    def _drop_timer(self) -> None:
-        """No timer any more, not even an armed delayed call (the session ends)."""
-        self._due = None
         timer = self._timer
         if timer is not None:
             self._timer = None
-            if timer.active():
-                timer.cancel()
+            timer.discard(self)
 
     def _on_timer(self) -> None:
+        heartbeat = self._timer is self._timers.heartbeat
         self._timer = None
-        due = self._due
-        if due is None:
-            return
-        clock = self._clock
-        wait = due - clock.seconds()
-        if wait > _EARLY:
-            self._timer = clock.callLater(wait, self._on_timer)
-            return
-        self._due = None
         if self.state == CLOSED:
             self.buffer.clear()
             self.close_delivered = True
             self._gone()
-        elif self._timer_is_heartbeat:
+        elif heartbeat:
             if self.receiver is None:
                 self._start_timer(heartbeat=False)
             elif self._send(HEARTBEAT):
@@ -452,3 +430,15 @@ class Session(object):
         self._on_gone = None
         if on_gone is not None:
             on_gone(self)
+
+
+class SessionTimers(object):
+    """The heartbeat and disconnect-delay deadlines of every session of a service: two
+    queues on one clock, one delayed call each, instead of a DelayedCall per session."""
+
+    __slots__ = ("heartbeat", "timeout")
+
+    def __init__(self, clock: Any, heartbeat: float, timeout: float,
+                 batch: Optional[Callable[[Callable[[], None]], None]] = None) -> None:
+        self.heartbeat = DeadlineQueue(clock, heartbeat, Session._on_timer, batch=batch)
+        self.timeout = DeadlineQueue(clock, timeout, Session._on_timer, batch=batch)

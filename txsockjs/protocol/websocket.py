@@ -24,6 +24,7 @@ import codecs
 import functools
 import hashlib
 import struct
+from types import MappingProxyType
 from typing import Any, Callable, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from txsockjs._speedups import FrameParser, WebSocketError, build_frame
@@ -179,6 +180,9 @@ class _Closing(object):
         return self._close_frame(code, reason)
 
 
+_NO_EXTENSIONS: Mapping[int, Extension] = MappingProxyType({})
+
+
 class WebSocketConnection(_Closing):
     """One RFC 6455 connection, server side.
 
@@ -195,7 +199,7 @@ class WebSocketConnection(_Closing):
     transport.  :meth:`close` and :meth:`fail` do the same for the server's own decisions.
     """
 
-    __slots__ = ("_parser", "_partial_payload", "_max_message", "_frame_limit",
+    __slots__ = ("_parser", "_max_message", "_frame_limit",
                  "_allow_binary", "_extensions", "_message", "_message_op", "_size",
                  "_decoder", "_partial_decoder", "_partial_seen", "text_frame", "extensions",
                  "_fragments", "_max_fragments")
@@ -217,11 +221,12 @@ class WebSocketConnection(_Closing):
         self._frame_limit = frame_limit
         self._parser = FrameParser(max_payload=frame_limit, allow_binary=allow_binary,
                                    allowed_rsv=rsv)
-        self._partial_payload = self._parser.partial_payload
         self._max_message = max_message
         self._allow_binary = allow_binary
         self.extensions: Tuple[Extension, ...] = tuple(extensions)
-        self._extensions = {extension.rsv: extension for extension in extensions}
+        # RSV bits -> extension (the shared empty dict without any: most connections)
+        self._extensions: Mapping[int, Extension] = {extension.rsv: extension for extension in extensions} \
+            if extensions else _NO_EXTENSIONS
         # The message being assembled from fragments (None between messages).
         self._message: Optional[bytearray] = None
         self._message_op = 0
@@ -353,7 +358,7 @@ class WebSocketConnection(_Closing):
         if frames_completed:
             self._partial_decoder = None
             self._partial_seen = 0
-        found = self._partial_payload(self._partial_seen)
+        found = self._parser.partial_payload(self._partial_seen)
         if found is None:
             self._partial_decoder = None
             self._partial_seen = 0

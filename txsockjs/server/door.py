@@ -26,6 +26,7 @@ is not touched.
 """
 
 import inspect
+import sys
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -33,7 +34,7 @@ from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
 from twisted.python.failure import Failure
 from twisted.logger import LogLevel
 
-from txsockjs.handshake import Handshake, Rejected
+from txsockjs.handshake import Handshake, Rejected, build as build_handshake
 from txsockjs.protocol.headers import HeaderView, parse_cookies, parse_query
 from txsockjs.server.sessiontransport import SessionTransport, short_id
 
@@ -73,8 +74,8 @@ class SessionDoor(object):
             client_ip, secure = conn.client_host, conn.tls
         query = request.query
         cookie = headers.get("cookie")
-        return Handshake(
-            transport=transport, method=request.method, path=request.path,
+        return build_handshake(
+            transport=transport, method=sys.intern(request.method), path=request.path,
             query=MappingProxyType(parse_query(query)) if query else _EMPTY,
             headers=HeaderView.of_head(request.head) if request.head else HeaderView.adopt(headers),
             cookies=MappingProxyType(parse_cookies(cookie)) if cookie else _EMPTY,
@@ -107,25 +108,38 @@ class SessionDoor(object):
         if opening is not None:
             registry.start_opening(opening)
 
-        def settle() -> None:
-            registry.release(client_ip)
-            if opening is not None:
-                registry.finish_opening(opening)
+        if self.options.authorize is None:
+            # (No closures to make: nothing waits.)
+            return self._admitted(conn, response, transport, proceed, opening, handshake)
+        self._authorize(
+            handshake, response,
+            lambda handshake: self._admitted(conn, response, transport, proceed, opening,
+                                             handshake),
+            lambda: self._settle(client_ip, opening))
 
-        def admitted(handshake: Handshake) -> None:
-            protocol = service.factory.buildProtocol(handshake.peer)
-            if protocol is None:
-                settle()
-                service.refused("app_refused", "The application refused a {transport} session "
-                                "(buildProtocol returned None)", transport=transport)
-                return response.error(503, "Service refused the connection.")
-            try:
-                proceed(SessionTransport(protocol, handshake, conn.host, service))
-            finally:
-                # Only now: requests waiting for this id must find the session.
-                settle()
+    def _settle(self, client_ip: str, opening: Optional[str]) -> None:
+        """The opening is decided: its place in the limits is given back, and requests
+        waiting for its id go on."""
+        registry = self.service.registry
+        registry.release(client_ip)
+        if opening is not None:
+            registry.finish_opening(opening)
 
-        self._authorize(handshake, response, admitted, settle)
+    def _admitted(self, conn: "ConnectionLike", response: "ResponseLike", transport: str,
+                  proceed: Callable[[SessionTransport], Any], opening: Optional[str],
+                  handshake: Handshake) -> None:
+        service = self.service
+        protocol = service.factory.buildProtocol(handshake.peer)
+        if protocol is None:
+            self._settle(handshake.client_ip, opening)
+            service.refused("app_refused", "The application refused a {transport} session "
+                            "(buildProtocol returned None)", transport=transport)
+            return response.error(503, "Service refused the connection.")
+        try:
+            proceed(SessionTransport(protocol, handshake, conn.host, service))
+        finally:
+            # Only now: requests waiting for this id must find the session.
+            self._settle(handshake.client_ip, opening)
 
     def _over_limit(self, client_ip: str) -> Optional[str]:
         options = self.options

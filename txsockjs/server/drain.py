@@ -50,7 +50,7 @@ def drain(service: "Service", grace: float) -> "Deferred[None]":
 
 
 def _left(registry: "SessionRegistry") -> bool:
-    if registry.live or registry.upgraded:
+    if registry.live or registry.unfinished_websockets:
         return True
     return any(not session.close_delivered for session in registry.by_id.values())
 
@@ -60,7 +60,7 @@ def _abort(registry: "SessionRegistry") -> int:
     for session in list(registry.live):
         session.shutdown()
         count += 1
-    for handler in list(registry.upgraded):
+    for handler in list(registry.unfinished_websockets):
         handler.abort()
         count += 1
     for session in list(registry.by_id.values()):

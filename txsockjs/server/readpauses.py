@@ -3,27 +3,30 @@
 Several reasons can hold reading at once ("write": the peer does not read what we send;
 "pipeline": requests wait behind a long response; "app": the application paused the
 client's messages).  The socket pauses at the first reason and resumes when none is left.
+The reasons are bits of one int the wire keeps: a set (and an object to hold it) per
+connection would cost more than the rest of an idle WebSocket's wire.
 """
 
-from typing import Any, Set
+from typing import Any
+
+WRITE, PIPELINE, APP = 1, 2, 4
+_BITS = {"write": WRITE, "pipeline": PIPELINE, "app": APP}
 
 
-class ReadPauses(object):
-    __slots__ = ("transport", "reasons")
+# ``transport`` is an IPushProducer (the connection's transport).
+def pause(transport: Any, reasons: int, reason: str) -> int:
+    """The reasons after adding ``reason``; the transport pauses at the first one."""
+    if not reasons:
+        transport.pauseProducing()
+    return reasons | _BITS[reason]
 
-    def __init__(self, transport: Any) -> None:
-        self.transport = transport  # an IPushProducer (the connection's transport)
-        self.reasons: Set[str] = set()
 
-    def pause(self, reason: str) -> None:
-        if not self.reasons:
-            self.transport.pauseProducing()
-        self.reasons.add(reason)
-
-    def resume(self, reason: str, closing: bool = False) -> None:
-        """Drop ``reason``; read again when it was the last one (never while closing)."""
-        reasons = self.reasons
-        if reason in reasons:
-            reasons.discard(reason)
-            if not reasons and not closing:
-                self.transport.resumeProducing()
+def resume(transport: Any, reasons: int, reason: str, closing: bool = False) -> int:
+    """The reasons after dropping ``reason``; the transport reads again when it was the
+    last one (never while closing)."""
+    bit = _BITS[reason]
+    if reasons & bit:
+        reasons &= ~bit
+        if not reasons and not closing:
+            transport.resumeProducing()
+    return reasons

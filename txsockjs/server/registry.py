@@ -8,6 +8,10 @@ session limits are checked against.
   too (those are never reachable by id: two websockets may use one id, each
   its own session).  The limits count these, plus the sessions being opened
   while ``authorize`` runs (``reserve``), so a burst cannot overshoot them.
+* ``unfinished_websockets``: the WebSocket connections a drain waits for
+  beyond their sessions: those whose close handshake has begun, and those
+  whose (hixie-76) handshake is not complete.  An open one is reached through
+  its session, so an idle WebSocket costs no entry here.
 """
 
 import collections
@@ -19,7 +23,7 @@ AnySession = Any
 
 class SessionRegistry(object):
 
-    __slots__ = ("by_id", "live", "upgraded", "_per_client", "_reserved", "_reserved_per_client",
+    __slots__ = ("by_id", "live", "unfinished_websockets", "_per_client", "_reserved", "_reserved_per_client",
                  "_opening", "_counting_clients")
 
     def __init__(self, count_per_client: bool = True) -> None:
@@ -28,8 +32,8 @@ class SessionRegistry(object):
         self._counting_clients = count_per_client
         self.by_id: Dict[str, AnySession] = {}
         self.live: Set[AnySession] = set()
-        # WebSocket connections still open (a drain waits for their close handshakes)
-        self.upgraded: Set[Any] = set()
+        # (a WebSocketBridge's, see the module's doc)
+        self.unfinished_websockets: Set[Any] = set()
         self._per_client: "collections.Counter[str]" = collections.Counter()
         self._reserved = 0
         self._reserved_per_client: "collections.Counter[str]" = collections.Counter()

@@ -13,7 +13,7 @@ from txsockjs.protocol.deflate import DeflateSettings, PerMessageDeflateFactory
 from txsockjs.protocol.forwarded import ProxyPolicy
 from txsockjs.protocol.origins import OriginPolicy
 from txsockjs.protocol.rawsession import RawHandler, RawWebSocketSession
-from txsockjs.protocol.session import Session
+from txsockjs.protocol.session import Session, SessionTimers
 from txsockjs.server.budget import MemoryBudget
 from txsockjs.server.door import SessionDoor
 from txsockjs.server.drain import drain
@@ -100,9 +100,11 @@ class Flusher(object):
         """Call ``task`` at the end of this reactor turn (after every read the
         turn handles), as the task of a batch of its own: what it writes
         then goes out eagerly, once per connection."""
-        self._clock.callLater(0, self._end_of_turn, task)
+        self._clock.callLater(0, self.run_as_batch, task)
 
-    def _end_of_turn(self, task: Callable[[], None]) -> None:
+    def run_as_batch(self, task: Callable[[], None]) -> None:
+        """Call ``task`` now, as the task of a batch of its own (what it writes goes
+        out eagerly, once per connection; an error in it is logged)."""
         self.hold()
         self.before_flush(task)
         self.release()
@@ -167,6 +169,13 @@ class Service(object):
         self.clock = clock
         self.flusher = flusher
         self.registry = SessionRegistry(options.max_sessions_per_client is not None)
+        # Given to every session: made once here, not a bound method (and a timer) each.
+        # (Fired as a flusher batch: heartbeats go straight to their sockets, no
+        # Twisted write buffer, no epoll_ctl pair, for each idle session.)
+        self.timers = SessionTimers(clock, options.heartbeat, options.timeout,
+                                    batch=flusher.run_as_batch)
+        self._schedule_flush = flusher.schedule
+        self._forget = self.registry.forget
         self.origins = OriginPolicy(options.allowed_origins)
         self.proxies = ProxyPolicy(options.trusted_proxies)
         self.door = SessionDoor(self)
@@ -212,10 +221,10 @@ class Service(object):
         session = Session(
             handshake.session_id, self.clock, options.heartbeat, options.timeout,
             delegate,
-            schedule_flush=self.flusher.schedule,
-            on_gone=self.registry.forget if addressable else None,
+            schedule_flush=self._schedule_flush,
+            on_gone=self._forget if addressable else None,
             send_limit=options.send_buffer_limit, overflow=options.send_overflow,
-            budget=self.budget)
+            budget=self.budget, timers=self.timers)
         self.register(session, delegate, addressable)
         return session
 

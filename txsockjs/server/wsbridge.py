@@ -86,9 +86,15 @@ def rfc6455_key(request: RequestLike, response: ResponseLike) -> Optional[str]:
     return key
 
 
+# An RFC 6455 101 head up to its accept key: made once (response_head on every
+# handshake cost a microsecond).
+_SWITCHING = response_head(101, [("Upgrade", "websocket"), ("Connection", "Upgrade")])[:-2] \
+    + b"Sec-WebSocket-Accept: "
+
+
 def handshake(service: "Service", request: RequestLike, response: ResponseLike, tls: bool
-              ) -> Optional[Tuple[ws.AnyConnection, List[Tuple[str, str]]]]:
-    """The connection object and the 101 response's headers for a WebSocket handshake,
+              ) -> Optional[Tuple[ws.AnyConnection, bytes]]:
+    """The connection object and the 101 response's head for a WebSocket handshake,
     or None after refusing it."""
     if not acceptable(service, request, response):
         return None
@@ -101,17 +107,16 @@ def handshake(service: "Service", request: RequestLike, response: ResponseLike, 
         if "origin" in headers:
             head.append(("Sec-WebSocket-Origin", headers["origin"]))
         return ws.Hixie76Connection(headers["sec-websocket-key1"], headers["sec-websocket-key2"],
-                                    max_message), head
+                                    max_message), response_head(101, head)
     key = rfc6455_key(request, response)
     if key is None:
         return None
     extensions, accepted = negotiate(headers.get("sec-websocket-extensions"),
                                      service.websocket_extensions)
-    head = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Accept", ws.accept_key(key))]
+    switching = _SWITCHING + ws.accept_key(key).encode("ascii") + b"\r\n"
     if accepted is not None:
-        head.append(("Sec-WebSocket-Extensions", accepted))
-    return ws.WebSocketConnection(max_message, extensions=extensions), head
+        switching += b"Sec-WebSocket-Extensions: " + accepted.encode("latin-1") + b"\r\n"
+    return ws.WebSocketConnection(max_message, extensions=extensions), switching + b"\r\n"
 
 
 def upgrade(service: "Service", connection: ConnectionLike, request: RequestLike,
@@ -136,8 +141,7 @@ def upgrade(service: "Service", connection: ConnectionLike, request: RequestLike
         bridge = WebSocketBridge(service, wire, conn, raw, delegate)
         response.finished = True
         response.started = True
-        wire.write(response_head(101, head))
-        service.registry.upgraded.add(bridge)
+        wire.write(head)
         bridge.start()
         wire.attach_websocket(bridge, handshake_complete=not conn.expects_handshake)
 
@@ -164,8 +168,7 @@ class WebSocketBridge(object):
     session's receiver (``send_frame``, ``finish``) or the raw session's handler
     (``send_payload``, ``close``)."""
 
-    __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer",
-                 "write_now")
+    __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer")
 
     def __init__(self, service: "Service", wire: WireLike, conn: ws.AnyConnection, raw: bool,
                  delegate: "SessionTransport") -> None:
@@ -174,9 +177,6 @@ class WebSocketBridge(object):
         self.conn = conn
         self.raw = raw
         self.delegate = delegate
-        # The wire's write_now, kept here: a broadcast calls it once per member, and a
-        # slot is read faster than the channel's instance attribute.
-        self.write_now = wire.write_now
         self._close_timer: Any = None  # an IDelayedCall
         self.target: Union[Session, RawWebSocketSession]
         # (SessionTransport.setCompression reaches the connection's extensions here)
@@ -191,14 +191,17 @@ class WebSocketBridge(object):
             self.target = service.new_session(delegate, addressable=False)
 
     def start(self) -> None:
-        if not self.conn.expects_handshake:
+        if self.conn.expects_handshake:
+            # A drain waits for it (its session cannot close it before it opens).
+            self.service.registry.unfinished_websockets.add(self)
+        else:
             self._open()
 
     def _open(self) -> None:
         wire = self.wire
         target = self.target
+        self.service.registry.unfinished_websockets.discard(self)
         wire.handshake_completed()
-        wire.on_pause = target.write_paused
         if isinstance(target, RawWebSocketSession):
             self.delegate.opened(target)
         else:
@@ -243,6 +246,8 @@ class WebSocketBridge(object):
         after = self.conn.after
         if after is None:
             return
+        # Closing: a drain waits for the end of the close handshake.
+        self.service.registry.unfinished_websockets.add(self)
         if after is ws.CLOSE_TRANSPORT:
             wire.transport.loseConnection()
             return
@@ -260,7 +265,7 @@ class WebSocketBridge(object):
                 self.conn.close_timeout, wire.transport.abortConnection)
 
     def connection_lost(self, reason: "Failure") -> None:
-        self.service.registry.upgraded.discard(self)
+        self.service.registry.unfinished_websockets.discard(self)
         if self.conn.extensions and self.service.idle_streams is not None:
             self.service.idle_streams.forget(self.conn.extensions)
         timer = self._close_timer
@@ -318,8 +323,7 @@ class WebSocketBridge(object):
             shared.framing = text_frame
             shared.wire = wire
         if shared.eager:
-            write = self.write_now  # (read, then called: a slot read the fast way)
-            write(wire)
+            self.wire.write_now(wire)
         else:
             self.wire.write(wire)
         return True
@@ -334,6 +338,13 @@ class WebSocketBridge(object):
 
     def abort(self) -> None:
         self.wire.transport.abortConnection()
+
+    def write_paused(self, paused: bool) -> None:
+        """The wire's socket is full (True) or drained: the session holds its frames.  (The
+        wire calls this itself: a bound method in its ``on_pause`` would cost every idle
+        WebSocket one more object.)"""
+        if not self.conn.expects_handshake:
+            self.target.write_paused(paused)
 
     def pause_reading(self, paused: bool) -> None:
         """The application holds the client's messages: stop reading the socket."""

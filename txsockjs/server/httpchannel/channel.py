@@ -1,10 +1,12 @@
 """One TCP connection speaking HTTP/1.x, until it may become a WebSocket."""
 
 import ipaddress
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from twisted.internet.interfaces import IPushProducer, ISSLTransport, ITCPTransport
-from twisted.internet.protocol import Protocol, connectionDone
+from twisted.internet.interfaces import (
+    ILoggingContext, IProtocol, IPushProducer, ISSLTransport, ITCPTransport,
+)
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -13,9 +15,9 @@ from txsockjs._speedups import HTTPError
 from txsockjs.protocol.http import Request, RequestReader, error_head
 from txsockjs.server import wsbridge
 from txsockjs.server.contracts import PauseCallback, RequestLike, ResponseLike
-from txsockjs.server.httpchannel.eagerwrite import writer_for
+from txsockjs.server import readpauses
+from txsockjs.server.httpchannel.eagerwrite import eager_safe, write_eagerly
 from txsockjs.server.httpchannel.response import Response
-from txsockjs.server.readpauses import ReadPauses
 
 if TYPE_CHECKING:
     from txsockjs.factory import SockJSMultiFactory
@@ -31,8 +33,8 @@ MAX_PIPELINED = 256 * 1024
 REQUEST_TIMEOUT = 30.0
 
 
-@implementer(IPushProducer)
-class HTTPChannel(Protocol):
+@implementer(IProtocol, ILoggingContext, IPushProducer)
+class HTTPChannel(object):
     """Reads requests one at a time and hands each to the site.
 
     Pipelined requests wait until the response before them is finished, so
@@ -45,28 +47,40 @@ class HTTPChannel(Protocol):
     ``peer`` and ``host`` (IAddress), ``tls``, ``peer_host`` (the peer's IP as
     str, None on a UNIX socket) and ``client_host`` (``peer_host``
     normalised: what ``client_ip`` is when no proxy is trusted).
+
+    (An IProtocol written out, not a twisted Protocol subclass: with slots, an
+    idle WebSocket's connection keeps no instance dict.)
     """
 
     log = Logger()
-    # An ITransport once connected (a zope interface, whose methods mypy
-    # cannot call without a plugin).
-    transport: Any
+
+    __slots__ = ("site", "transport", "connected", "reader", "response", "upgraded", "on_pause",
+                 "_closing", "_processing", "_reads", "_handshake_pending", "_eager", "_reading",
+                 "peer", "host", "peer_host", "client_host", "tls")
 
     def __init__(self, site: "SockJSMultiFactory") -> None:
         self.site = site
-        self.reader = RequestReader(max_body=site.max_body)
+        # An ITransport once connected (a zope interface, whose methods mypy
+        # cannot call without a plugin).
+        self.transport: Any = None
+        self.connected = False
+        # (None once the connection is a WebSocket: no more requests come)
+        self.reader: Optional[RequestReader] = RequestReader(max_body=site.max_body)
         self.response: Optional[Response] = None
         self.upgraded: Optional["WebSocketBridge"] = None
         self.on_pause: Optional[PauseCallback] = None
         self._closing = False
         self._processing = False
-        # Why we stopped reading from the socket: "pipeline" (requests wait
-        # behind a long response) and/or "write" (the peer does not read
-        # what we send).  Reading resumes when no reason is left.
-        self._reads: Optional[ReadPauses] = None  # set in connectionMade
+        # Why we stopped reading from the socket (bits, see readpauses): "pipeline"
+        # (requests wait behind a long response), "write" (the peer does not read
+        # what we send), "app".  Reading resumes when no reason is left.
+        self._reads = 0
         self._handshake_pending = False
-        # Writes at once (see eagerwrite.py), set in connectionMade.
-        self.write_now: Any = None
+        # How this connection writes eagerly: write_eagerly when that is safe on
+        # its transport (see eagerwrite.py), else None; and is a read of ours
+        # being handled?
+        self._eager: Optional[Callable[[Any, bytes], None]] = None
+        self._reading = False
         # IAddress providers
         self.peer: Any = None
         self.host: Any = None
@@ -74,10 +88,29 @@ class HTTPChannel(Protocol):
         self.client_host = "unix"
         self.tls = False
 
+    # -- IProtocol ---------------------------------------------------------
+
+    def makeConnection(self, transport: Any) -> None:
+        self.connected = True
+        self.transport = transport
+        self.connectionMade()
+
+    def logPrefix(self) -> str:
+        return self.__class__.__name__
+
     def connectionMade(self) -> None:
         transport = self.transport
         self.peer = transport.getPeer()
-        self.host = transport.getHost()
+        # Every connection of a port has the same host address: they share one object
+        # (the session keeps it for getHost()).
+        host = transport.getHost()
+        last = self.site.last_host
+        if host is not last:
+            if host == last:
+                host = last
+            else:
+                self.site.last_host = host
+        self.host = host
         self.tls = ISSLTransport.providedBy(transport)
         self.peer_host = getattr(self.peer, "host", None)
         if self.peer_host is not None:
@@ -88,18 +121,8 @@ class HTTPChannel(Protocol):
             # (xhr_streaming delivered 4x fewer messages a second without it).
             transport.setTcpNoDelay(True)
         transport.registerProducer(self, True)
-        self._reads = ReadPauses(transport)
-        # Every response and frame leaves through self.write: straight to
-        # the socket when that is safe (see eagerwrite.py).  (mypy forbids
-        # assigning to a method; this instance's write replaces the class's.)
-        # Eager writes while this connection's own read is handled (an
-        # echo, a response) and while the flusher ends a batch (broadcasts,
-        # other sessions' output: each connection is written once then):
-        # they save a reactor turn and two epoll_ctl calls.  Other writes
-        # (a heartbeat, a stream) go through Twisted's buffer, which gathers
-        # several into one send.
-        self.write_now = writer_for(transport)
-        self.write = self._write_outside_read  # type: ignore[method-assign]
+        if eager_safe(transport):
+            self._eager = write_eagerly
         self._wait_for_request()
 
     # The request timeout: the site's RequestDeadlines (one timer for every
@@ -120,6 +143,7 @@ class HTTPChannel(Protocol):
             return
         if self.response is not None or self.upgraded is not None or self._closing:
             return
+        assert self.reader is not None  # (not upgraded)
         if self.reader.buffered:
             self._refuse(HTTPError(408, "Request not received in time"))
         else:
@@ -133,36 +157,38 @@ class HTTPChannel(Protocol):
         # connections) is flushed when it is done, in this reactor callback.
         flusher = self.site.flusher
         flusher.hold()
-        self.write = self.write_now  # type: ignore[method-assign]
+        self._reading = True
         try:
             if self.upgraded is not None:
                 self.upgraded.data_received(data)
             elif not self._closing:
+                assert self.reader is not None  # (not upgraded)
                 self.reader.feed(data)
                 self._process()
         finally:
             flusher.release()
-            self.write = self._write_outside_read  # type: ignore[method-assign]
+            self._reading = False
 
     def _process(self) -> None:
-        if self._processing:
+        reader = self.reader
+        if self._processing or reader is None:
             return
         self._processing = True
         try:
             while self.response is None and self.upgraded is None and not self._closing \
-                    and not (self._reads is not None and "write" in self._reads.reasons):
+                    and not self._reads & readpauses.WRITE:
                 try:
-                    request = self.reader.next_request()
+                    request = reader.next_request()
                 except HTTPError as error:
                     self._refuse(error)
                     return
                 if request is None:
-                    if self.reader.continue_expected:
-                        self.reader.continue_expected = False
+                    if reader.continue_expected:
+                        reader.continue_expected = False
                         self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                     break
                 self._dispatch(request)
-            if self.response is not None and self.reader.buffered > MAX_PIPELINED:
+            if self.response is not None and reader.buffered > MAX_PIPELINED:
                 self._pause_reading("pipeline")
             elif self.response is None:
                 self._resume_reading("pipeline")
@@ -200,21 +226,32 @@ class HTTPChannel(Protocol):
     # -- output ------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        # Replaced per connection in connectionMade and around each read.
-        self.transport.write(data)
+        """Every response and frame leaves here: straight to the socket when that
+        is safe (see eagerwrite.py), while this connection's own read is handled (an
+        echo, a response) and while the flusher ends a batch (broadcasts, other
+        sessions' output: each connection is written once then): that saves a
+        reactor turn and two epoll_ctl calls.  Other writes (a heartbeat, a stream)
+        go through Twisted's buffer, which gathers several into one send."""
+        eager = self._eager
+        if eager is not None and (self._reading or self.site.flusher.flushing):
+            eager(self.transport, data)
+        else:
+            self.transport.write(data)
 
-    def _write_outside_read(self, data: bytes) -> None:
-        if self.site.flusher.flushing:
-            self.write_now(data)
+    def write_now(self, data: bytes) -> None:
+        """Write at once: an eager write when that is safe, whoever's read caused it
+        (a broadcast's member at the end of a batch, a whole response): Twisted's
+        buffer would only add a reactor turn and two epoll_ctl calls."""
+        eager = self._eager
+        if eager is not None:
+            eager(self.transport, data)
         else:
             self.transport.write(data)
 
     def write_whole_response(self, data: bytes) -> None:
         """Write a complete response.  Nothing can join it on this connection
-        before the next request, so it goes out at once, as an eager write
-        when that is safe, even when another connection's read caused it (a
-        held poll answered by an xhr_send): Twisted's buffer would only add
-        a reactor turn and two epoll_ctl calls."""
+        before the next request, so it goes out at once (a held poll answered
+        by an xhr_send included)."""
         self.write_now(data)
 
     def response_finished(self, response: Response, close: bool) -> None:
@@ -228,6 +265,7 @@ class HTTPChannel(Protocol):
             return
         self._resume_reading("pipeline")
         self._wait_for_request()
+        assert self.reader is not None  # (a response: not upgraded)
         if self.reader.buffered and not self._processing:
             # A pipelined request waits for the next turn: we may be deep
             # inside a session that is still sending the frame that
@@ -256,7 +294,10 @@ class HTTPChannel(Protocol):
         self.response = None
         self.upgraded = handler
         self._resume_reading("pipeline")
+        assert self.reader is not None  # (upgraded once)
         leftover = self.reader.take_buffered()
+        # No request follows a WebSocket handshake: the parser and its buffer go.
+        self.reader = None
         if leftover:
             handler.data_received(leftover)
 
@@ -274,12 +315,10 @@ class HTTPChannel(Protocol):
         self._resume_reading(reason)
 
     def _pause_reading(self, reason: str) -> None:
-        assert self._reads is not None  # (connected)
-        self._reads.pause(reason)
+        self._reads = readpauses.pause(self.transport, self._reads, reason)
 
     def _resume_reading(self, reason: str) -> None:
-        assert self._reads is not None  # (connected)
-        self._reads.resume(reason, self._closing)
+        self._reads = readpauses.resume(self.transport, self._reads, reason, self._closing)
 
     def pauseProducing(self) -> None:
         """The socket's send buffer is full: stop taking new work from this
@@ -288,12 +327,17 @@ class HTTPChannel(Protocol):
         self._pause_reading("write")
         if self.on_pause is not None:
             self.on_pause(True)
+        elif self.upgraded is not None:
+            self.upgraded.write_paused(True)
 
     def resumeProducing(self) -> None:
         self._resume_reading("write")
         if self.on_pause is not None:
             self.on_pause(False)
-        if self.reader.buffered and self.upgraded is None and not self._processing:
+        elif self.upgraded is not None:
+            self.upgraded.write_paused(False)
+        if self.reader is not None and self.reader.buffered and self.upgraded is None \
+                and not self._processing:
             self.site.clock.callLater(0, self._process)
 
     def stopProducing(self) -> None:
@@ -302,6 +346,7 @@ class HTTPChannel(Protocol):
     # -- end ---------------------------------------------------------------
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.connected = False
         self._stop_waiting()
         self._closing = True
         response = self.response

@@ -4,12 +4,12 @@ Twisted's ``transport.write()`` always buffers and sends on the next reactor
 turn (Twisted issue 5303): per small message that is a ``startWriting`` /
 ``stopWriting`` pair (two ``epoll_ctl`` calls) and one more reactor turn.
 When Twisted's own buffers for the connection are empty, nothing can be
-reordered by sending now, so :func:`writer_for` gives the connection a
-``write`` that calls ``send()`` on the socket and hands Twisted only what the
-kernel did not take (``send_now``: one ``send()`` on the socket's descriptor,
-see _speedups/sendnow_py.py).  Twisted then does the rest as before: it buffers the
-remainder, sends it when the socket is writable, and pauses the registered
-producer when its buffer is full.
+reordered by sending now, so :func:`write_eagerly` calls ``send()`` on the
+socket (``send_now``: one ``send()`` on the socket's descriptor, see
+_speedups/sendnow_py.py) and hands Twisted only what the kernel did not take.
+Twisted then does the rest as before: it buffers the remainder, sends it when
+the socket is writable, and pauses the registered producer when its buffer is
+full.
 
 This is the one place txsockjs reads private attributes of a Twisted object
 (``_tempDataBuffer``, ``_writeDisconnecting``, ``_writeDisconnected``; it also sets
@@ -27,6 +27,7 @@ used only where it is known to be right:
 Otherwise the connection writes with ``transport.write``.
 """
 
+import functools
 import os
 import socket
 from typing import Any, Callable, List, Optional, Tuple, Type, Union
@@ -66,24 +67,36 @@ def disabled() -> bool:
 # ``transport`` is any ITransport (a zope interface: Any to mypy).
 def probe(transport: Any) -> Optional[str]:
     """None if eager writes are safe on ``transport``, else why not."""
-    if disabled():
-        return "%s is set" % DISABLE_VARIABLE
+    # (The type first: it is cheaper than reading the environment.)
     if type(transport) is not tcp.Server:
         return "the transport is a %s, not a plain twisted.internet.tcp.Server" % (
             type(transport).__name__,)
+    if disabled():
+        return "%s is set" % DISABLE_VARIABLE
     for name, kind in _EXPECTED:
         value = getattr(transport, name, _EXPECTED)
         if value is _EXPECTED:
             return "this Twisted's tcp.Server has no %s" % name
         if not isinstance(value, kind):
             return "this Twisted's tcp.Server.%s is a %s" % (name, type(value).__name__)
+    if not callable(getattr(transport, "fileno", None)):
+        return "this Twisted's tcp.Server has no fileno()"
     if transport.socket.type != socket.SOCK_STREAM or transport.TLS:
         return "the socket is not plain TCP"
     return None
 
 
-def writer_for(transport: Any) -> Writer:
-    """The function the connection on ``transport`` writes its bytes with."""
+# The flags Twisted keeps as class attributes until a connection changes them.
+_CLASS_FLAGS = ("disconnecting", "_writeDisconnecting", "_writeDisconnected", "TLS")
+
+
+def eager_safe(transport: Any) -> bool:
+    """May the connection on ``transport`` write with :func:`write_eagerly`?  (Checked
+    once per connection; the first answer is logged.)  When it may, Twisted's
+    class-level flags are set on the connection at the values they have: the check
+    before each send then reads instance attributes, which the interpreter
+    specialises (read through the class they took a quarter of a broadcast
+    delivery); Twisted sets them on the instance itself when they change."""
     why_not = probe(transport)
     if not _logged:
         _logged.append(True)
@@ -92,36 +105,32 @@ def writer_for(transport: Any) -> Writer:
         else:
             log.info("txsockjs eager writes: off ({why})", why=why_not)
     if why_not is not None:
-        write: Writer = transport.write
-        return write
-    return _eager_writer(transport)
-
-
-# The flags Twisted keeps as class attributes until a connection changes them.
-_CLASS_FLAGS = ("disconnecting", "_writeDisconnecting", "_writeDisconnected", "TLS")
-
-
-def _eager_writer(transport: Any) -> Writer:
-    # A connection keeps its descriptor while it is connected (checked first, each time).
-    fd = transport.socket.fileno()
-    # Read through the instance, a class attribute is looked up the slow way (the
-    # interpreter specialises instance attributes only): a quarter of a broadcast
-    # delivery's instructions went to these four.  The same values set on the instance
-    # (Twisted sets them there itself when they change) are read the fast way.
+        return False
     for name in _CLASS_FLAGS:
         setattr(transport, name, getattr(transport, name))
-    buffered_write = transport.write
+    return True
 
-    def write(data: bytes) -> None:
-        t = transport
-        if (t.dataBuffer or t._tempDataBuffer or not t.connected or t.disconnecting
-                or t._writeDisconnecting or t._writeDisconnected or t.TLS):
-            buffered_write(data)
-            return
-        # 0 on EAGAIN, or on a broken connection: Twisted's own write path
-        # meets the error when it tries, and reports it as it should.
-        sent = send_now(fd, data)
-        if sent < len(data):
-            buffered_write(data[sent:])
 
-    return write
+def writer_for(transport: Any) -> Writer:
+    """The function the connection on ``transport`` writes its bytes with."""
+    if not eager_safe(transport):
+        write: Writer = transport.write
+        return write
+    return functools.partial(write_eagerly, transport)
+
+
+def write_eagerly(transport: Any, data: bytes) -> None:
+    """Write ``data`` on ``transport`` (one :func:`eager_safe` approved): to the socket at
+    once when Twisted holds nothing for it, else through Twisted's buffer.  (A function of
+    the transport, not a closure per connection: an idle connection keeps nothing.)"""
+    t = transport
+    if (t.dataBuffer or t._tempDataBuffer or not t.connected or t.disconnecting
+            or t._writeDisconnecting or t._writeDisconnected or t.TLS):
+        t.write(data)
+        return
+    # 0 on EAGAIN, or on a broken connection: Twisted's own write path
+    # meets the error when it tries, and reports it as it should.  (The
+    # descriptor is read after the ``connected`` check: it is still ours.)
+    sent = send_now(t.fileno(), data)
+    if sent < len(data):
+        t.write(data[sent:])

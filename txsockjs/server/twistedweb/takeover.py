@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from txsockjs.server.contracts import PauseCallback
-from txsockjs.server.readpauses import ReadPauses
+from txsockjs.server import readpauses
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -73,7 +73,7 @@ class TakenOverConnection(object):
         self.on_pause: Optional[PauseCallback] = None
         self._bridge: Optional["WebSocketBridge"] = None
         self._pending: bytes = channel.clearLineBuffer()  # (see the module's doc)
-        self._reads = ReadPauses(self.transport)
+        self._reads = 0  # (bits: see readpauses)
         self._handshake_timer: Any = None
         # From now on the channel's bytes and its end come here (see the module's doc).
         channel.dataReceived = self._data_received
@@ -141,10 +141,10 @@ class TakenOverConnection(object):
     # -- flow control ----------------------------------------------------------------------
 
     def pause_reading(self, reason: str) -> None:
-        self._reads.pause(reason)
+        self._reads = readpauses.pause(self.transport, self._reads, reason)
 
     def resume_reading(self, reason: str) -> None:
-        self._reads.resume(reason)
+        self._reads = readpauses.resume(self.transport, self._reads, reason)
 
     def pauseProducing(self) -> None:
         """The socket's send buffer is full: stop reading this peer's frames and pause the
@@ -152,11 +152,15 @@ class TakenOverConnection(object):
         self.pause_reading("write")
         if self.on_pause is not None:
             self.on_pause(True)
+        elif self._bridge is not None:
+            self._bridge.write_paused(True)
 
     def resumeProducing(self) -> None:
         self.resume_reading("write")
         if self.on_pause is not None:
             self.on_pause(False)
+        elif self._bridge is not None:
+            self._bridge.write_paused(False)
 
     def stopProducing(self) -> None:
         pass
