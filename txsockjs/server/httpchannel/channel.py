@@ -16,7 +16,8 @@ from txsockjs.protocol.http import Request, RequestReader, error_head
 from txsockjs.server import wsbridge
 from txsockjs.server.contracts import PauseCallback, RequestLike, ResponseLike
 from txsockjs.server import readpauses
-from txsockjs.server.httpchannel.eagerwrite import eager_safe, write_eagerly
+from txsockjs.server.httpchannel.eagerwrite import (channel_write_now, eager_safe,
+                                                   write_eagerly)
 from txsockjs.server.httpchannel.response import Response
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ class HTTPChannel(object):
     log = Logger()
 
     __slots__ = ("site", "transport", "connected", "reader", "response", "upgraded", "on_pause",
-                 "_closing", "_processing", "_reads", "_handshake_pending", "_eager", "_reading",
-                 "peer", "host", "peer_host", "client_host", "tls")
+                 "_closing", "_processing", "_reads", "_handshake_pending", "_eager", "_fd",
+                 "_reading", "peer", "host", "peer_host", "client_host", "tls")
 
     def __init__(self, site: "SockJSMultiFactory") -> None:
         self.site = site
@@ -80,6 +81,7 @@ class HTTPChannel(object):
         # its transport (see eagerwrite.py), else None; and is a read of ours
         # being handled?
         self._eager: Optional[Callable[[Any, bytes], None]] = None
+        self._fd = -1
         self._reading = False
         # IAddress providers
         self.peer: Any = None
@@ -123,6 +125,7 @@ class HTTPChannel(object):
         transport.registerProducer(self, True)
         if eager_safe(transport):
             self._eager = write_eagerly
+            self._fd = transport.fileno()  # (write_now's send; read after each connected check)
         self._wait_for_request()
 
     # The request timeout: the site's RequestDeadlines (one timer for every
@@ -238,15 +241,10 @@ class HTTPChannel(object):
         else:
             self.transport.write(data)
 
-    def write_now(self, data: bytes) -> None:
-        """Write at once: an eager write when that is safe, whoever's read caused it
-        (a broadcast's member at the end of a batch, a whole response): Twisted's
-        buffer would only add a reactor turn and two epoll_ctl calls."""
-        eager = self._eager
-        if eager is not None:
-            eager(self.transport, data)
-        else:
-            self.transport.write(data)
+    # Write at once: an eager write when that is safe, whoever's read caused it (a
+    # broadcast's member at the end of a batch, a whole response): Twisted's buffer
+    # would only add a reactor turn and two epoll_ctl calls.  (write_now(data))
+    write_now = channel_write_now
 
     def write_whole_response(self, data: bytes) -> None:
         """Write a complete response.  Nothing can join it on this connection
