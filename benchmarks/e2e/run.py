@@ -60,6 +60,12 @@ SCENARIOS = {
     "xhr-poll-10": ("xhr-client", ["--conns", "10", "--size", "20"], "msg/s", True),
     "xhr-poll-1": ("xhr-client", ["--conns", "1", "--size", "20"], "msg/s", True),
     "xhr-cycle-10": ("xhr-poll", ["--conns", "10", "--size", "20"], "req/s", False),
+    # The same with the headers Chromium sends on sockjs-client's requests (15 headers, about
+    # 600 bytes), as a browser's traffic arrives.
+    "xhr-poll-10-chromium": ("xhr-client", ["--conns", "10", "--size", "20", "--headers",
+                                            "chromium"], "msg/s", True),
+    "xhr-cycle-10-chromium": ("xhr-poll", ["--conns", "10", "--size", "20", "--headers",
+                                           "chromium"], "req/s", False),
     "xhr-stream-1": ("xhr-stream", ["--size", "20", "--window", "2000", "--batch", "50"],
                      "msg/s", False),
     "idle-10k": ("ws-idle", ["--conns", "10000", "--warm", "100", "--settle", "2"],
@@ -78,6 +84,9 @@ SCENARIO_TEXT = {
     "xhr-poll-1": "xhr polling as sockjs-client does it, one client (the server idles between "
                   "messages, as at one websocket connection)",
     "xhr-cycle-10": "xhr_send then xhr on one connection, 10 connections (no poll is ever held)",
+    "xhr-poll-10-chromium": "xhr-poll-10 with the headers Chromium sends (User-Agent, Origin, "
+                            "Referer, Sec-Fetch-*, Accept-*: 15 headers)",
+    "xhr-cycle-10-chromium": "xhr-cycle-10 with the headers Chromium sends",
     "xhr-stream-1": "xhr_streaming to one client, fed by xhr_send batches of 50",
     "idle-10k": "resident memory per idle websocket session (10,000 sessions)",
 }

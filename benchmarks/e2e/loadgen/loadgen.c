@@ -32,6 +32,11 @@
  *               idle sessions, waits --settle s, reads VmRSS again; KiB per
  *               session.
  *
+ * --headers chromium sends, on every xhr request, the headers Chromium 156 sends
+ * for sockjs-client's XMLHttpRequest POSTs (captured from the real browser, same
+ * order; Origin and Referer name the server); the default sends only Host,
+ * Content-Type and Content-Length.
+ *
  * With --server-pid the server's CPU time (utime+stime of all its threads,
  * /proc/PID/stat) is read at the start and the end of the measured window.
  * Every loop is bounded in time: the run stops by itself after
@@ -458,10 +463,37 @@ static void ws_read(conn_t *c) {
 }
 
 /* ------------------------------------------------------------------ http */
+static int chromium_headers = 0; /* --headers chromium */
+
 static void http_request(conn_t *c, const char *verb, const char *transport, const char *body,
                          size_t blen) {
-    char head[512];
-    int n = snprintf(head, sizeof head,
+    char head[1536];
+    int n;
+    if (chromium_headers)
+        n = snprintf(head, sizeof head,
+                     "%s %s/000/%s/%s HTTP/1.1\r\n"
+                     "Host: %s:%d\r\n"
+                     "Connection: keep-alive\r\n"
+                     "Content-Length: %zu\r\n"
+                     "sec-ch-ua-platform: \"Linux\"\r\n"
+                     "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
+                     "Gecko) HeadlessChrome/156.0.0.0 Safari/537.36\r\n"
+                     "sec-ch-ua: \"Not:A-Brand\";v=\"8\", \"Chromium\";v=\"156\"\r\n"
+                     "%s"
+                     "sec-ch-ua-mobile: ?0\r\n"
+                     "Accept: */*\r\n"
+                     "Origin: http://%s:%d\r\n"
+                     "Sec-Fetch-Site: same-origin\r\n"
+                     "Sec-Fetch-Mode: cors\r\n"
+                     "Sec-Fetch-Dest: empty\r\n"
+                     "Referer: http://%s:%d/\r\n"
+                     "Accept-Encoding: gzip, deflate, br, zstd\r\n"
+                     "Accept-Language: en-US,en;q=0.9\r\n\r\n",
+                     verb, svc, c->sid, transport, host, port, blen,
+                     blen ? "Content-Type: text/plain;charset=UTF-8\r\n" : "", host, port, host,
+                     port);
+    else
+        n = snprintf(head, sizeof head,
                      "%s %s/000/%s/%s HTTP/1.1\r\n"
                      "Host: %s:%d\r\n"
                      "Content-Type: text/plain;charset=UTF-8\r\n"
@@ -932,7 +964,8 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "usage: loadgen ws-echo|ws-bcast|xhr-poll|xhr-client|xhr-stream|ws-idle [--port N] "
                 "[--prefix /echo] [--conns N] [--size B] [--duration S] [--warmup S] "
-                "[--server-pid PID] [--window N] [--batch N] [--warm N] [--settle S]\n");
+                "[--server-pid PID] [--window N] [--batch N] [--warm N] [--settle S] "
+                "[--headers minimal|chromium]\n");
         return 2;
     }
     const char *m = argv[1];
@@ -957,6 +990,13 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--window")) window_ = atoi(v);
         else if (!strcmp(k, "--batch")) batch = atoi(v);
         else if (!strcmp(k, "--warm")) warm_conns = atoi(v);
+        else if (!strcmp(k, "--headers")) {
+            if (strcmp(v, "chromium") && strcmp(v, "minimal")) {
+                fprintf(stderr, "--headers is chromium or minimal\n");
+                return 2;
+            }
+            chromium_headers = !strcmp(v, "chromium");
+        }
         else { fprintf(stderr, "unknown option %s\n", k); return 2; }
     }
     if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost")) {
