@@ -41,10 +41,10 @@ PY = sys.executable
 
 SERVERS = ["txsockjs", "txsockjs-pure", "sockjs-node", "aiohttp-sockjs"]
 # Not run unless named in --servers: the bare-Twisted floor (servers/twisted_floor.py:
-# websocket echo and broadcast only, no HTTP, no sessions), to see what Twisted costs.
+# websocket echo, broadcast and bare xhr polling, no sessions), to see what Twisted costs.
 EXTRA_SERVERS = ["twisted-floor", "txsockjs-baseline"]
-# The floor speaks websocket only: it sits out the HTTP scenarios.
-FLOOR_MODES = {"ws-echo", "ws-bcast", "ws-idle"}
+# The floor speaks websocket and xhr polling: it sits out xhr streaming.
+FLOOR_MODES = {"ws-echo", "ws-bcast", "ws-idle", "xhr-poll", "xhr-client"}
 BASELINE = "sockjs-node"
 
 # name -> (loadgen mode, loadgen args, unit, has latency)
