@@ -75,6 +75,8 @@ def connection_tokens(headers: Dict[str, str]) -> Sequence[str]:
     value = headers.get("connection")
     if not value:
         return ()
+    if "," not in value:  # (one token: nearly every request; no list comprehension)
+        return (value.strip().lower(),)
     return [token.strip().lower() for token in value.split(",")]
 
 

@@ -47,6 +47,10 @@ def route(path: str) -> Optional[Route]:
     except KeyError:
         pass
     found = _route(path)
+    if found is not None and found.transport == "websocket":
+        # A websocket's path is asked for once (its session id is new): remembering it
+        # would only keep it, and push the polls' paths out.
+        return found
     if len(_ROUTES) >= MAX_CACHED_ROUTES:
         _ROUTES.clear()
     _ROUTES[path] = found

@@ -50,7 +50,7 @@ def acceptable(service: "Service", request: RequestLike, response: ResponseLike)
     if headers.get("upgrade", "").strip().lower() != "websocket":
         response.error(400, 'Can "Upgrade" only to "WebSocket".')
         return False
-    if not ws.is_upgrade(request):
+    if not ws.connection_upgrades(headers.get("connection", "")):
         response.error(400, '"Connection" must be "Upgrade".')
         return False
     if request.body or "transfer-encoding" in headers:
@@ -113,7 +113,7 @@ def handshake(service: "Service", request: RequestLike, response: ResponseLike, 
         return None
     extensions, accepted = negotiate(headers.get("sec-websocket-extensions"),
                                      service.websocket_extensions)
-    switching = _SWITCHING + ws.accept_key(key).encode("ascii") + b"\r\n"
+    switching = _SWITCHING + ws.accept_key_bytes(key) + b"\r\n"
     if accepted is not None:
         switching += b"Sec-WebSocket-Extensions: " + accepted.encode("latin-1") + b"\r\n"
     return ws.WebSocketConnection(max_message, extensions=extensions), switching + b"\r\n"
