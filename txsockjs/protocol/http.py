@@ -111,6 +111,8 @@ class RequestReader(object):
 
     def take_buffered(self) -> bytes:
         """Everything not yet parsed (what follows a WebSocket upgrade)."""
+        if not self._buf:
+            return b""
         data = bytes(self._buf)
         del self._buf[:]
         self._searched = 0

@@ -136,8 +136,10 @@ class Session(object):
 
     # -- receivers ---------------------------------------------------------
 
-    def attach(self, receiver: Receiver) -> None:
-        """A receiving request arrived: attach it, or answer it and end it."""
+    def attach(self, receiver: Receiver, open_sent: bool = False) -> None:
+        """A receiving request arrived: attach it, or answer it and end it.
+        ``open_sent``: the receiver wrote the open frame already (a new session's
+        websocket sends it with its 101 head)."""
         if self.state == CLOSED:
             # What was written before the close goes first; a polling
             # receiver takes one frame, so the close frame waits for the next.
@@ -157,7 +159,8 @@ class Session(object):
         self._cancel_timer()
         if self.state == NEW:
             self.state = OPEN_STATE
-            self._send(OPEN)
+            if not open_sent:
+                self._send(OPEN)
             self.delegate.opened(self)
             if self.state == CLOSED or self.receiver is None:
                 return

@@ -102,9 +102,14 @@ class SessionDoor(object):
                             transport=transport, client=client_ip, why=refusal)
             return self.unavailable(response, refusal)
         registry = service.registry
-        registry.reserve(client_ip)
         # The id of an HTTP session being opened: its other requests wait.
         opening = session_id if transport != "websocket" else None
+        if opening is None and self.options.authorize is None:
+            # Nothing waits, so nothing can come between this and the session's
+            # registration: no place to hold in the limits, no closures to make.
+            return self._admitted(conn, response, transport, proceed, None, handshake,
+                                  reserved=False)
+        registry.reserve(client_ip)
         if opening is not None:
             registry.start_opening(opening)
 
@@ -127,14 +132,20 @@ class SessionDoor(object):
 
     def _admitted(self, conn: "ConnectionLike", response: "ResponseLike", transport: str,
                   proceed: Callable[[SessionTransport], Any], opening: Optional[str],
-                  handshake: Handshake) -> None:
+                  handshake: Handshake, reserved: bool = True) -> None:
+        """Make the session; ``reserved``: ``open`` held a place for it in the limits
+        (given back here)."""
         service = self.service
         protocol = service.factory.buildProtocol(handshake.peer)
         if protocol is None:
-            self._settle(handshake.client_ip, opening)
+            if reserved:
+                self._settle(handshake.client_ip, opening)
             service.refused("app_refused", "The application refused a {transport} session "
                             "(buildProtocol returned None)", transport=transport)
             return response.error(503, "Service refused the connection.")
+        if not reserved:
+            proceed(SessionTransport(protocol, handshake, conn.host, service))
+            return
         try:
             proceed(SessionTransport(protocol, handshake, conn.host, service))
         finally:

@@ -17,7 +17,7 @@ from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
 
 from txsockjs.protocol import websocket as ws
-from txsockjs.protocol.frames import PayloadError, decode_messages
+from txsockjs.protocol.frames import OPEN, PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
 from txsockjs.protocol.rawsession import RawWebSocketSession
 from txsockjs.protocol.sendbuffer import BinaryMessage
@@ -141,8 +141,11 @@ def upgrade(service: "Service", connection: ConnectionLike, request: RequestLike
         bridge = WebSocketBridge(service, wire, conn, raw, delegate)
         response.finished = True
         response.started = True
-        wire.write(head)
-        bridge.start()
+        if raw or conn.expects_handshake:
+            wire.write(head)
+            bridge.start()
+        else:
+            bridge.open_after(head)
         wire.attach_websocket(bridge, handshake_complete=not conn.expects_handshake)
 
     service.door.open(connection, request, response, "raw_websocket" if raw else "websocket",
@@ -195,13 +198,23 @@ class WebSocketBridge(object):
             # A drain waits for it (its session cannot close it before it opens).
             self.service.registry.unfinished_websockets.add(self)
         else:
-            self._open()
+            self._begin()
+
+    def open_after(self, head: bytes) -> None:
+        """Open the SockJS session of an RFC 6455 connection whose 101 ``head`` is not
+        written yet: the head and the session's open frame leave in one write (one
+        send on the socket, not two)."""
+        self.wire.write(head + self.conn.text_frame(OPEN))
+        self.target.attach(self, open_sent=True)  # type: ignore[call-arg]  # (a Session)
 
     def _open(self) -> None:
-        wire = self.wire
-        target = self.target
+        """The (hixie-76) handshake completed: the session opens."""
         self.service.registry.unfinished_websockets.discard(self)
-        wire.handshake_completed()
+        self.wire.handshake_completed()
+        self._begin()
+
+    def _begin(self) -> None:
+        target = self.target
         if isinstance(target, RawWebSocketSession):
             self.delegate.opened(target)
         else:

@@ -135,7 +135,7 @@ class HTTPChannel(object):
         self.site.request_deadlines.wait(self)
 
     def _stop_waiting(self) -> None:
-        self.site.request_deadlines.stop(self)
+        self.site.request_deadlines.discard(self)
 
     def request_timed_out(self) -> None:
         if self._handshake_pending:
@@ -283,9 +283,9 @@ class HTTPChannel(object):
         """Hand the connection to a WebSocket bridge (after the 101 head).
         With ``handshake_complete=False`` the request timeout keeps running
         until :meth:`handshake_completed`."""
-        # No more requests on this connection: its timer goes (an idle
-        # websocket holds nothing it does not need).
-        self._stop_waiting()
+        # No more requests on this connection: its timer went when the
+        # handshake's request came (_dispatch); an idle websocket holds nothing
+        # it does not need.
         if not handshake_complete:
             self._handshake_pending = True
             self._wait_for_request()
@@ -316,7 +316,8 @@ class HTTPChannel(object):
         self._reads = readpauses.pause(self.transport, self._reads, reason)
 
     def _resume_reading(self, reason: str) -> None:
-        self._reads = readpauses.resume(self.transport, self._reads, reason, self._closing)
+        if self._reads:  # (nearly always nothing to resume: no call then)
+            self._reads = readpauses.resume(self.transport, self._reads, reason, self._closing)
 
     def pauseProducing(self) -> None:
         """The socket's send buffer is full: stop taking new work from this
