@@ -156,7 +156,8 @@ class Session(object):
             receiver.finish()
             return
         self.receiver = receiver
-        self._cancel_timer()
+        if self._timer is not None:
+            self._cancel_timer()
         if self.state == NEW:
             self.state = OPEN_STATE
             if not open_sent:

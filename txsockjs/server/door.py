@@ -92,10 +92,11 @@ class SessionDoor(object):
         service = self.service
         handshake = self.handshake(conn, request, transport, session_id)
         client_ip = handshake.client_ip
-        refusal: Optional[str]
+        refusal: Optional[str] = None
+        options = self.options
         if service.draining:
             reason, refusal = "draining", "the server is shutting down"
-        else:
+        elif options.max_sessions is not None or options.max_sessions_per_client is not None:
             reason, refusal = "limit", self._over_limit(client_ip)
         if refusal is not None:
             service.refused(reason, "Refused a {transport} session for {client}: {why}",

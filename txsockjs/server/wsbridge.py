@@ -67,11 +67,6 @@ def acceptable(service: "Service", request: RequestLike, response: ResponseLike)
     return True
 
 
-def is_hixie76(request: RequestLike) -> bool:
-    headers = request.headers
-    return "sec-websocket-key1" in headers and "sec-websocket-key2" in headers
-
-
 def rfc6455_key(request: RequestLike, response: ResponseLike) -> Optional[str]:
     """The client's Sec-WebSocket-Key of an RFC 6455 handshake, or None
     after answering a wrong version (426) or a bad key (400)."""
@@ -100,7 +95,7 @@ def handshake(service: "Service", request: RequestLike, response: ResponseLike, 
         return None
     headers = request.headers
     max_message = service.options.max_message_size
-    if is_hixie76(request):
+    if "sec-websocket-key1" in headers and "sec-websocket-key2" in headers:  # hixie-76
         location = "%s://%s%s" % ("wss" if tls else "ws", headers.get("host", ""), request.target)
         head = [("Upgrade", "WebSocket"), ("Connection", "Upgrade"),
                 ("Sec-WebSocket-Location", location)]
@@ -111,9 +106,12 @@ def handshake(service: "Service", request: RequestLike, response: ResponseLike, 
     key = rfc6455_key(request, response)
     if key is None:
         return None
-    extensions, accepted = negotiate(headers.get("sec-websocket-extensions"),
-                                     service.websocket_extensions)
-    switching = _SWITCHING + ws.accept_key_bytes(key) + b"\r\n"
+    switching = _SWITCHING + ws.accept_key_bytes(key)
+    offered = service.websocket_extensions
+    if not offered:  # (no extension to negotiate: most services)
+        return ws.WebSocketConnection(max_message), switching + b"\r\n\r\n"
+    extensions, accepted = negotiate(headers.get("sec-websocket-extensions"), offered)
+    switching += b"\r\n"
     if accepted is not None:
         switching += b"Sec-WebSocket-Extensions: " + accepted.encode("latin-1") + b"\r\n"
     return ws.WebSocketConnection(max_message, extensions=extensions), switching + b"\r\n"

@@ -126,13 +126,13 @@ class HTTPChannel(object):
         if eager_safe(transport):
             self._eager = write_eagerly
             self._fd = transport.fileno()  # (write_now's send; read after each connected check)
-        self._wait_for_request()
+        self.site.request_deadlines.add(self)  # (_wait_for_request)
 
     # The request timeout: the site's RequestDeadlines (one timer for every
     # connection) calls request_timed_out when we waited too long.
 
     def _wait_for_request(self) -> None:
-        self.site.request_deadlines.wait(self)
+        self.site.request_deadlines.add(self)
 
     def _stop_waiting(self) -> None:
         self.site.request_deadlines.discard(self)
@@ -199,7 +199,7 @@ class HTTPChannel(object):
             self._processing = False
 
     def _dispatch(self, request: Request) -> None:
-        self._stop_waiting()
+        self.site.request_deadlines.discard(self)  # (_stop_waiting)
         response = Response(self, request)
         self.response = response
         try:
