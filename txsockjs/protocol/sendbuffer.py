@@ -86,6 +86,9 @@ class SendBuffer(Generic[M]):
     __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured",
                  "budget")
 
+    #: True on an :class:`IdleSendBuffer` (shared, never written to).
+    shared = False
+
     def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
         # An empty buffer holds the shared empty tuple, not a list of its own (an
         # idle session's buffer is empty nearly all the time).
@@ -171,3 +174,25 @@ class SendBuffer(Generic[M]):
 
     def above_high_water(self) -> bool:
         return self.size >= self.high_water
+
+
+class IdleSendBuffer(SendBuffer[M]):
+    """The empty buffer the sessions of one service share until they queue their first
+    message: an idle session then keeps no buffer of its own (an object, and one more for
+    every collection of the cyclic GC to visit).  Its ``limit`` is -1, so the first
+    message meets the session's overflow check, which gives the session its own buffer
+    (:meth:`own`) instead: the path of every later message is unchanged.  Nothing else
+    writes to it: the session reads, clears and sheds it only while it is empty."""
+
+    __slots__ = ("own_limit",)
+
+    shared = True
+
+    def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
+        SendBuffer.__init__(self, limit, policy, budget)
+        self.own_limit = limit
+        self.limit = -1
+
+    def own(self) -> SendBuffer[M]:
+        """A new, empty buffer of these settings, for one session."""
+        return SendBuffer(self.own_limit, self.policy, self.budget)

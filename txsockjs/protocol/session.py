@@ -42,7 +42,7 @@ from txsockjs.protocol.frames import (
 )
 from txsockjs.protocol.deadlinequeue import DeadlineQueue
 from txsockjs.protocol.sendbuffer import (
-    EMPTY_QUEUE, OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size,
+    EMPTY_QUEUE, OVERFLOW_CLOSE, Budget, IdleSendBuffer, SendBuffer, utf8_size,
 )
 
 NEW, OPEN_STATE, CLOSED = "new", "open", "closed"
@@ -111,12 +111,16 @@ class Session(object):
                  on_gone: Optional[Callable[["Session"], None]] = None,
                  send_limit: int = DEFAULT_SEND_LIMIT, overflow: str = "close",
                  budget: Optional[Budget] = None,
-                 timers: Optional["SessionTimers"] = None) -> None:
+                 timers: Optional["SessionTimers"] = None,
+                 idle_buffer: Optional[IdleSendBuffer[str]] = None) -> None:
         self.session_id = session_id
         self.state = NEW
         self.receiver: Optional[Receiver] = None
         self.delegate = delegate if delegate is not None else SessionDelegate()
-        self.buffer: SendBuffer[str] = SendBuffer(send_limit, overflow, budget)
+        # (``idle_buffer``: the service's shared empty buffer of the same settings; the
+        # session gets its own with its first message)
+        self.buffer: SendBuffer[str] = idle_buffer if idle_buffer is not None else \
+            SendBuffer(send_limit, overflow, budget)
         self.close_frame: Optional[bytes] = None
         # True once a receiver was given the close frame (or nobody can be).
         self.close_delivered = False
@@ -222,6 +226,9 @@ class Session(object):
         total = buffer.size + size
         budget = buffer.budget
         if total > buffer.limit:
+            if buffer.shared:  # (the first message: see IdleSendBuffer)
+                self.buffer = buffer.own()
+                return self.send(message, size)
             if not self._overflow(message, size):
                 return False
         else:
