@@ -86,6 +86,9 @@ _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS = range(6)
 class RequestReader(object):
     """Incremental request parser: ``feed()`` bytes, ``next_request()`` out."""
 
+    __slots__ = ("max_body", "max_head", "max_request_line", "_buf", "_searched", "_state",
+                 "_request", "_remaining", "_body", "continue_expected")
+
     def __init__(self, max_body: int = 1 << 20, max_head: int = MAX_HEAD,
                  max_request_line: int = MAX_REQUEST_LINE) -> None:
         self.max_body = max_body
