@@ -74,13 +74,13 @@ class SessionDoor(object):
             client_ip, secure = conn.client_host, conn.tls
         query = request.query
         cookie = headers.get("cookie")
+        # (positional, in build's order: matching eleven keywords costs more than the rest)
         return build_handshake(
-            transport=transport, method=sys.intern(request.method), path=request.path,
-            query=MappingProxyType(parse_query(query)) if query else _EMPTY,
-            headers=HeaderView.of_head(request.head) if request.head else HeaderView.adopt(headers),
-            cookies=MappingProxyType(parse_cookies(cookie)) if cookie else _EMPTY,
-            origin=headers.get("origin"), peer=conn.peer, client_ip=client_ip, secure=secure,
-            session_id=session_id)
+            transport, sys.intern(request.method), request.path,
+            MappingProxyType(parse_query(query)) if query else _EMPTY,                # query
+            HeaderView.of_head(request.head) if request.head else HeaderView.adopt(headers),
+            MappingProxyType(parse_cookies(cookie)) if cookie else _EMPTY,            # cookies
+            headers.get("origin"), conn.peer, client_ip, secure, session_id)
 
     # -- opening ------------------------------------------------------------------
 

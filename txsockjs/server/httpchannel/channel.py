@@ -193,7 +193,7 @@ class HTTPChannel(object):
                 self._dispatch(request)
             if self.response is not None and reader.buffered > MAX_PIPELINED:
                 self._pause_reading("pipeline")
-            elif self.response is None:
+            elif self.response is None and self._reads:
                 self._resume_reading("pipeline")
         finally:
             self._processing = False
@@ -291,7 +291,8 @@ class HTTPChannel(object):
             self._wait_for_request()
         self.response = None
         self.upgraded = handler
-        self._resume_reading("pipeline")
+        if self._reads:
+            self._resume_reading("pipeline")
         assert self.reader is not None  # (upgraded once)
         leftover = self.reader.take_buffered()
         # No request follows a WebSocket handshake: the parser and its buffer go.
