@@ -66,7 +66,7 @@ class HTTPChannel(object):
         self.transport: Any = None
         self.connected = False
         # (None once the connection is a WebSocket: no more requests come)
-        self.reader: Optional[RequestReader] = RequestReader(max_body=site.max_body)
+        self.reader: Optional[RequestReader] = RequestReader(site.max_body)  # (max_body)
         self.response: Optional[Response] = None
         self.upgraded: Optional["WebSocketBridge"] = None
         self.on_pause: Optional[PauseCallback] = None
@@ -114,9 +114,10 @@ class HTTPChannel(object):
                 self.site.last_host = host
         self.host = host
         self.tls = ISSLTransport.providedBy(transport)
-        self.peer_host = getattr(self.peer, "host", None)
-        if self.peer_host is not None:
-            self.client_host = _normalise_ip(self.peer_host)
+        self.peer_host = peer_host = getattr(self.peer, "host", None)
+        if peer_host is not None:
+            # (only an IPv6 address can be an IPv4-mapped one: no call for the others)
+            self.client_host = _normalise_ip(peer_host) if ":" in peer_host else peer_host
         if ITCPTransport.providedBy(transport):
             # SockJS frames are small and latency-bound: without this, Nagle's
             # algorithm and the client's delayed ACK stall streaming responses
