@@ -86,9 +86,6 @@ class SendBuffer(Generic[M]):
     __slots__ = ("messages", "size", "limit", "high_water", "policy", "dropped", "pressured",
                  "budget")
 
-    #: True on an :class:`IdleSendBuffer` (shared, never written to).
-    shared = False
-
     def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
         # An empty buffer holds the shared empty tuple, not a list of its own (an
         # idle session's buffer is empty nearly all the time).
@@ -185,8 +182,6 @@ class IdleSendBuffer(SendBuffer[M]):
     writes to it: the session reads, clears and sheds it only while it is empty."""
 
     __slots__ = ("own_limit",)
-
-    shared = True
 
     def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
         SendBuffer.__init__(self, limit, policy, budget)

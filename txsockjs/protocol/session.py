@@ -226,7 +226,7 @@ class Session(object):
         total = buffer.size + size
         budget = buffer.budget
         if total > buffer.limit:
-            if buffer.shared:  # (the first message: see IdleSendBuffer)
+            if isinstance(buffer, IdleSendBuffer):  # (the first message: see IdleSendBuffer)
                 self.buffer = buffer.own()
                 return self.send(message, size)
             if not self._overflow(message, size):

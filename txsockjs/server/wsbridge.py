@@ -203,7 +203,7 @@ class WebSocketBridge(object):
         written yet: the head and the session's open frame leave in one write (one
         send on the socket, not two)."""
         self.wire.write(head + self.conn.text_frame(OPEN))
-        self.target.attach(self, open_sent=True)  # type: ignore[call-arg]  # (a Session)
+        self.target.attach(self, open_sent=True)  # type: ignore[union-attr]  # (a Session)
 
     def _open(self) -> None:
         """The (hixie-76) handshake completed: the session opens."""
