@@ -246,8 +246,9 @@ class WebSocketConnection(_Closing):
         # data deflated): the frame limit leaves room, the message limit counts after it.
         frame_limit = max_message + (max_message >> 6) + 1024 if extensions else max_message
         self._frame_limit = frame_limit
-        self._parser = FrameParser(max_payload=frame_limit, allow_binary=allow_binary,
-                                   allowed_rsv=rsv)
+        # (max_payload, require_mask, allow_binary, allowed_rsv: positional, as keywords
+        # cost the kernel's argument parsing more than the rest of its making)
+        self._parser = FrameParser(frame_limit, True, allow_binary, rsv)
         self._max_message = max_message
         self._allow_binary = allow_binary
         self.extensions: Tuple[Extension, ...] = tuple(extensions)
