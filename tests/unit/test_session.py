@@ -360,3 +360,40 @@ def test_a_failing_session_leaves_the_others_due_for_the_next_call():
     clock.advance(0)
     assert called == ["bad", "good"]
     assert len(queue) == 0 and not clock.getDelayedCalls()
+
+
+def _sharing(count, limit=100, policy="close"):
+    from txsockjs.protocol.sendbuffer import Budget, IdleSendBuffer
+    clock = MemoryReactorClock()
+    budget = Budget()
+    idle = IdleSendBuffer(limit, policy, budget)
+    made = []
+    for n in range(count):
+        delegate = Delegate()
+        session = Session("s%d" % n, clock, 25, 5, delegate, send_limit=limit, overflow=policy,
+                          budget=budget, idle_buffer=idle)
+        made.append((session, delegate))
+    return idle, budget, made
+
+
+def test_idle_sessions_share_one_empty_buffer_until_their_first_message():
+    idle, budget, [(a, _), (b, _)] = _sharing(2)
+    assert a.buffer is idle and b.buffer is idle
+    assert a.send("one") and a.send("two")
+    # a got a buffer of its own, with its limit; the shared one and b's are untouched
+    assert a.buffer is not idle and a.buffer.limit == 100 and a.queue == ["one", "two"]
+    assert b.buffer is idle and b.queue == [] and idle.messages == () and idle.size == 0
+    assert budget.used == 6
+    receiver = FakeReceiver()
+    a.attach(receiver)
+    assert receiver.frames == [b"o", b'a["one","two"]'] and budget.used == 0
+
+
+def test_a_first_message_over_the_limit_meets_the_overflow_policy():
+    idle, _, [(closing, delegate)] = _sharing(1, limit=10, policy="close")
+    assert not closing.send("x" * 11)
+    assert ("closed", "overflow") in delegate.events
+    assert idle.messages == () and idle.size == 0
+    idle, _, [(dropping, _)] = _sharing(1, limit=10, policy="drop_newest")
+    assert not dropping.send("x" * 11)
+    assert dropping.buffer is not idle and dropping.buffer.dropped == 1 and idle.dropped == 0

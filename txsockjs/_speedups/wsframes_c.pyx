@@ -17,6 +17,7 @@ from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
+cimport cython
 
 from txsockjs._speedups.kernelerrors import WebSocketError
 
@@ -38,6 +39,10 @@ cdef tuple _OPS = tuple(range(128))
 from txsockjs._speedups.xor cimport xor_copy
 
 
+# Not tracked by the cyclic garbage collector: it holds a bytearray and the numbers it
+# was given, so it is in no cycle, and every idle WebSocket keeps one (one object less
+# for each collection to visit).
+@cython.no_gc
 cdef class FrameParser:
     """Turns a byte stream into ``(fin, op, payload)`` tuples.
 

@@ -75,6 +75,8 @@ def connection_tokens(headers: Dict[str, str]) -> Sequence[str]:
     value = headers.get("connection")
     if not value:
         return ()
+    if "," not in value:  # (one token: nearly every request; no list comprehension)
+        return (value.strip().lower(),)
     return [token.strip().lower() for token in value.split(",")]
 
 
@@ -83,6 +85,9 @@ _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS = range(6)
 
 class RequestReader(object):
     """Incremental request parser: ``feed()`` bytes, ``next_request()`` out."""
+
+    __slots__ = ("max_body", "max_head", "max_request_line", "_buf", "_searched", "_state",
+                 "_request", "_remaining", "_body", "continue_expected")
 
     def __init__(self, max_body: int = 1 << 20, max_head: int = MAX_HEAD,
                  max_request_line: int = MAX_REQUEST_LINE) -> None:
@@ -109,6 +114,8 @@ class RequestReader(object):
 
     def take_buffered(self) -> bytes:
         """Everything not yet parsed (what follows a WebSocket upgrade)."""
+        if not self._buf:
+            return b""
         data = bytes(self._buf)
         del self._buf[:]
         self._searched = 0

@@ -33,6 +33,7 @@ class Route(object):
 # path -> its Route (or None): a session's requests come back to the same
 # paths, poll after poll.  Bounded, as the paths come from clients.
 _ROUTES: Dict[str, Optional[Route]] = {}
+_UNKNOWN = object()
 MAX_CACHED_ROUTES = 4096
 
 
@@ -42,11 +43,15 @@ def route(path: str) -> Optional[Route]:
     ``path`` is ``""`` or starts with ``/``; the query string is not part of it.
     The Route may be shared with other requests of that path: read it only.
     """
-    try:
-        return _ROUTES[path]
-    except KeyError:
-        pass
+    # (get, not a KeyError: a websocket's path is never known, and raising costs more)
+    found = _ROUTES.get(path, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found  # type: ignore[return-value]  # (a Route or None)
     found = _route(path)
+    if found is not None and found.transport == "websocket":
+        # A websocket's path is asked for once (its session id is new): remembering it
+        # would only keep it, and push the polls' paths out.
+        return found
     if len(_ROUTES) >= MAX_CACHED_ROUTES:
         _ROUTES.clear()
     _ROUTES[path] = found

@@ -171,3 +171,23 @@ class SendBuffer(Generic[M]):
 
     def above_high_water(self) -> bool:
         return self.size >= self.high_water
+
+
+class IdleSendBuffer(SendBuffer[M]):
+    """The empty buffer the sessions of one service share until they queue their first
+    message: an idle session then keeps no buffer of its own (an object, and one more for
+    every collection of the cyclic GC to visit).  Its ``limit`` is -1, so the first
+    message meets the session's overflow check, which gives the session its own buffer
+    (:meth:`own`) instead: the path of every later message is unchanged.  Nothing else
+    writes to it: the session reads, clears and sheds it only while it is empty."""
+
+    __slots__ = ("own_limit",)
+
+    def __init__(self, limit: int, policy: str = "close", budget: Optional[Budget] = None) -> None:
+        SendBuffer.__init__(self, limit, policy, budget)
+        self.own_limit = limit
+        self.limit = -1
+
+    def own(self) -> SendBuffer[M]:
+        """A new, empty buffer of these settings, for one session."""
+        return SendBuffer(self.own_limit, self.policy, self.budget)

@@ -42,7 +42,7 @@ from txsockjs.protocol.frames import (
 )
 from txsockjs.protocol.deadlinequeue import DeadlineQueue
 from txsockjs.protocol.sendbuffer import (
-    EMPTY_QUEUE, OVERFLOW_CLOSE, Budget, SendBuffer, utf8_size,
+    EMPTY_QUEUE, OVERFLOW_CLOSE, Budget, IdleSendBuffer, SendBuffer, utf8_size,
 )
 
 NEW, OPEN_STATE, CLOSED = "new", "open", "closed"
@@ -111,12 +111,16 @@ class Session(object):
                  on_gone: Optional[Callable[["Session"], None]] = None,
                  send_limit: int = DEFAULT_SEND_LIMIT, overflow: str = "close",
                  budget: Optional[Budget] = None,
-                 timers: Optional["SessionTimers"] = None) -> None:
+                 timers: Optional["SessionTimers"] = None,
+                 idle_buffer: Optional[IdleSendBuffer[str]] = None) -> None:
         self.session_id = session_id
         self.state = NEW
         self.receiver: Optional[Receiver] = None
         self.delegate = delegate if delegate is not None else SessionDelegate()
-        self.buffer: SendBuffer[str] = SendBuffer(send_limit, overflow, budget)
+        # (``idle_buffer``: the service's shared empty buffer of the same settings; the
+        # session gets its own with its first message)
+        self.buffer: SendBuffer[str] = idle_buffer if idle_buffer is not None else \
+            SendBuffer(send_limit, overflow, budget)
         self.close_frame: Optional[bytes] = None
         # True once a receiver was given the close frame (or nobody can be).
         self.close_delivered = False
@@ -136,8 +140,10 @@ class Session(object):
 
     # -- receivers ---------------------------------------------------------
 
-    def attach(self, receiver: Receiver) -> None:
-        """A receiving request arrived: attach it, or answer it and end it."""
+    def attach(self, receiver: Receiver, open_sent: bool = False) -> None:
+        """A receiving request arrived: attach it, or answer it and end it.
+        ``open_sent``: the receiver wrote the open frame already (a new session's
+        websocket sends it with its 101 head)."""
         if self.state == CLOSED:
             # What was written before the close goes first; a polling
             # receiver takes one frame, so the close frame waits for the next.
@@ -154,10 +160,12 @@ class Session(object):
             receiver.finish()
             return
         self.receiver = receiver
-        self._cancel_timer()
+        if self._timer is not None:
+            self._cancel_timer()
         if self.state == NEW:
             self.state = OPEN_STATE
-            self._send(OPEN)
+            if not open_sent:
+                self._send(OPEN)
             self.delegate.opened(self)
             if self.state == CLOSED or self.receiver is None:
                 return
@@ -218,6 +226,9 @@ class Session(object):
         total = buffer.size + size
         budget = buffer.budget
         if total > buffer.limit:
+            if isinstance(buffer, IdleSendBuffer):  # (the first message: see IdleSendBuffer)
+                self.buffer = buffer.own()
+                return self.send(message, size)
             if not self._overflow(message, size):
                 return False
         else:

@@ -20,10 +20,12 @@ message size limit is counted after them, in bytes, while the message arrives.
 """
 
 import base64
+import binascii
 import codecs
 import functools
 import hashlib
 import struct
+import sys
 from types import MappingProxyType
 from typing import Any, Callable, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
@@ -72,14 +74,31 @@ Event = Tuple[Any, ...]
 
 def accept_key(key: str) -> str:
     """The Sec-WebSocket-Accept value for a Sec-WebSocket-Key."""
-    digest = hashlib.sha1((key + GUID).encode("ascii")).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return accept_key_bytes(key).decode("ascii")
+
+
+def accept_key_bytes(key: str) -> bytes:
+    """:func:`accept_key` as the ASCII bytes of the 101 head (binascii directly: the
+    base64 module's wrappers cost a microsecond of every WebSocket's opening)."""
+    return binascii.b2a_base64(hashlib.sha1((key + GUID).encode("ascii")).digest(),
+                               newline=False)
+
+
+if sys.version_info >= (3, 11):
+    _strict_b64decode: Callable[[str], bytes] = functools.partial(
+        binascii.a2b_base64, strict_mode=True)
+else:  # (strict_mode is new in 3.11)
+    def _strict_b64decode(data: str) -> bytes:
+        return base64.b64decode(data.encode("ascii"), validate=True)
 
 
 def valid_key(key: str) -> bool:
+    """Is ``key`` a Sec-WebSocket-Key: base64 of 16 bytes (24 characters)?"""
+    if len(key) != 24:
+        return False
     try:
-        return len(base64.b64decode(key.encode("ascii"), validate=True)) == 16
-    except Exception:
+        return len(_strict_b64decode(key)) == 16
+    except ValueError:  # (binascii.Error, a non-ASCII str, UnicodeEncodeError on 3.10)
         return False
 
 
@@ -92,9 +111,17 @@ class HasHeaders(Protocol):
 
 def is_upgrade(request: HasHeaders) -> bool:
     """Does the request ask for a WebSocket upgrade (Connection + Upgrade)?"""
-    upgrade = request.headers.get("upgrade", "").strip().lower()
-    connection = [t.strip().lower() for t in request.headers.get("connection", "").split(",")]
-    return upgrade == "websocket" and "upgrade" in connection
+    headers = request.headers
+    return headers.get("upgrade", "").strip().lower() == "websocket" \
+        and connection_upgrades(headers.get("connection", ""))
+
+
+def connection_upgrades(connection: str) -> bool:
+    """Does a Connection header's value name ``upgrade``?"""
+    lowered = connection.lower()
+    if "," not in lowered:  # (one token: nearly every handshake; no list to make)
+        return lowered.strip() == "upgrade"
+    return "upgrade" in [token.strip() for token in lowered.split(",")]
 
 
 def hixie76_challenge(key1: str, key2: str, key3: bytes) -> bytes:
@@ -219,8 +246,9 @@ class WebSocketConnection(_Closing):
         # data deflated): the frame limit leaves room, the message limit counts after it.
         frame_limit = max_message + (max_message >> 6) + 1024 if extensions else max_message
         self._frame_limit = frame_limit
-        self._parser = FrameParser(max_payload=frame_limit, allow_binary=allow_binary,
-                                   allowed_rsv=rsv)
+        # (max_payload, require_mask, allow_binary, allowed_rsv: positional, as keywords
+        # cost the kernel's argument parsing more than the rest of its making)
+        self._parser = FrameParser(frame_limit, True, allow_binary, rsv)
         self._max_message = max_message
         self._allow_binary = allow_binary
         self.extensions: Tuple[Extension, ...] = tuple(extensions)

@@ -74,13 +74,13 @@ class SessionDoor(object):
             client_ip, secure = conn.client_host, conn.tls
         query = request.query
         cookie = headers.get("cookie")
+        # (positional, in build's order: matching eleven keywords costs more than the rest)
         return build_handshake(
-            transport=transport, method=sys.intern(request.method), path=request.path,
-            query=MappingProxyType(parse_query(query)) if query else _EMPTY,
-            headers=HeaderView.of_head(request.head) if request.head else HeaderView.adopt(headers),
-            cookies=MappingProxyType(parse_cookies(cookie)) if cookie else _EMPTY,
-            origin=headers.get("origin"), peer=conn.peer, client_ip=client_ip, secure=secure,
-            session_id=session_id)
+            transport, sys.intern(request.method), request.path,
+            MappingProxyType(parse_query(query)) if query else _EMPTY,                # query
+            HeaderView.of_head(request.head) if request.head else HeaderView.adopt(headers),
+            MappingProxyType(parse_cookies(cookie)) if cookie else _EMPTY,            # cookies
+            headers.get("origin"), conn.peer, client_ip, secure, session_id)
 
     # -- opening ------------------------------------------------------------------
 
@@ -92,19 +92,25 @@ class SessionDoor(object):
         service = self.service
         handshake = self.handshake(conn, request, transport, session_id)
         client_ip = handshake.client_ip
-        refusal: Optional[str]
+        refusal: Optional[str] = None
+        options = self.options
         if service.draining:
             reason, refusal = "draining", "the server is shutting down"
-        else:
+        elif options.max_sessions is not None or options.max_sessions_per_client is not None:
             reason, refusal = "limit", self._over_limit(client_ip)
         if refusal is not None:
             service.refused(reason, "Refused a {transport} session for {client}: {why}",
                             transport=transport, client=client_ip, why=refusal)
             return self.unavailable(response, refusal)
         registry = service.registry
-        registry.reserve(client_ip)
         # The id of an HTTP session being opened: its other requests wait.
         opening = session_id if transport != "websocket" else None
+        if opening is None and self.options.authorize is None:
+            # Nothing waits, so nothing can come between this and the session's
+            # registration: no place to hold in the limits, no closures to make.
+            return self._admitted(conn, response, transport, proceed, None, handshake,
+                                  reserved=False)
+        registry.reserve(client_ip)
         if opening is not None:
             registry.start_opening(opening)
 
@@ -127,14 +133,20 @@ class SessionDoor(object):
 
     def _admitted(self, conn: "ConnectionLike", response: "ResponseLike", transport: str,
                   proceed: Callable[[SessionTransport], Any], opening: Optional[str],
-                  handshake: Handshake) -> None:
+                  handshake: Handshake, reserved: bool = True) -> None:
+        """Make the session; ``reserved``: ``open`` held a place for it in the limits
+        (given back here)."""
         service = self.service
         protocol = service.factory.buildProtocol(handshake.peer)
         if protocol is None:
-            self._settle(handshake.client_ip, opening)
+            if reserved:
+                self._settle(handshake.client_ip, opening)
             service.refused("app_refused", "The application refused a {transport} session "
                             "(buildProtocol returned None)", transport=transport)
             return response.error(503, "Service refused the connection.")
+        if not reserved:
+            proceed(SessionTransport(protocol, handshake, conn.host, service))
+            return
         try:
             proceed(SessionTransport(protocol, handshake, conn.host, service))
         finally:

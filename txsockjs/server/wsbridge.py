@@ -17,7 +17,7 @@ from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
 
 from txsockjs.protocol import websocket as ws
-from txsockjs.protocol.frames import PayloadError, decode_messages
+from txsockjs.protocol.frames import OPEN, PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
 from txsockjs.protocol.rawsession import RawWebSocketSession
 from txsockjs.protocol.sendbuffer import BinaryMessage
@@ -50,7 +50,7 @@ def acceptable(service: "Service", request: RequestLike, response: ResponseLike)
     if headers.get("upgrade", "").strip().lower() != "websocket":
         response.error(400, 'Can "Upgrade" only to "WebSocket".')
         return False
-    if not ws.is_upgrade(request):
+    if not ws.connection_upgrades(headers.get("connection", "")):
         response.error(400, '"Connection" must be "Upgrade".')
         return False
     if request.body or "transfer-encoding" in headers:
@@ -65,11 +65,6 @@ def acceptable(service: "Service", request: RequestLike, response: ResponseLike)
         response.error(403, "Origin not allowed.")
         return False
     return True
-
-
-def is_hixie76(request: RequestLike) -> bool:
-    headers = request.headers
-    return "sec-websocket-key1" in headers and "sec-websocket-key2" in headers
 
 
 def rfc6455_key(request: RequestLike, response: ResponseLike) -> Optional[str]:
@@ -100,7 +95,7 @@ def handshake(service: "Service", request: RequestLike, response: ResponseLike, 
         return None
     headers = request.headers
     max_message = service.options.max_message_size
-    if is_hixie76(request):
+    if "sec-websocket-key1" in headers and "sec-websocket-key2" in headers:  # hixie-76
         location = "%s://%s%s" % ("wss" if tls else "ws", headers.get("host", ""), request.target)
         head = [("Upgrade", "WebSocket"), ("Connection", "Upgrade"),
                 ("Sec-WebSocket-Location", location)]
@@ -111,9 +106,12 @@ def handshake(service: "Service", request: RequestLike, response: ResponseLike, 
     key = rfc6455_key(request, response)
     if key is None:
         return None
-    extensions, accepted = negotiate(headers.get("sec-websocket-extensions"),
-                                     service.websocket_extensions)
-    switching = _SWITCHING + ws.accept_key(key).encode("ascii") + b"\r\n"
+    switching = _SWITCHING + ws.accept_key_bytes(key)
+    offered = service.websocket_extensions
+    if not offered:  # (no extension to negotiate: most services)
+        return ws.WebSocketConnection(max_message), switching + b"\r\n\r\n"
+    extensions, accepted = negotiate(headers.get("sec-websocket-extensions"), offered)
+    switching += b"\r\n"
     if accepted is not None:
         switching += b"Sec-WebSocket-Extensions: " + accepted.encode("latin-1") + b"\r\n"
     return ws.WebSocketConnection(max_message, extensions=extensions), switching + b"\r\n"
@@ -141,8 +139,11 @@ def upgrade(service: "Service", connection: ConnectionLike, request: RequestLike
         bridge = WebSocketBridge(service, wire, conn, raw, delegate)
         response.finished = True
         response.started = True
-        wire.write(head)
-        bridge.start()
+        if raw or conn.expects_handshake:
+            wire.write(head)
+            bridge.start()
+        else:
+            bridge.open_after(head)
         wire.attach_websocket(bridge, handshake_complete=not conn.expects_handshake)
 
     service.door.open(connection, request, response, "raw_websocket" if raw else "websocket",
@@ -195,13 +196,23 @@ class WebSocketBridge(object):
             # A drain waits for it (its session cannot close it before it opens).
             self.service.registry.unfinished_websockets.add(self)
         else:
-            self._open()
+            self._begin()
+
+    def open_after(self, head: bytes) -> None:
+        """Open the SockJS session of an RFC 6455 connection whose 101 ``head`` is not
+        written yet: the head and the session's open frame leave in one write (one
+        send on the socket, not two)."""
+        self.wire.write(head + self.conn.text_frame(OPEN))
+        self.target.attach(self, open_sent=True)  # type: ignore[union-attr]  # (a Session)
 
     def _open(self) -> None:
-        wire = self.wire
-        target = self.target
+        """The (hixie-76) handshake completed: the session opens."""
         self.service.registry.unfinished_websockets.discard(self)
-        wire.handshake_completed()
+        self.wire.handshake_completed()
+        self._begin()
+
+    def _begin(self) -> None:
+        target = self.target
         if isinstance(target, RawWebSocketSession):
             self.delegate.opened(target)
         else:

@@ -66,7 +66,7 @@ class HTTPChannel(object):
         self.transport: Any = None
         self.connected = False
         # (None once the connection is a WebSocket: no more requests come)
-        self.reader: Optional[RequestReader] = RequestReader(max_body=site.max_body)
+        self.reader: Optional[RequestReader] = RequestReader(site.max_body)  # (max_body)
         self.response: Optional[Response] = None
         self.upgraded: Optional["WebSocketBridge"] = None
         self.on_pause: Optional[PauseCallback] = None
@@ -114,9 +114,10 @@ class HTTPChannel(object):
                 self.site.last_host = host
         self.host = host
         self.tls = ISSLTransport.providedBy(transport)
-        self.peer_host = getattr(self.peer, "host", None)
-        if self.peer_host is not None:
-            self.client_host = _normalise_ip(self.peer_host)
+        self.peer_host = peer_host = getattr(self.peer, "host", None)
+        if peer_host is not None:
+            # (only an IPv6 address can be an IPv4-mapped one: no call for the others)
+            self.client_host = _normalise_ip(peer_host) if ":" in peer_host else peer_host
         if ITCPTransport.providedBy(transport):
             # SockJS frames are small and latency-bound: without this, Nagle's
             # algorithm and the client's delayed ACK stall streaming responses
@@ -126,16 +127,16 @@ class HTTPChannel(object):
         if eager_safe(transport):
             self._eager = write_eagerly
             self._fd = transport.fileno()  # (write_now's send; read after each connected check)
-        self._wait_for_request()
+        self.site.request_deadlines.add(self)  # (_wait_for_request)
 
     # The request timeout: the site's RequestDeadlines (one timer for every
     # connection) calls request_timed_out when we waited too long.
 
     def _wait_for_request(self) -> None:
-        self.site.request_deadlines.wait(self)
+        self.site.request_deadlines.add(self)
 
     def _stop_waiting(self) -> None:
-        self.site.request_deadlines.stop(self)
+        self.site.request_deadlines.discard(self)
 
     def request_timed_out(self) -> None:
         if self._handshake_pending:
@@ -193,13 +194,13 @@ class HTTPChannel(object):
                 self._dispatch(request)
             if self.response is not None and reader.buffered > MAX_PIPELINED:
                 self._pause_reading("pipeline")
-            elif self.response is None:
+            elif self.response is None and self._reads:
                 self._resume_reading("pipeline")
         finally:
             self._processing = False
 
     def _dispatch(self, request: Request) -> None:
-        self._stop_waiting()
+        self.site.request_deadlines.discard(self)  # (_stop_waiting)
         response = Response(self, request)
         self.response = response
         try:
@@ -283,15 +284,16 @@ class HTTPChannel(object):
         """Hand the connection to a WebSocket bridge (after the 101 head).
         With ``handshake_complete=False`` the request timeout keeps running
         until :meth:`handshake_completed`."""
-        # No more requests on this connection: its timer goes (an idle
-        # websocket holds nothing it does not need).
-        self._stop_waiting()
+        # No more requests on this connection: its timer went when the
+        # handshake's request came (_dispatch); an idle websocket holds nothing
+        # it does not need.
         if not handshake_complete:
             self._handshake_pending = True
             self._wait_for_request()
         self.response = None
         self.upgraded = handler
-        self._resume_reading("pipeline")
+        if self._reads:
+            self._resume_reading("pipeline")
         assert self.reader is not None  # (upgraded once)
         leftover = self.reader.take_buffered()
         # No request follows a WebSocket handshake: the parser and its buffer go.
@@ -316,7 +318,8 @@ class HTTPChannel(object):
         self._reads = readpauses.pause(self.transport, self._reads, reason)
 
     def _resume_reading(self, reason: str) -> None:
-        self._reads = readpauses.resume(self.transport, self._reads, reason, self._closing)
+        if self._reads:  # (nearly always nothing to resume: no call then)
+            self._reads = readpauses.resume(self.transport, self._reads, reason, self._closing)
 
     def pauseProducing(self) -> None:
         """The socket's send buffer is full: stop taking new work from this

@@ -97,6 +97,9 @@ def eager_safe(transport: Any) -> bool:
     before each send then reads instance attributes, which the interpreter
     specialises (read through the class they took a quarter of a broadcast
     delivery); Twisted sets them on the instance itself when they change."""
+    if _logged and type(transport) is not tcp.Server:
+        # (TLS, UNIX sockets, test transports: no verdict to format once it is logged)
+        return False
     why_not = probe(transport)
     if not _logged:
         _logged.append(True)
