@@ -229,3 +229,41 @@ def test_heartbeats_leave_eagerly_and_every_session_on_one_timer():
     clock.advance(heartbeat)
     assert writes == [build_frame(1, b"h")] * 3
     assert [client.take() for client in clients] == [build_frame(1, b"h")] * 3
+
+
+def test_after_a_turn_whose_only_read_held_responses_they_go_at_once_for_a_while():
+    # One client at a time: holding would only add a delayed call a turn.
+    from txsockjs.server.httpchannel.turnwrites import SKIP_AFTER_A_LONE_READ
+    site, app, clock = make_site()
+    poll(site, "s1").take()
+    client = Client(site)
+    writes = eager(client)
+    send = request("POST", "/000/s1/xhr_send", b'["x"]')
+    client.send(send)
+    assert writes == []
+    clock.advance(0)
+    assert len(writes) == 1
+    for sent in range(SKIP_AFTER_A_LONE_READ):
+        client.send(send)
+        assert len(writes) == 2 + sent
+    # then holding is tried again
+    client.send(send)
+    assert len(writes) == 1 + SKIP_AFTER_A_LONE_READ
+    clock.advance(0)
+    assert len(writes) == 2 + SKIP_AFTER_A_LONE_READ
+    assert all(split_response(w)[0] == 204 for w in writes)
+
+
+def test_a_turn_with_other_reads_keeps_holding():
+    site, app, clock = make_site()
+    for sid in ("s1", "s2"):
+        poll(site, sid).take()
+    one, two = Client(site), Client(site)
+    eager(one)
+    eager(two)
+    for _ in range(3):
+        one.send(request("POST", "/000/s1/xhr_send", b'["x"]'))
+        two.send(request("POST", "/000/s2/xhr_send", b'["y"]'))
+        assert one.transport.value() == two.transport.value() == b""
+        clock.advance(0)
+        assert split_response(one.take())[0] == split_response(two.take())[0] == 204

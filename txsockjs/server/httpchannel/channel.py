@@ -162,7 +162,9 @@ class HTTPChannel(object):
     def dataReceived(self, data: bytes) -> None:
         # What handling these bytes writes to sessions (here or on other
         # connections) is flushed when it is done, in this reactor callback.
-        flusher = self.site.flusher
+        site = self.site
+        site.turn_writes.reads += 1
+        flusher = site.flusher
         flusher.hold()
         self._reading = True
         try:
@@ -263,11 +265,12 @@ class HTTPChannel(object):
             self.write_now(data)
             return
         held = self._held
-        if held is None:
-            self._held = data
-            self.site.turn_writes.add(self)
-        else:
+        if held is not None:
             self._held = held + data  # (pipelined requests answered in one read)
+        elif self.site.turn_writes.hold(self):
+            self._held = data
+        else:
+            self.write_now(data)
 
     def send_held(self) -> None:
         """Send the responses held for the end of the turn, now."""
