@@ -25,6 +25,7 @@ from txsockjs.server import handlers
 from txsockjs.server.budget import DEFAULT_MAX_BUFFERED_BYTES, MemoryBudget
 from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT, HTTPChannel
 from txsockjs.server.httpchannel.deadlines import RequestDeadlines
+from txsockjs.server.httpchannel.turnwrites import TurnWrites
 from txsockjs.server.httpchannel.response import Response
 from txsockjs.server.quietlog import QuietLog
 from txsockjs.server.servicecore import Flusher, Service, ServiceTopics, log_kernels_once
@@ -71,6 +72,8 @@ class SockJSMultiFactory(ServerFactory):
         self.flusher = Flusher(reactor)
         # Every connection's request timeout, on one timer.
         self.request_deadlines = RequestDeadlines(reactor, REQUEST_TIMEOUT)
+        # Complete responses leave at the end of the reactor turn (see turnwrites.py).
+        self.turn_writes = TurnWrites(reactor)
         self.http_errors = HTTPErrorStats()
         # The channel's bad-request lines go through this (rate-limited).
         self.quiet = QuietLog(reactor)

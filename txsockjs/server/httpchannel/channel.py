@@ -57,7 +57,7 @@ class HTTPChannel(object):
 
     __slots__ = ("site", "transport", "connected", "reader", "response", "upgraded", "on_pause",
                  "_closing", "_processing", "_reads", "_handshake_pending", "_eager", "_fd",
-                 "_reading", "peer", "host", "peer_host", "client_host", "tls")
+                 "_reading", "_held", "peer", "host", "peer_host", "client_host", "tls")
 
     def __init__(self, site: "SockJSMultiFactory") -> None:
         self.site = site
@@ -83,6 +83,9 @@ class HTTPChannel(object):
         self._eager: Optional[Callable[[Any, bytes], None]] = None
         self._fd = -1
         self._reading = False
+        # Whole responses waiting for the end of the reactor turn (see turnwrites.py),
+        # or None.
+        self._held: Optional[bytes] = None
         # IAddress providers
         self.peer: Any = None
         self.host: Any = None
@@ -152,6 +155,7 @@ class HTTPChannel(object):
             self._refuse(HTTPError(408, "Request not received in time"))
         else:
             self._closing = True
+            self.send_held()
             self.transport.loseConnection()
 
     # -- input -------------------------------------------------------------
@@ -159,7 +163,9 @@ class HTTPChannel(object):
     def dataReceived(self, data: bytes) -> None:
         # What handling these bytes writes to sessions (here or on other
         # connections) is flushed when it is done, in this reactor callback.
-        flusher = self.site.flusher
+        site = self.site
+        site.turn_writes.reads += 1
+        flusher = site.flusher
         flusher.hold()
         self._reading = True
         try:
@@ -189,7 +195,7 @@ class HTTPChannel(object):
                 if request is None:
                     if reader.continue_expected:
                         reader.continue_expected = False
-                        self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        self.write_now(b"HTTP/1.1 100 Continue\r\n\r\n")
                     break
                 self._dispatch(request)
             if self.response is not None and reader.buffered > MAX_PIPELINED:
@@ -212,6 +218,7 @@ class HTTPChannel(object):
                 if response.started:
                     self.response = None
                     self._closing = True
+                    self.send_held()
                     self.transport.abortConnection()
                 else:
                     response.error(500, "Internal server error.", close=True)
@@ -222,6 +229,7 @@ class HTTPChannel(object):
                              reason=error.reason)
         body = (error.reason + "\n").encode("utf-8")
         self._closing = True
+        self.send_held()
         if self.response is None:
             self.site.http_errors.count(error.status)
             self.transport.write(error_head(error.status, len(body)) + body)
@@ -236,6 +244,8 @@ class HTTPChannel(object):
         sessions' output: each connection is written once then): that saves a
         reactor turn and two epoll_ctl calls.  Other writes (a heartbeat, a stream)
         go through Twisted's buffer, which gathers several into one send."""
+        if self._held is not None:
+            self.send_held()
         eager = self._eager
         if eager is not None and (self._reading or self.site.flusher.flushing):
             eager(self.transport, data)
@@ -243,15 +253,33 @@ class HTTPChannel(object):
             self.transport.write(data)
 
     # Write at once: an eager write when that is safe, whoever's read caused it (a
-    # broadcast's member at the end of a batch, a whole response): Twisted's buffer
-    # would only add a reactor turn and two epoll_ctl calls.  (write_now(data))
+    # broadcast's member at the end of a batch): Twisted's buffer would only add a
+    # reactor turn and two epoll_ctl calls.  What the channel holds goes first.
+    # (write_now(data))
     write_now = channel_write_now
 
     def write_whole_response(self, data: bytes) -> None:
-        """Write a complete response.  Nothing can join it on this connection
-        before the next request, so it goes out at once (a held poll answered
-        by an xhr_send included)."""
-        self.write_now(data)
+        """Write a complete response (a held poll answered by an xhr_send
+        included): where writes are eager, it leaves with the other responses of
+        this reactor turn, at its end (see turnwrites.py); elsewhere at once."""
+        if self._eager is None:
+            self.write_now(data)
+            return
+        held = self._held
+        if held is not None:
+            self._held = held + data  # (pipelined requests answered in one read)
+        elif self.site.turn_writes.hold(self):
+            self._held = data
+        else:
+            self.write_now(data)
+
+    def send_held(self) -> None:
+        """Send the responses held for the end of the turn, now."""
+        held = self._held
+        if held is not None:
+            self._held = None
+            if self.connected:
+                self.write_now(held)
 
     def response_finished(self, response: Response, close: bool) -> None:
         if response is not self.response:
@@ -260,6 +288,7 @@ class HTTPChannel(object):
         self.on_pause = None
         if close:
             self._closing = True
+            self.send_held()
             self.transport.loseConnection()
             return
         self._resume_reading("pipeline")
@@ -348,6 +377,7 @@ class HTTPChannel(object):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.connected = False
+        self._held = None
         self._stop_waiting()
         self._closing = True
         response = self.response

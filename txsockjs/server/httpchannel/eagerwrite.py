@@ -143,7 +143,12 @@ def channel_write_now(channel: Any, data: bytes) -> None:
     """``HTTPChannel.write_now``: :func:`write_eagerly` when the channel writes eagerly,
     else ``transport.write``.  It lives here, the eager write inlined, because a
     broadcast calls it once per member: one Python call per delivery, not two, and
-    no closure per connection (an idle connection keeps nothing for it)."""
+    no closure per connection (an idle connection keeps nothing for it).  Responses
+    the channel holds for the end of the turn (see turnwrites.py) go first."""
+    held = channel._held
+    if held is not None:
+        channel._held = None
+        data = held + data
     eager = channel._eager
     t = channel.transport
     if eager is not write_eagerly:
