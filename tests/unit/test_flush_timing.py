@@ -267,3 +267,24 @@ def test_a_turn_with_other_reads_keeps_holding():
         assert one.transport.value() == two.transport.value() == b""
         clock.advance(0)
         assert split_response(one.take())[0] == split_response(two.take())[0] == 204
+
+
+def test_many_pipelined_requests_answered_in_one_read_send_as_the_hold_fills():
+    from txsockjs.server.httpchannel.turnwrites import HOLD_AT_MOST
+    site, app, clock = make_site()
+    poll(site, "s1").take()
+    client = Client(site)
+    writes = eager(client)
+    count = 300
+    client.send(b"".join(request("POST", "/000/s1/xhr_send", b'["%d"]' % n)
+                         for n in range(count)))
+    # some left during the read, none of them larger than the limit and one response
+    assert len(writes) >= 2
+    assert all(len(w) <= HOLD_AT_MOST + 512 for w in writes)
+    clock.advance(0)
+    data = b"".join(writes)
+    assert data.count(b"HTTP/1.1 204 ") == count
+    assert client.transport.value() == data
+    # every message reached the session, in order
+    body = split_response(poll(site, "s1").transport.value())[2]
+    assert body == b"a[" + b",".join(b'"%d"' % n for n in range(count)) + b"]\n"

@@ -18,6 +18,7 @@ from txsockjs.server.contracts import PauseCallback, RequestLike, ResponseLike
 from txsockjs.server import readpauses
 from txsockjs.server.httpchannel.eagerwrite import (channel_write_now, eager_safe,
                                                    write_eagerly)
+from txsockjs.server.httpchannel import turnwrites
 from txsockjs.server.httpchannel.response import Response
 
 if TYPE_CHECKING:
@@ -267,7 +268,15 @@ class HTTPChannel(object):
             return
         held = self._held
         if held is not None:
-            self._held = held + data  # (pipelined requests answered in one read)
+            # Pipelined requests answered in one read: past the limit, what is held
+            # leaves now (the copies stay short, and a peer that does not read is
+            # paused by Twisted's buffer as it fills, as without holding).
+            held += data
+            if len(held) > turnwrites.HOLD_AT_MOST:
+                self._held = None
+                self.write_now(held)
+            else:
+                self._held = held
         elif self.site.turn_writes.hold(self):
             self._held = data
         else:

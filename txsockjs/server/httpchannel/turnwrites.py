@@ -23,6 +23,9 @@ held with the rest of its output.
 from typing import Any, List
 
 SKIP_AFTER_A_LONE_READ = 64
+# The most a connection holds: many pipelined requests answered in one read send their
+# responses as this fills (see HTTPChannel.write_whole_response).
+HOLD_AT_MOST = 16 * 1024
 
 
 class TurnWrites(object):
