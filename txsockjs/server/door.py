@@ -144,14 +144,12 @@ class SessionDoor(object):
             service.refused("app_refused", "The application refused a {transport} session "
                             "(buildProtocol returned None)", transport=transport)
             return response.error(503, "Service refused the connection.")
-        if not reserved:
-            proceed(SessionTransport(protocol, handshake, conn.host, service))
-            return
         try:
             proceed(SessionTransport(protocol, handshake, conn.host, service))
         finally:
-            # Only now: requests waiting for this id must find the session.
-            self._settle(handshake.client_ip, opening)
+            if reserved:
+                # Only now: requests waiting for this id must find the session.
+                self._settle(handshake.client_ip, opening)
 
     def _over_limit(self, client_ip: str) -> Optional[str]:
         options = self.options

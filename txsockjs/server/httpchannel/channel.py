@@ -165,7 +165,6 @@ class HTTPChannel(object):
         # What handling these bytes writes to sessions (here or on other
         # connections) is flushed when it is done, in this reactor callback.
         site = self.site
-        site.turn_writes.reads += 1
         flusher = site.flusher
         flusher.hold()
         self._reading = True
@@ -173,6 +172,8 @@ class HTTPChannel(object):
             if self.upgraded is not None:
                 self.upgraded.data_received(data)
             elif not self._closing:
+                # (only requests count: see TurnWrites.reads)
+                site.turn_writes.reads += 1
                 assert self.reader is not None  # (not upgraded)
                 self.reader.feed(data)
                 self._process()

@@ -31,7 +31,9 @@ HOLD_AT_MOST = 16 * 1024
 class TurnWrites(object):
     """The channels holding responses for the end of this turn; one delayed call a turn.
 
-    ``reads`` counts the site's reads (each channel adds one as a read begins)."""
+    ``reads`` counts the site's HTTP reads (each channel adds one as it reads request
+    bytes; a WebSocket's reads make no whole responses, and their hot path stays as it
+    was)."""
 
     __slots__ = ("_clock", "_channels", "_call", "reads", "_reads_at_hold", "_skip")
 
