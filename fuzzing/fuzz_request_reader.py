@@ -1,25 +1,24 @@
-"""The incremental request reader (txsockjs.protocol.http.RequestReader).
+"""The incremental request reader (txsockjs.protocol.http.RequestReader: the kernel
+twins httpreader_py and httpreader_c).
 
 Input: 2 control bytes (limits, split seed), then the bytes a client sends on one
 connection.  The stream is fed in random splits, taking every request out after each
-feed, once with each kernel path's head parser.  Checked: only HTTPError escapes, with a
-status the reader documents; both kernel paths give the same requests and error; the
-splits change nothing (one feed of the whole stream gives the same); no body is over
-max_body.
+feed, once with each kernel path's reader (the pure one with the pure head parser, the
+compiled one with the compiled parser).  Checked: only HTTPError escapes, with a status
+the reader documents; both kernel paths give the same requests and error; the splits
+change nothing (one feed of the whole stream gives the same); no body is over max_body.
 """
 
 import random
 
 import harness
 from harness import PATHS, HTTPError
-from txsockjs.protocol import http
 
 STATUSES = (400, 413, 414, 431, 501, 505)
 
 
-def read_all(parse_head, limits, chunks):
-    http.parse_request_head = parse_head  # the reader's one use of the kernel
-    reader = http.RequestReader(**limits)
+def read_all(reader_class, limits, chunks):
+    reader = reader_class(**limits)
     seen = []
     try:
         for chunk in chunks:
@@ -50,9 +49,9 @@ def test_one_input(data):
         step = rng.choice((1, 2, 5, 17, len(stream)))
         chunks.append(stream[pos:pos + step])
         pos += step
-    split = harness.same("kernel paths", *(read_all(path.parse_request_head, limits, chunks)
+    split = harness.same("kernel paths", *(read_all(path.RequestReader, limits, chunks)
                                            for path in PATHS))
-    whole = read_all(PATHS[1].parse_request_head, limits, [stream])
+    whole = read_all(PATHS[1].RequestReader, limits, [stream])
     if split[1][0] == whole[1][0] == "ok":
         harness.same("splits", whole, split)
     else:  # an error may come earlier on a split stream (a bad request line, early)

@@ -4,15 +4,16 @@ import importlib
 import types
 
 _MODULES = {
-    "pure": ("mask_py", "wsframes_py", "sockjsframes_py", "httphead_py", "sendnow_py"),
-    "compiled": ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c", "sendnow_c"),
+    "pure": ("mask_py", "wsframes_py", "sockjsframes_py", "httphead_py", "httpreader_py",
+             "sendnow_py"),
+    "compiled": ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c", "httpreader_c", "sendnow_c"),
 }
 
 _NAMES = (
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
-    "parse_request_head", "find_head_end", "send_now",
+    "parse_request_head", "find_head_end", "Request", "RequestReader", "send_now",
 )
 
 

@@ -1,17 +1,40 @@
 """The incremental HTTP/1.x request reader, fed in memory: whole, byte by byte, in random
-splits; its limits; the request-smuggling cases it must refuse; pipelining.  On both
-head-parser kernels."""
+splits; its limits; the request-smuggling cases it must refuse; pipelining.  On every
+kernel: the pure reader with either head parser, and the compiled reader (which uses the
+compiled head parser); tests/unit/test_request_reader_twins.py compares the two readers
+on random input."""
+
+import importlib
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from txsockjs._speedups import HTTPError
-from txsockjs.protocol import http
-from txsockjs.protocol.http import RequestReader
+from txsockjs._speedups import HTTPError, httphead_py, httpreader_py
 
-from tests.unit.kernels import on_both_kernels
+RequestReader = httpreader_py.RequestReader
 
-kernel = on_both_kernels(http, "parse_request_head", ["httphead_py", "httphead_c"])
+
+@pytest.fixture(params=["pure reader, pure head", "pure reader, compiled head",
+                        "compiled reader"])
+def kernel(request, monkeypatch):
+    """Point this module's RequestReader at one reader (and the pure reader at one head
+    parser); the compiled legs are skipped when the kernels are not built."""
+    module = sys.modules[__name__]
+    head = httphead_py
+    try:
+        if request.param != "pure reader, pure head":
+            head = importlib.import_module("txsockjs._speedups.httphead_c")
+        if request.param == "compiled reader":
+            compiled = importlib.import_module("txsockjs._speedups.httpreader_c")
+            monkeypatch.setattr(module, "RequestReader", compiled.RequestReader)
+    except ImportError:
+        pytest.skip("compiled kernels are not built")
+    for name in ("parse_request_head", "find_head_end"):
+        monkeypatch.setattr(httpreader_py, name, getattr(head, name))
+    return request.param
+
+
 pytestmark = pytest.mark.usefixtures("kernel")
 
 GET = b"GET /echo/info?t=1 HTTP/1.1\r\nHost: example.com\r\nX-Two: a\r\nx-two: b\r\n\r\n"

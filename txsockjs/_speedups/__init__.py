@@ -21,20 +21,23 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Optional, Tuple
 
 from txsockjs._speedups.kernelerrors import HTTPError, PayloadError, WebSocketError
+# The request reader's default limits (the same on both paths).
+from txsockjs._speedups.httpreader_py import MAX_HEAD, MAX_REQUEST_LINE
 
 _NO_EXTENSIONS = os.environ.get("TXSOCKJS_NO_EXTENSIONS", "") not in ("", "0")
 _REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
 
 
 def _load_pure() -> Tuple[ModuleType, ...]:
-    from txsockjs._speedups import httphead_py, mask_py, sockjsframes_py, wsframes_py
-    return mask_py, wsframes_py, sockjsframes_py, httphead_py
+    from txsockjs._speedups import httphead_py, httpreader_py, mask_py, sockjsframes_py, wsframes_py
+    return mask_py, wsframes_py, sockjsframes_py, httphead_py, httpreader_py
 
 
 def _load_compiled() -> Tuple[ModuleType, ...]:
     # import_module gives a plain "No module named ..." when one is missing.
     return tuple(importlib.import_module("txsockjs._speedups." + name)
-                 for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"))
+                 for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c",
+                               "httpreader_c"))
 
 
 def _load_on_its_own(compiled: str, twin: str, what: str) -> ModuleType:
@@ -80,7 +83,7 @@ elif platform.python_implementation() != "CPython":
 
 if FALLBACK_REASON is None:
     try:
-        _mask_mod, _ws_mod, _frames_mod, _http_mod = _load_compiled()
+        _mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod = _load_compiled()
         IMPLEMENTATION = "compiled"
     except ImportError as error:
         if _REQUIRE:
@@ -93,7 +96,7 @@ if FALLBACK_REASON is None:
 if FALLBACK_REASON is not None:
     if _REQUIRE and not _NO_EXTENSIONS:
         raise ImportError("TXSOCKJS_REQUIRE_EXTENSIONS is set: %s" % FALLBACK_REASON)
-    _mask_mod, _ws_mod, _frames_mod, _http_mod = _load_pure()
+    _mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod = _load_pure()
     IMPLEMENTATION = "pure"
 
 # The deflate streams, and the eager writes' send.
@@ -113,6 +116,7 @@ if TYPE_CHECKING:
     # modules say the same as the twins; tests/typing checks the stubs against
     # the compiled modules), so the twins' annotations stand for either.
     from txsockjs._speedups.httphead_py import find_head_end, parse_request_head
+    from txsockjs._speedups.httpreader_py import Request, RequestReader, connection_tokens
     from txsockjs._speedups.mask_py import websocket_mask, websocket_mask_inplace
     from txsockjs._speedups.sockjsframes_py import (
         decode_messages, encode_messages, quote,
@@ -137,6 +141,10 @@ else:
     parse_request_head = _http_mod.parse_request_head
     find_head_end = _http_mod.find_head_end
 
+    Request = _reader_mod.Request
+    RequestReader = _reader_mod.RequestReader
+    connection_tokens = _reader_mod.connection_tokens
+
     Deflater = _deflate_mod.Deflater
     Inflater = _deflate_mod.Inflater
     EncoderBase = _deflate_mod.EncoderBase
@@ -148,6 +156,7 @@ __all__ = [
     "websocket_mask", "websocket_mask_inplace", "FrameParser", "build_frame",
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
-    "parse_request_head", "find_head_end", "Deflater", "Inflater", "EncoderBase",
+    "parse_request_head", "find_head_end", "Request", "RequestReader", "connection_tokens",
+    "MAX_HEAD", "MAX_REQUEST_LINE", "Deflater", "Inflater", "EncoderBase",
     "DEFLATE_IMPLEMENTATION", "send_now",
 ]

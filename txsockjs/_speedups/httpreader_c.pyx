@@ -1,0 +1,286 @@
+# cython: language_level=3, binding=False, boundscheck=False, wraparound=False, auto_pickle=False
+"""The incremental HTTP/1.x request reader, compiled twin of ``httpreader_py.py``.
+
+The same steps in the same order as the twin (so that a stream with several faults fails
+on the same one, with the same status), with typed state and a Request made without
+argument parsing: every HTTP request and WebSocket handshake passes here.  The head
+itself is parsed by ``httphead_c``.
+"""
+
+import re
+from urllib.parse import parse_qs
+
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
+
+from txsockjs._speedups.httphead_c import find_head_end, parse_request_head
+from txsockjs._speedups.kernelerrors import HTTPError
+
+MAX_REQUEST_LINE = 8192
+MAX_HEAD = 64 * 1024
+cdef Py_ssize_t MAX_CHUNK_LINE = 1024
+
+_HEX_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[^\r\n]*)?\Z")
+_TRAILER = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\Z")
+
+cdef enum:
+    _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS
+
+
+cdef class Request:
+    """One parsed request.  ``headers`` maps lower-case names to str values."""
+
+    cdef public str method, target, path, query
+    cdef public int minor
+    cdef public dict headers
+    cdef public bytes body, head
+    cdef public bint keep_alive
+
+    def __init__(self, str method, str target, int minor, dict headers, bytes body=b"",
+                 bytes head=b""):
+        _fill(self, method, target, minor, headers, body, head)
+
+    def query_param(self, name):
+        """The first value of query parameter ``name``, or None."""
+        if not self.query:
+            return None
+        values = parse_qs(self.query, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+    def __repr__(self):
+        return "<Request %s %s HTTP/1.%d>" % (self.method, self.target, self.minor)
+
+
+cdef inline void _fill(Request request, str method, str target, int minor, dict headers,
+                       bytes body, bytes head) except *:
+    # (Request.__init__, shared with the reader, which makes its requests without it)
+    request.head = head
+    request.method = method
+    request.target = target
+    path, _, query = target.partition("?")
+    if path[:1] != "/" and (path.startswith("http://") or path.startswith("https://")):
+        # absolute-form: keep only the path
+        rest = path.split("//", 1)[1]
+        slash = rest.find("/")
+        path = rest[slash:] if slash >= 0 else "/"
+    request.path = path
+    request.query = query
+    request.minor = minor
+    request.headers = headers
+    request.body = body
+    if "connection" not in headers:
+        request.keep_alive = minor >= 1
+    elif minor >= 1:
+        request.keep_alive = "close" not in connection_tokens(headers)
+    else:
+        request.keep_alive = "keep-alive" in connection_tokens(headers)
+
+
+def connection_tokens(dict headers):
+    value = headers.get("connection")
+    if not value:
+        return ()
+    if "," not in value:  # (one token: nearly every request; no list comprehension)
+        return (value.strip().lower(),)
+    return [token.strip().lower() for token in value.split(",")]
+
+
+cdef class RequestReader:
+    """Incremental request parser: ``feed()`` bytes, ``next_request()`` out."""
+
+    cdef public Py_ssize_t max_body, max_head, max_request_line
+    # Set when a request's head asked for "Expect: 100-continue" and its body is still to
+    # come; the owner sends the interim response.
+    cdef public bint continue_expected
+    cdef bytearray _buf
+    cdef Py_ssize_t _searched, _remaining
+    cdef int _state
+    # (method, target, minor, headers, head) of the request whose body is being read
+    cdef tuple _request
+    # (bytes, or a bytearray while chunks arrive; empty between requests)
+    cdef object _body
+
+    def __init__(self, Py_ssize_t max_body=1 << 20, Py_ssize_t max_head=MAX_HEAD,
+                 Py_ssize_t max_request_line=MAX_REQUEST_LINE):
+        self.max_body = max_body
+        self.max_head = max_head
+        self.max_request_line = max_request_line
+        self._buf = bytearray()
+        self._searched = 0
+        self._state = _HEAD
+        self._request = None
+        self._remaining = 0
+        self._body = b""
+        self.continue_expected = False
+
+    def feed(self, data):
+        self._buf += data
+
+    @property
+    def buffered(self):
+        return PyByteArray_GET_SIZE(self._buf)
+
+    def take_buffered(self):
+        """Everything not yet parsed (what follows a WebSocket upgrade)."""
+        if not self._buf:
+            return b""
+        data = bytes(self._buf)
+        del self._buf[:]
+        self._searched = 0
+        return data
+
+    def next_request(self):
+        """A complete Request, or None when more bytes are needed."""
+        cdef Py_ssize_t remaining
+        cdef bytearray buf
+        if self._state == _HEAD:
+            if not self._buf or not self._read_head():
+                return None
+        if self._state == _BODY:
+            remaining = self._remaining
+            if remaining:
+                buf = self._buf
+                if PyByteArray_GET_SIZE(buf) < remaining:
+                    return None
+                self._body = bytes(buf[:remaining])
+                del buf[:remaining]
+            return self._finish()
+        while _CHUNK_SIZE <= self._state <= _TRAILERS:
+            if not self._read_chunked_step():
+                return None
+            if self._state == _HEAD:
+                return self._finish()
+        return None
+
+    cdef bint _read_head(self) except -1:
+        cdef bytearray buf = self._buf
+        cdef Py_ssize_t searched, head_end, end, line_end, size, skip, n
+        cdef const char *p
+        # Tolerate the empty lines some clients send between requests.
+        n = PyByteArray_GET_SIZE(buf)
+        p = PyByteArray_AS_STRING(buf)
+        skip = 0
+        while skip < n:
+            if p[skip] == b'\n':
+                skip += 1
+            elif p[skip] == b'\r' and skip + 1 < n and p[skip + 1] == b'\n':
+                skip += 2
+            else:
+                break
+        if skip:
+            del buf[:skip]
+        searched = self._searched
+        head_end, end = find_head_end(buf, searched - 3 if searched > 3 else 0)
+        if end < 0:
+            line_end = buf.find(b"\n")
+            if line_end < 0 and PyByteArray_GET_SIZE(buf) > self.max_request_line:
+                raise HTTPError(414, "Request line too long")
+            if line_end >= 0 and self._searched <= line_end:
+                # The request line is complete: refuse garbage now rather
+                # than wait for a blank line that may never come.
+                if line_end > self.max_request_line:
+                    raise HTTPError(414, "Request line too long")
+                parse_request_head(bytes(buf[:line_end + 1]))
+            self._searched = PyByteArray_GET_SIZE(buf)
+            if PyByteArray_GET_SIZE(buf) > self.max_head:
+                raise HTTPError(431, "Request head too large")
+            return False
+        if end > self.max_head:
+            raise HTTPError(431, "Request head too large")
+        # (the request line ends before the head does: only a long head can
+        # hold a long one)
+        if head_end >= self.max_request_line and buf.find(b"\n") > self.max_request_line:
+            raise HTTPError(414, "Request line too long")
+        head = bytes(buf[:head_end])
+        del buf[:end]
+        self._searched = 0
+        method, target, minor, headers = parse_request_head(head)
+        if minor >= 1 and "host" not in headers:
+            raise HTTPError(400, "Host header required")
+        self._request = (method, target, minor, headers, head)
+        self._body = b""
+        self.continue_expected = minor >= 1 and "expect" in headers and \
+            headers["expect"].strip().lower() == "100-continue"
+        encoding = headers.get("transfer-encoding")
+        length = headers.get("content-length")
+        if encoding is not None:
+            if length is not None:
+                raise HTTPError(400, "Both Content-Length and Transfer-Encoding")
+            if encoding.strip().lower() != "chunked":
+                raise HTTPError(501, "Unsupported Transfer-Encoding")
+            if minor == 0:
+                raise HTTPError(400, "Transfer-Encoding in an HTTP/1.0 request")
+            self._body = bytearray()
+            self._state = _CHUNK_SIZE
+        elif length is not None:
+            # (ASCII digits only: isdigit alone takes "\u00b2")
+            if not (length.isascii() and length.isdigit()):
+                raise HTTPError(400, "Malformed Content-Length")
+            if len(length) > 18 or int(length) > self.max_body:
+                # (more digits than a Py_ssize_t holds is over any limit)
+                raise HTTPError(413, "Request body too large")
+            self._remaining = int(length)
+            self._state = _BODY
+        else:
+            self._state = _BODY
+            self._remaining = 0
+        return True
+
+    cdef bint _read_chunked_step(self) except -1:
+        cdef bytearray buf = self._buf
+        cdef Py_ssize_t line_end, size, take
+        if self._state == _CHUNK_SIZE or self._state == _TRAILERS:
+            line_end = buf.find(b"\n")
+            if line_end < 0:
+                if PyByteArray_GET_SIZE(buf) > MAX_CHUNK_LINE:
+                    raise HTTPError(400, "Chunk line too long")
+                return False
+            if line_end == 0 or buf[line_end - 1] != 0x0D:
+                raise HTTPError(400, "Chunk line not ended by CRLF")
+            line = bytes(buf[:line_end - 1])
+            del buf[:line_end + 1]
+            if self._state == _TRAILERS:
+                if not line:
+                    self._state = _HEAD
+                elif _TRAILER.match(line) is None:
+                    raise HTTPError(400, "Malformed trailer field")
+                return True
+            found = _HEX_SIZE.match(line)
+            if found is None:
+                raise HTTPError(400, "Malformed chunk size")
+            big = int(found.group(1), 16)
+            if big == 0:
+                self._state = _TRAILERS
+            else:
+                if len(self._body) + big > self.max_body:
+                    raise HTTPError(413, "Request body too large")
+                self._remaining = big
+                self._state = _CHUNK_DATA
+            return True
+        if self._state == _CHUNK_DATA:
+            if not buf:
+                return False
+            take = min(PyByteArray_GET_SIZE(buf), self._remaining)
+            self._body += buf[:take]
+            del buf[:take]
+            self._remaining -= take
+            if self._remaining == 0:
+                self._state = _CHUNK_END
+            return True
+        # _CHUNK_END: the CRLF after a chunk's data
+        if PyByteArray_GET_SIZE(buf) < 2:
+            return False
+        if buf[:2] != b"\r\n":
+            raise HTTPError(400, "Malformed chunk terminator")
+        del buf[:2]
+        self._state = _CHUNK_SIZE
+        return True
+
+    cdef Request _finish(self):
+        cdef Request request = Request.__new__(Request)
+        self.continue_expected = False
+        method, target, minor, headers, head = self._request
+        _fill(request, method, target, minor, headers, bytes(self._body), head)
+        self._request = None
+        self._body = b""
+        self._state = _HEAD
+        return request
