@@ -6,6 +6,8 @@ includes finding the end of the head.  The xhr_send request carries its
 9-byte body so that keep-alive parsers see complete messages.
 """
 
+import importlib
+
 import pytest
 
 from conftest import load_compiled, record
@@ -115,4 +117,73 @@ def test_parse_head(benchmark, impl, request_name):
     run = IMPLS[impl]
     run(data)
     record(benchmark, "http head: %s" % request_name, impl, 1, "req", GOALS.get(impl, ()))
+    benchmark(run, data)
+
+
+# The whole request reader (``RequestReader``: feed, find the head's end, parse it, check
+# the framing, take the body, make the Request) against httptools fed the same bytes and
+# keeping what a server keeps (method, target, version, headers, body).
+def reader(module):
+    reader = module.RequestReader()
+
+    def run(data):
+        reader.feed(data)
+        return reader.next_request()
+    return run
+
+
+def httptools_reader_factory():
+    import httptools
+
+    class Protocol:
+        def __init__(self):
+            self.headers = []
+            self.url = None
+            self.body = []
+
+        def on_url(self, url):
+            self.url = url
+
+        def on_header(self, name, value):
+            self.headers.append((name, value))
+
+        def on_body(self, body):
+            self.body.append(body)
+
+    protocol = Protocol()
+    parser = httptools.HttpRequestParser(protocol)
+
+    def run(data):
+        protocol.headers = []
+        protocol.body = []
+        parser.feed_data(data)
+        return (parser.get_method(), protocol.url, parser.get_http_version(), protocol.headers,
+                b"".join(protocol.body))
+    return run
+
+
+def reader_impls():
+    from txsockjs._speedups import httpreader_py
+    out = {}
+    if COMPILED:
+        out["txsockjs-compiled"] = reader(importlib.import_module(
+            "txsockjs._speedups.httpreader_c"))
+    out["txsockjs-pure"] = reader(httpreader_py)
+    try:
+        out["httptools"] = httptools_reader_factory()
+    except ImportError:
+        pass
+    return out
+
+
+READERS = reader_impls()
+
+
+@pytest.mark.parametrize("impl", list(READERS))
+def test_read_xhr_send_request(benchmark, impl):
+    data = REQUESTS["xhr_send (4 headers)"]
+    run = READERS[impl]
+    assert run(data) is not None
+    record(benchmark, "http request read: xhr_send (4 headers)", impl, 1, "req",
+           {"txsockjs-compiled": [("httptools", 1.0)]}.get(impl, ()))
     benchmark(run, data)

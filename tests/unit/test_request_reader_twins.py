@@ -22,6 +22,11 @@ PIECES = [
     b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n12345",
     b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\n123456",
     b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n0\r\n\r\n",
+    b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 9223372036854775807\r\n\r\n",
+    b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 9223372036854775808\r\n\r\n",
+    b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0009\r\n\r\n123456789",
+    b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n",
+    b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 1 2\r\n\r\n",
     b"\r\n", b"\n",
     # faults
     b"GET / HTTP/1.1\r\n\r\n",
@@ -58,7 +63,8 @@ def run(reader_class, pieces, limits):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(PIECES) | st.binary(max_size=40), max_size=6),
        st.lists(st.integers(0, 2000), max_size=8),
-       st.sampled_from([{}, {"max_body": 5}, {"max_head": 60, "max_request_line": 40}]))
+       st.sampled_from([{}, {"max_body": 5}, {"max_head": 60, "max_request_line": 40},
+                        {"max_body": (1 << 63) - 1}, {"max_body": 0}]))
 def test_the_readers_agree(parts, cuts, limits):
     stream = b"".join(parts)
     cuts = sorted(cut for cut in cuts if cut <= len(stream))

@@ -164,36 +164,44 @@ cdef tuple _parse(const unsigned char *p, Py_ssize_t n, Py_ssize_t max_headers):
     return method, target, minor, headers
 
 
+cdef Py_ssize_t _find_head_end(const unsigned char *p, Py_ssize_t n, Py_ssize_t start,
+                               Py_ssize_t *begin) noexcept:
+    # find_head_end on n bytes at p: the end (and *begin), or -1
+    cdef const unsigned char *nl
+    cdef Py_ssize_t i, j
+    if start < 0:
+        start = 0
+    i = start
+    while i < n:
+        nl = <const unsigned char *>memchr(p + i, b'\n', <size_t>(n - i))
+        if nl == NULL:
+            break
+        i = nl - p
+        j = i + 1
+        if j < n and p[j] == b'\r':
+            j += 1
+        if j < n and p[j] == b'\n':
+            begin[0] = i - 1 if i > start and p[i - 1] == b'\r' else i
+            return j + 1
+        i += 1
+    return -1
+
+
 def find_head_end(buf, Py_ssize_t start=0):
     """Where the first blank line at or after ``start`` (``\\r?\\n\\r?\\n``)
     begins and ends in ``buf``, or (-1, -1): the head is ``buf[:begin]`` and
     what follows it starts at ``end``.  (A match starts at ``start`` or
     after, as a regular expression's search from ``start`` would.)"""
     cdef Py_buffer view
-    cdef const unsigned char *p
-    cdef const unsigned char *nl
-    cdef Py_ssize_t n, i, j
-    if start < 0:
-        start = 0
+    cdef Py_ssize_t begin = -1, end
     PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
     try:
-        p = <const unsigned char *>view.buf
-        n = view.len
-        i = start
-        while i < n:
-            nl = <const unsigned char *>memchr(p + i, b'\n', <size_t>(n - i))
-            if nl == NULL:
-                break
-            i = nl - p
-            j = i + 1
-            if j < n and p[j] == b'\r':
-                j += 1
-            if j < n and p[j] == b'\n':
-                return (i - 1 if i > start and p[i - 1] == b'\r' else i), j + 1
-            i += 1
-        return -1, -1
+        end = _find_head_end(<const unsigned char *>view.buf, view.len, start, &begin)
     finally:
         PyBuffer_Release(&view)
+    if end < 0:
+        return -1, -1
+    return begin, end
 
 
 def parse_request_head(head, max_headers=MAX_HEADERS):

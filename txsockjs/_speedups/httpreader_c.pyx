@@ -11,13 +11,21 @@ import re
 from urllib.parse import parse_qs
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
+from cpython.bytes cimport PyBytes_FromStringAndSize
 
-from txsockjs._speedups.httphead_c import find_head_end, parse_request_head
+from txsockjs._speedups.httphead_c cimport _find_head_end, _parse
+from txsockjs._speedups.httphead_c import MAX_HEADERS as _HEAD_MAX_HEADERS
 from txsockjs._speedups.kernelerrors import HTTPError
 
 MAX_REQUEST_LINE = 8192
 MAX_HEAD = 64 * 1024
 cdef Py_ssize_t MAX_CHUNK_LINE = 1024
+cdef Py_ssize_t _MAX_HEADERS = _HEAD_MAX_HEADERS
+
+
+cdef inline bytes _take(bytearray buf, Py_ssize_t n):
+    # The first n bytes of buf as bytes (one copy: bytes(buf[:n]) makes two).
+    return PyBytes_FromStringAndSize(PyByteArray_AS_STRING(buf), n)
 
 _HEX_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[^\r\n]*)?\Z")
 _TRAILER = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\Z")
@@ -84,6 +92,26 @@ def connection_tokens(dict headers):
     return [token.strip().lower() for token in value.split(",")]
 
 
+cdef Py_ssize_t _content_length(str length, Py_ssize_t max_body) except -1:
+    # The value of a Content-Length: ASCII digits only (str.isdigit takes "\u00b2"), at
+    # most max_body.
+    cdef Py_ssize_t n = len(length), i, digit, value = 0
+    cdef Py_UCS4 c
+    if n == 0:
+        raise HTTPError(400, "Malformed Content-Length")
+    for i in range(n):
+        c = length[i]
+        if c < u'0' or c > u'9':
+            raise HTTPError(400, "Malformed Content-Length")
+    for i in range(n):
+        digit = <Py_ssize_t>length[i] - 48
+        # (value * 10 + digit > max_body, asked without overflowing)
+        if max_body < digit or value > (max_body - digit) // 10:
+            raise HTTPError(413, "Request body too large")
+        value = value * 10 + digit
+    return value
+
+
 cdef class RequestReader:
     """Incremental request parser: ``feed()`` bytes, ``next_request()`` out."""
 
@@ -94,8 +122,11 @@ cdef class RequestReader:
     cdef bytearray _buf
     cdef Py_ssize_t _searched, _remaining
     cdef int _state
-    # (method, target, minor, headers, head) of the request whose body is being read
-    cdef tuple _request
+    # The head of the request whose body is being read (_method None between requests)
+    cdef str _method, _target
+    cdef int _minor
+    cdef dict _headers
+    cdef bytes _head
     # (bytes, or a bytearray while chunks arrive; empty between requests)
     cdef object _body
 
@@ -107,7 +138,7 @@ cdef class RequestReader:
         self._buf = bytearray()
         self._searched = 0
         self._state = _HEAD
-        self._request = None
+        self._method = None
         self._remaining = 0
         self._body = b""
         self.continue_expected = False
@@ -141,7 +172,7 @@ cdef class RequestReader:
                 buf = self._buf
                 if PyByteArray_GET_SIZE(buf) < remaining:
                     return None
-                self._body = bytes(buf[:remaining])
+                self._body = _take(buf, remaining)
                 del buf[:remaining]
             return self._finish()
         while _CHUNK_SIZE <= self._state <= _TRAILERS:
@@ -155,6 +186,7 @@ cdef class RequestReader:
         cdef bytearray buf = self._buf
         cdef Py_ssize_t searched, head_end, end, line_end, size, skip, n
         cdef const char *p
+        cdef bytes head, line
         # Tolerate the empty lines some clients send between requests.
         n = PyByteArray_GET_SIZE(buf)
         p = PyByteArray_AS_STRING(buf)
@@ -169,7 +201,10 @@ cdef class RequestReader:
         if skip:
             del buf[:skip]
         searched = self._searched
-        head_end, end = find_head_end(buf, searched - 3 if searched > 3 else 0)
+        head_end = -1
+        end = _find_head_end(<const unsigned char *>PyByteArray_AS_STRING(buf),
+                             PyByteArray_GET_SIZE(buf), searched - 3 if searched > 3 else 0,
+                             &head_end)
         if end < 0:
             line_end = buf.find(b"\n")
             if line_end < 0 and PyByteArray_GET_SIZE(buf) > self.max_request_line:
@@ -179,7 +214,8 @@ cdef class RequestReader:
                 # than wait for a blank line that may never come.
                 if line_end > self.max_request_line:
                     raise HTTPError(414, "Request line too long")
-                parse_request_head(bytes(buf[:line_end + 1]))
+                line = _take(buf, line_end + 1)
+                _parse(<const unsigned char *>line, line_end + 1, _MAX_HEADERS)
             self._searched = PyByteArray_GET_SIZE(buf)
             if PyByteArray_GET_SIZE(buf) > self.max_head:
                 raise HTTPError(431, "Request head too large")
@@ -190,13 +226,18 @@ cdef class RequestReader:
         # hold a long one)
         if head_end >= self.max_request_line and buf.find(b"\n") > self.max_request_line:
             raise HTTPError(414, "Request line too long")
-        head = bytes(buf[:head_end])
+        head = _take(buf, head_end)
         del buf[:end]
         self._searched = 0
-        method, target, minor, headers = parse_request_head(head)
+        method, target, minor, headers = _parse(<const unsigned char *>head, head_end,
+                                                _MAX_HEADERS)
         if minor >= 1 and "host" not in headers:
             raise HTTPError(400, "Host header required")
-        self._request = (method, target, minor, headers, head)
+        self._method = method
+        self._target = target
+        self._minor = minor
+        self._headers = headers
+        self._head = head
         self._body = b""
         self.continue_expected = minor >= 1 and "expect" in headers and \
             headers["expect"].strip().lower() == "100-continue"
@@ -212,13 +253,7 @@ cdef class RequestReader:
             self._body = bytearray()
             self._state = _CHUNK_SIZE
         elif length is not None:
-            # (ASCII digits only: isdigit alone takes "\u00b2")
-            if not (length.isascii() and length.isdigit()):
-                raise HTTPError(400, "Malformed Content-Length")
-            if len(length) > 18 or int(length) > self.max_body:
-                # (more digits than a Py_ssize_t holds is over any limit)
-                raise HTTPError(413, "Request body too large")
-            self._remaining = int(length)
+            self._remaining = _content_length(length, self.max_body)
             self._state = _BODY
         else:
             self._state = _BODY
@@ -228,6 +263,7 @@ cdef class RequestReader:
     cdef bint _read_chunked_step(self) except -1:
         cdef bytearray buf = self._buf
         cdef Py_ssize_t line_end, size, take
+        cdef bytes line
         if self._state == _CHUNK_SIZE or self._state == _TRAILERS:
             line_end = buf.find(b"\n")
             if line_end < 0:
@@ -236,7 +272,7 @@ cdef class RequestReader:
                 return False
             if line_end == 0 or buf[line_end - 1] != 0x0D:
                 raise HTTPError(400, "Chunk line not ended by CRLF")
-            line = bytes(buf[:line_end - 1])
+            line = _take(buf, line_end - 1)
             del buf[:line_end + 1]
             if self._state == _TRAILERS:
                 if not line:
@@ -278,9 +314,12 @@ cdef class RequestReader:
     cdef Request _finish(self):
         cdef Request request = Request.__new__(Request)
         self.continue_expected = False
-        method, target, minor, headers, head = self._request
-        _fill(request, method, target, minor, headers, bytes(self._body), head)
-        self._request = None
+        body = self._body
+        _fill(request, self._method, self._target, self._minor, self._headers,
+              body if type(body) is bytes else bytes(body), self._head)
+        self._method = self._target = None
+        self._headers = None
+        self._head = None
         self._body = b""
         self._state = _HEAD
         return request
