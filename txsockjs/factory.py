@@ -113,6 +113,13 @@ class SockJSMultiFactory(ServerFactory):
             return services[""], path
         if not path.startswith("/"):
             return None, None
+        if self._prefix_depth == 1:
+            # (one-segment prefixes: nearly every site, on every request)
+            end = path.find("/", 1)
+            service = services.get(path[1:] if end < 0 else path[1:end])
+            if service is not None:
+                return service, "" if end < 0 else path[end:]
+            return None, None
         # Prefixes never overlap, so at most one of the path's leading
         # segments is one: dict lookups, whatever the number of services.
         end = 0

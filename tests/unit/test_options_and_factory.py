@@ -80,6 +80,17 @@ def test_prefixes_with_slashes_route_and_overlaps_are_refused():
         multi.addFactory(Factory.forProtocol(Protocol), "chat")
 
 
+def test_one_segment_prefixes_route():
+    multi = SockJSMultiFactory()
+    echo = multi.addFactory(Factory.forProtocol(Protocol), "echo")
+    chat = multi.addFactory(Factory.forProtocol(Protocol), "chat")
+    assert multi.find_service("/echo/000/s/xhr") == (echo, "/000/s/xhr")
+    assert multi.find_service("/echo") == (echo, "")
+    assert multi.find_service("/chat/") == (chat, "/")
+    for path in ("/echoes/info", "/", "", "echo/info", "/ech", "//echo/info"):
+        assert multi.find_service(path) == (None, None), path
+
+
 def test_pure_core_imports_nothing_from_twisted():
     core = pathlib.Path(__file__).resolve().parents[2] / "txsockjs" / "protocol"
     for path in core.glob("*.py"):

@@ -10,6 +10,7 @@ itself is parsed by ``httphead_c``.
 import re
 from urllib.parse import parse_qs
 
+cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_FromStringAndSize
 
@@ -34,6 +35,10 @@ cdef enum:
     _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS
 
 
+# Neither a Request nor a reader refers to anything that could refer back to it (strings,
+# bytes, the headers' dict of strings, a bytearray): they are in no cycle, so the cyclic
+# GC need not track them (two objects less per request for each collection to visit).
+@cython.no_gc
 cdef class Request:
     """One parsed request.  ``headers`` maps lower-case names to str values."""
 
@@ -112,6 +117,7 @@ cdef Py_ssize_t _content_length(str length, Py_ssize_t max_body) except -1:
     return value
 
 
+@cython.no_gc
 cdef class RequestReader:
     """Incremental request parser: ``feed()`` bytes, ``next_request()`` out."""
 
