@@ -352,12 +352,9 @@ class MemoryBroker(Broker):
 
 def __getattr__(name: str) -> Any:
     # ``from txsockjs.broker import RedisBroker``: imported on first use, so
-    # this module needs no Redis client; without one the error says what to install.
+    # this module needs no Redis client; without one the error says what to install
+    # (txsockjs.redisbroker does).
     if name != "RedisBroker":
         raise AttributeError("module %r has no attribute %r" % (__name__, name))
-    try:
-        from txsockjs.redisbroker import RedisBroker
-    except ImportError as error:
-        raise ImportError("txsockjs.broker.RedisBroker needs the redis extra: "
-                          "pip install 'txsockjs[redis]' (%s)" % (error,)) from error
+    from txsockjs.redisbroker import RedisBroker
     return RedisBroker

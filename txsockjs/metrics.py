@@ -16,11 +16,13 @@ first increment is seen by ``rate()``; HTTP statuses appear once sent.
 
 from typing import Any, Iterable, Iterator, List, Mapping, Union
 
-from prometheus_client import REGISTRY
-from prometheus_client.registry import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
+from txsockjs.extras import needs_extra
 from txsockjs.server.stats import CLOSE_REASONS, POLICIES, REJECT_REASONS, TRANSPORT_NAMES
+
+with needs_extra("metrics", "txsockjs.metrics"):
+    from prometheus_client import REGISTRY
+    from prometheus_client.registry import CollectorRegistry
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 __all__ = ["SockJSCollector", "register"]
 

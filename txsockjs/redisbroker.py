@@ -59,7 +59,6 @@ import uuid
 from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Set, Tuple
 from urllib.parse import unquote, urlsplit
 
-import txredisapi
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint
@@ -67,7 +66,11 @@ from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
 
 from txsockjs.broker import Broker, Deliver
+from txsockjs.extras import needs_extra
 from txsockjs.respreader import ProtocolError, RespError, RespReader
+
+with needs_extra("redis", "txsockjs.redisbroker"):
+    import txredisapi
 from txsockjs.utils import broadcast_many
 
 __all__ = ["RedisBroker", "RedisUnavailable", "parse_redis_url"]
