@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Optional, Tuple
 
 from txsockjs._speedups.kernelerrors import HTTPError, PayloadError, WebSocketError
 # The request reader's default limits (the same on both paths).
-from txsockjs._speedups.httpreader_py import MAX_HEAD, MAX_REQUEST_LINE
+from txsockjs._speedups.constants import MAX_HEAD, MAX_REQUEST_LINE
 
 _NO_EXTENSIONS = os.environ.get("TXSOCKJS_NO_EXTENSIONS", "") not in ("", "0")
 _REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")

@@ -1,5 +1,5 @@
-"""Protocol constants, defined once: WebSocket opcodes and close codes (RFC 6455) and the
-fixed SockJS frames.  Pure Python that imports nothing, so that the kernels, their twins
+"""Protocol constants, defined once: WebSocket opcodes and close codes (RFC 6455), the
+fixed SockJS frames, and the HTTP request reader's limits.  Pure Python that imports nothing, so that the kernels, their twins
 and the sans-I/O core all take them from here."""
 
 # RFC 6455 5.2 opcodes.
@@ -32,3 +32,8 @@ VALID_CLOSE_CODES = frozenset([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1
 # The fixed SockJS frames.
 OPEN_FRAME = b"o"
 HEARTBEAT_FRAME = b"h"
+
+# The HTTP request reader's default limits, and its fixed one on a chunk-size or trailer line.
+MAX_REQUEST_LINE = 8192
+MAX_HEAD = 64 * 1024
+MAX_CHUNK_LINE = 1024

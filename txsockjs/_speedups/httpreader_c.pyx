@@ -14,25 +14,25 @@ cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_FromStringAndSize
 
+from txsockjs._speedups.constants import MAX_HEAD, MAX_REQUEST_LINE
+from txsockjs._speedups.constants import MAX_CHUNK_LINE as _MAX_CHUNK_LINE
 from txsockjs._speedups.httphead_c cimport _find_head_end, _parse
 from txsockjs._speedups.httphead_c import MAX_HEADERS as _HEAD_MAX_HEADERS
 from txsockjs._speedups.kernelerrors import HTTPError
 
-MAX_REQUEST_LINE = 8192
-MAX_HEAD = 64 * 1024
-cdef Py_ssize_t MAX_CHUNK_LINE = 1024
+cdef Py_ssize_t MAX_CHUNK_LINE = _MAX_CHUNK_LINE
 cdef Py_ssize_t _MAX_HEADERS = _HEAD_MAX_HEADERS
-
-
-cdef inline bytes _take(bytearray buf, Py_ssize_t n):
-    # The first n bytes of buf as bytes (one copy: bytes(buf[:n]) makes two).
-    return PyBytes_FromStringAndSize(PyByteArray_AS_STRING(buf), n)
 
 _HEX_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[^\r\n]*)?\Z")
 _TRAILER = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\Z")
 
 cdef enum:
     _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS
+
+
+cdef inline bytes _take(bytearray buf, Py_ssize_t n):
+    # The first n bytes of buf as bytes (one copy: bytes(buf[:n]) makes two).
+    return PyBytes_FromStringAndSize(PyByteArray_AS_STRING(buf), n)
 
 
 # Neither a Request nor a reader refers to anything that could refer back to it (strings,

@@ -13,12 +13,11 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qs
 
 from txsockjs._speedups.buffers import BytesLike
+from txsockjs._speedups.constants import MAX_CHUNK_LINE, MAX_HEAD, MAX_REQUEST_LINE
 from txsockjs._speedups.httphead_py import find_head_end, parse_request_head
 from txsockjs._speedups.kernelerrors import HTTPError
 
-MAX_REQUEST_LINE = 8192
-MAX_HEAD = 64 * 1024
-MAX_CHUNK_LINE = 1024
+__all__ = ["MAX_HEAD", "MAX_REQUEST_LINE", "Request", "RequestReader", "connection_tokens"]
 
 _HEX_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[^\r\n]*)?\Z")
 _TRAILER = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\Z")

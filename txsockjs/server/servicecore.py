@@ -201,8 +201,7 @@ class Service(object):
         # What the sessions queue counts in the server's memory budget.
         self.budget = budget
         budget.services.append(self)
-        self.idle_buffer: IdleSendBuffer[str] = IdleSendBuffer(
-            options.send_buffer_limit, options.send_overflow, budget)
+        self.idle_buffer: IdleSendBuffer[str] = self._idle_buffer()
 
     def use_budget(self, budget: MemoryBudget) -> None:
         """Count in ``budget`` instead (a site's, shared by its resources);
@@ -210,8 +209,13 @@ class Service(object):
         self.budget.services.remove(self)
         self.budget = budget
         budget.services.append(self)
-        self.idle_buffer = IdleSendBuffer(self.options.send_buffer_limit,
-                                          self.options.send_overflow, budget)
+        self.idle_buffer = self._idle_buffer()
+
+    def _idle_buffer(self) -> IdleSendBuffer[str]:
+        """The empty send buffer this service's idle sessions share (see IdleSendBuffer):
+        the sessions' limit and policy, counted in the service's budget."""
+        return IdleSendBuffer(self.options.send_buffer_limit, self.options.send_overflow,
+                              self.budget)
 
     @property
     def sessions(self) -> Dict[str, Any]:

@@ -27,20 +27,10 @@ def _time_out(connection: Any) -> None:
 
 class RequestDeadlines(DeadlineQueue):
     """Calls ``request_timed_out()`` of a connection that waited ``timeout`` seconds for a
-    request."""
+    request.  A connection waits from ``add(connection)`` (again, if it already did) until
+    ``discard(connection)``."""
 
     __slots__ = ()
 
     def __init__(self, clock: Any, timeout: float) -> None:
         DeadlineQueue.__init__(self, clock, timeout, _time_out, cancel_when_empty=False)
-
-    def wait(self, connection: Any) -> None:
-        """``connection`` waits for a request from now on (again, if it already did)."""
-        self.add(connection)
-
-    def stop(self, connection: Any) -> None:
-        """``connection`` no longer waits."""
-        self.discard(connection)
-
-    def waiting(self, connection: Any) -> bool:
-        return connection in self
