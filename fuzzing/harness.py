@@ -39,7 +39,8 @@ def _use_sanitized_kernels(directory):
     sys.modules[spec.name] = module
     txsockjs._speedups = module
     spec.loader.exec_module(module)
-    for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c"):
+    for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c", "httpreader_c",
+                 "wshandshake_c"):
         loaded = sys.modules["txsockjs._speedups." + name].__file__
         if not loaded.startswith(kernels):
             raise SystemExit("%s came from %s, not the sanitized build" % (name, loaded))

@@ -74,7 +74,7 @@ def client_frame(opcode, payload):
 def seeds():
     out = {name: [] for name in ("wsframes", "mask", "sockjs_decode", "sockjs_encode",
                                  "httphead", "request_reader", "websocket_stream",
-                                 "wsextensions")}
+                                 "wsextensions", "wshandshake")}
     texts = [v for v in literals() if isinstance(v, str)]
     blobs = [v for v in literals() if isinstance(v, bytes)]
     for text in texts:
@@ -112,6 +112,12 @@ def seeds():
             packed = zlib.compressobj(6, zlib.DEFLATED, -15)
             body = packed.compress(text.encode("utf-8", "surrogatepass")) + packed.flush(zlib.Z_SYNC_FLUSH)
             out["wsextensions"].append(bytes([0x05, len(offer) - 1]) + offer + body[:-4])
+    # Handshakes: a valid one, then each value replaced by a literal of the tests.
+    valid = [b"websocket", b"Upgrade", b"13", b"dGhlIHNhbXBsZSBub25jZQ=="]
+    for index, blob in enumerate(blobs[:400]):
+        fields = list(valid)
+        fields[index % 4] = blob[:200].replace(b"\x00", b"")
+        out["wshandshake"].append(bytes([index % 16]) + b"\x00".join(fields))
     for request in PROTOCOL_SUITE:
         out["request_reader"].append(b"\x0b\x02" + request + request)
         out["httphead"].append(b"\x3f" + request.split(b"\r\n\r\n")[0])

@@ -5,8 +5,9 @@ import types
 
 _MODULES = {
     "pure": ("mask_py", "wsframes_py", "sockjsframes_py", "httphead_py", "httpreader_py",
-             "sendnow_py"),
-    "compiled": ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c", "httpreader_c", "sendnow_c"),
+             "sendnow_py", "wshandshake_py"),
+    "compiled": ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c", "httpreader_c", "sendnow_c",
+                 "wshandshake_c"),
 }
 
 _NAMES = (
@@ -14,6 +15,7 @@ _NAMES = (
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
     "parse_request_head", "find_head_end", "Request", "RequestReader", "send_now",
+    "accept_key", "valid_key", "connection_upgrades", "upgrade_refusal", "rfc6455_accept",
 )
 
 

@@ -16,11 +16,13 @@ from txsockjs.protocol.http import REASONS, response_head
 
 PACKAGE = pathlib.Path(txsockjs.__file__).parent
 
-# A status literal as the first argument of the calls that answer with one,
-# or as a ``status=`` keyword.
+# A status literal as the first argument of the calls that answer with one, as a
+# ``status=`` keyword, or first in a refusal constant (``BAD_KEY = (400, "...", ())``,
+# given to ``response.error(*refusal)``).
 _SENDS_STATUS = re.compile(
     r"\b(?:HTTPError|error|send|start_streaming|response_head|refuse|reply)\(\s*([1-5][0-9][0-9])\b"
-    r"|\bstatus\s*=\s*([1-5][0-9][0-9])\b")
+    r"|\bstatus\s*=\s*([1-5][0-9][0-9])\b"
+    r"|^[A-Z0-9_]+ = \(([1-5][0-9][0-9]), [\"']", re.MULTILINE)
 # Hand-written status lines, e.g. ``b"HTTP/1.1 100 Continue\r\n"``.
 _STATUS_LINE = re.compile(r"HTTP/1\.[01] ([1-5][0-9][0-9]) ([A-Za-z][A-Za-z -]*)")
 # RFC 9110 renamed these; Python before 3.13 still has the old phrases.
@@ -35,7 +37,7 @@ def statuses_in_source():
             continue
         text = path.read_text(encoding="utf-8")
         for match in _SENDS_STATUS.finditer(text):
-            status = int(match.group(1) or match.group(2))
+            status = int(match.group(1) or match.group(2) or match.group(3))
             found.setdefault(status, "%s:%d" % (path.relative_to(PACKAGE),
                                                 text.count("\n", 0, match.start()) + 1))
     return found

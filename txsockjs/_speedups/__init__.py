@@ -29,15 +29,16 @@ _REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
 
 
 def _load_pure() -> Tuple[ModuleType, ...]:
-    from txsockjs._speedups import httphead_py, httpreader_py, mask_py, sockjsframes_py, wsframes_py
-    return mask_py, wsframes_py, sockjsframes_py, httphead_py, httpreader_py
+    from txsockjs._speedups import (
+        httphead_py, httpreader_py, mask_py, sockjsframes_py, wsframes_py, wshandshake_py)
+    return mask_py, wsframes_py, sockjsframes_py, httphead_py, httpreader_py, wshandshake_py
 
 
 def _load_compiled() -> Tuple[ModuleType, ...]:
     # import_module gives a plain "No module named ..." when one is missing.
     return tuple(importlib.import_module("txsockjs._speedups." + name)
                  for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c",
-                               "httpreader_c"))
+                               "httpreader_c", "wshandshake_c"))
 
 
 def _load_on_its_own(compiled: str, twin: str, what: str) -> ModuleType:
@@ -83,7 +84,7 @@ elif platform.python_implementation() != "CPython":
 
 if FALLBACK_REASON is None:
     try:
-        _mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod = _load_compiled()
+        _mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod, _shake_mod = _load_compiled()
         IMPLEMENTATION = "compiled"
     except ImportError as error:
         if _REQUIRE:
@@ -96,7 +97,7 @@ if FALLBACK_REASON is None:
 if FALLBACK_REASON is not None:
     if _REQUIRE and not _NO_EXTENSIONS:
         raise ImportError("TXSOCKJS_REQUIRE_EXTENSIONS is set: %s" % FALLBACK_REASON)
-    _mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod = _load_pure()
+    _mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod, _shake_mod = _load_pure()
     IMPLEMENTATION = "pure"
 
 # The deflate streams, and the eager writes' send.
@@ -122,6 +123,8 @@ if TYPE_CHECKING:
         decode_messages, encode_messages, quote,
         wrap_eventsource, wrap_htmlfile, wrap_jsonp)
     from txsockjs._speedups.wsframes_py import FrameParser, build_frame
+    from txsockjs._speedups.wshandshake_py import (
+        accept_key, connection_upgrades, rfc6455_accept, upgrade_refusal, valid_key)
     from txsockjs._speedups.deflate_py import Deflater, EncoderBase, Inflater
     from txsockjs._speedups.sendnow_py import send_now
 else:
@@ -145,6 +148,12 @@ else:
     RequestReader = _reader_mod.RequestReader
     connection_tokens = _reader_mod.connection_tokens
 
+    accept_key = _shake_mod.accept_key
+    valid_key = _shake_mod.valid_key
+    connection_upgrades = _shake_mod.connection_upgrades
+    upgrade_refusal = _shake_mod.upgrade_refusal
+    rfc6455_accept = _shake_mod.rfc6455_accept
+
     Deflater = _deflate_mod.Deflater
     Inflater = _deflate_mod.Inflater
     EncoderBase = _deflate_mod.EncoderBase
@@ -157,6 +166,7 @@ __all__ = [
     "quote", "encode_messages",
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
     "parse_request_head", "find_head_end", "Request", "RequestReader", "connection_tokens",
-    "MAX_HEAD", "MAX_REQUEST_LINE", "Deflater", "Inflater", "EncoderBase",
+    "MAX_HEAD", "MAX_REQUEST_LINE", "accept_key", "valid_key", "connection_upgrades",
+    "upgrade_refusal", "rfc6455_accept", "Deflater", "Inflater", "EncoderBase",
     "DEFLATE_IMPLEMENTATION", "send_now",
 ]

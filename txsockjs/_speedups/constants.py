@@ -37,3 +37,15 @@ HEARTBEAT_FRAME = b"h"
 MAX_REQUEST_LINE = 8192
 MAX_HEAD = 64 * 1024
 MAX_CHUNK_LINE = 1024
+
+# RFC 6455 1.3: what a Sec-WebSocket-Key is suffixed with before its SHA-1.
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+# How a WebSocket handshake is refused, by what is wrong with it: (status, reason, extra
+# headers), as ``response.error`` takes them.  The handshake kernel returns one of these.
+NEEDS_HTTP11 = (400, "WebSocket needs HTTP/1.1.", ())
+NOT_WEBSOCKET = (400, 'Can "Upgrade" only to "WebSocket".', ())
+NO_CONNECTION_UPGRADE = (400, '"Connection" must be "Upgrade".', ())
+HAS_BODY = (400, "A WebSocket handshake has no body.", ())
+WRONG_VERSION = (426, "Only WebSocket version 13 is supported.", (("Sec-WebSocket-Version", "13"),))
+BAD_KEY = (400, "Invalid Sec-WebSocket-Key.", ())

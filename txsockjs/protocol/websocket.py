@@ -19,19 +19,21 @@ Frames keep their reserved bits: data frames pass through the negotiated extensi
 message size limit is counted after them, in bytes, while the message arrives.
 """
 
-import base64
-import binascii
 import codecs
 import functools
 import hashlib
 import struct
-import sys
 from types import MappingProxyType
 from typing import Any, Callable, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from txsockjs._speedups import FrameParser, WebSocketError, build_frame
+# The handshake's key check and accept value are kernels: every session opens through them.
+from txsockjs._speedups import (  # noqa: F401  (valid_key: re-exported)
+    accept_key as accept_key_bytes, connection_upgrades, valid_key,
+)
 from txsockjs._speedups.constants import (
     CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, RSV_BITS,
+    WEBSOCKET_GUID,
 )
 from txsockjs.protocol.wsextensions import Extension
 
@@ -39,7 +41,7 @@ from txsockjs._speedups.constants import (  # noqa: F401  (re-exported)
     OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, VALID_CLOSE_CODES,
 )
 
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+GUID = WEBSOCKET_GUID
 
 # Events (the first item of each event tuple; compare with ``is``).
 TEXT, BINARY, PING, PONG, CLOSE, ERROR, OPENED = (
@@ -77,31 +79,6 @@ def accept_key(key: str) -> str:
     return accept_key_bytes(key).decode("ascii")
 
 
-def accept_key_bytes(key: str) -> bytes:
-    """:func:`accept_key` as the ASCII bytes of the 101 head (binascii directly: the
-    base64 module's wrappers cost a microsecond of every WebSocket's opening)."""
-    return binascii.b2a_base64(hashlib.sha1((key + GUID).encode("ascii")).digest(),
-                               newline=False)
-
-
-if sys.version_info >= (3, 11):
-    _strict_b64decode: Callable[[str], bytes] = functools.partial(
-        binascii.a2b_base64, strict_mode=True)
-else:  # (strict_mode is new in 3.11)
-    def _strict_b64decode(data: str) -> bytes:
-        return base64.b64decode(data.encode("ascii"), validate=True)
-
-
-def valid_key(key: str) -> bool:
-    """Is ``key`` a Sec-WebSocket-Key: base64 of 16 bytes (24 characters)?"""
-    if len(key) != 24:
-        return False
-    try:
-        return len(_strict_b64decode(key)) == 16
-    except ValueError:  # (binascii.Error, a non-ASCII str, UnicodeEncodeError on 3.10)
-        return False
-
-
 class HasHeaders(Protocol):
     """A request, as far as :func:`is_upgrade` reads it (on every front door)."""
 
@@ -114,14 +91,6 @@ def is_upgrade(request: HasHeaders) -> bool:
     headers = request.headers
     return headers.get("upgrade", "").strip().lower() == "websocket" \
         and connection_upgrades(headers.get("connection", ""))
-
-
-def connection_upgrades(connection: str) -> bool:
-    """Does a Connection header's value name ``upgrade``?"""
-    lowered = connection.lower()
-    if "," not in lowered:  # (one token: nearly every handshake; no list to make)
-        return lowered.strip() == "upgrade"
-    return "upgrade" in [token.strip() for token in lowered.split(",")]
 
 
 def hixie76_challenge(key1: str, key2: str, key3: bytes) -> bytes:

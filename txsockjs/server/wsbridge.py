@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
 
+from txsockjs._speedups import rfc6455_accept, upgrade_refusal
 from txsockjs.protocol import websocket as ws
 from txsockjs.protocol.frames import OPEN, PayloadError, decode_messages
 from txsockjs.protocol.http import response_head
@@ -44,17 +45,9 @@ def acceptable(service: "Service", request: RequestLike, response: ResponseLike)
     """Check what every front door checks of a WebSocket handshake before the session
     door: True, or False after answering the request."""
     headers = request.headers
-    if request.minor < 1:
-        response.error(400, "WebSocket needs HTTP/1.1.")
-        return False
-    if headers.get("upgrade", "").strip().lower() != "websocket":
-        response.error(400, 'Can "Upgrade" only to "WebSocket".')
-        return False
-    if not ws.connection_upgrades(headers.get("connection", "")):
-        response.error(400, '"Connection" must be "Upgrade".')
-        return False
-    if request.body or "transfer-encoding" in headers:
-        response.error(400, "A WebSocket handshake has no body.")
+    refusal = upgrade_refusal(headers, request.minor, request.body)
+    if refusal is not None:
+        response.error(*refusal)
         return False
     origins = service.origins
     if origins.restricted and not origins.allows(headers.get("origin")):
@@ -65,20 +58,6 @@ def acceptable(service: "Service", request: RequestLike, response: ResponseLike)
         response.error(403, "Origin not allowed.")
         return False
     return True
-
-
-def rfc6455_key(request: RequestLike, response: ResponseLike) -> Optional[str]:
-    """The client's Sec-WebSocket-Key of an RFC 6455 handshake, or None
-    after answering a wrong version (426) or a bad key (400)."""
-    headers = request.headers
-    if headers.get("sec-websocket-version", "").strip() != "13":
-        response.error(426, "Only WebSocket version 13 is supported.", [("Sec-WebSocket-Version", "13")])
-        return None
-    key = headers.get("sec-websocket-key", "").strip()
-    if not ws.valid_key(key):
-        response.error(400, "Invalid Sec-WebSocket-Key.")
-        return None
-    return key
 
 
 # An RFC 6455 101 head up to its accept key: made once (response_head on every
@@ -103,10 +82,11 @@ def handshake(service: "Service", request: RequestLike, response: ResponseLike, 
             head.append(("Sec-WebSocket-Origin", headers["origin"]))
         return ws.Hixie76Connection(headers["sec-websocket-key1"], headers["sec-websocket-key2"],
                                     max_message), response_head(101, head)
-    key = rfc6455_key(request, response)
-    if key is None:
+    accept = rfc6455_accept(headers)
+    if not isinstance(accept, bytes):  # (a refusal: a wrong version, a bad key)
+        response.error(*accept)
         return None
-    switching = _SWITCHING + ws.accept_key_bytes(key)
+    switching = _SWITCHING + accept
     offered = service.websocket_extensions
     if not offered:  # (no extension to negotiate: most services)
         return ws.WebSocketConnection(max_message), switching + b"\r\n\r\n"

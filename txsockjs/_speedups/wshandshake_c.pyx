@@ -1,0 +1,280 @@
+# cython: language_level=3, binding=False, boundscheck=False, wraparound=False
+"""What every RFC 6455 handshake is checked for, and its Sec-WebSocket-Accept: compiled
+twin of ``wshandshake_py.py`` (same names, same answers, same refusal objects).
+
+Every WebSocket session opens through here, so the common case (ASCII header values) is
+read in C, and the accept value's SHA-1 and base64 are computed here too: OpenSSL's
+hashlib object and binascii cost more than a microsecond of each opening.  A value that
+is not ASCII takes the twin's str methods, whose Unicode whitespace and case rules apply.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH, Py_UNICODE_ISSPACE
+from libc.stdint cimport uint32_t
+from libc.string cimport memcpy, memset
+
+from txsockjs._speedups import constants as _constants
+
+# The refusals (the twin returns these very objects), as C globals: not module names.
+cdef object NEEDS_HTTP11 = _constants.NEEDS_HTTP11
+cdef object NOT_WEBSOCKET = _constants.NOT_WEBSOCKET
+cdef object NO_CONNECTION_UPGRADE = _constants.NO_CONNECTION_UPGRADE
+cdef object HAS_BODY = _constants.HAS_BODY
+cdef object WRONG_VERSION = _constants.WRONG_VERSION
+cdef object BAD_KEY = _constants.BAD_KEY
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object o)
+
+cdef bytes _GUID = _constants.WEBSOCKET_GUID.encode("ascii")
+cdef const char *_UPGRADE = b"upgrade"
+cdef const char *_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+# -- SHA-1 (FIPS 180-4, section 6.1) -----------------------------------------------------
+
+cdef inline uint32_t _rotl(uint32_t x, int n) nogil:
+    return (x << n) | (x >> (32 - n))
+
+
+cdef void _sha1_block(uint32_t *h, const unsigned char *block) noexcept nogil:
+    cdef uint32_t w[80]
+    cdef uint32_t a, b, c, d, e, f, k, t
+    cdef int i
+    for i in range(16):
+        w[i] = ((<uint32_t>block[4 * i] << 24) | (<uint32_t>block[4 * i + 1] << 16)
+                | (<uint32_t>block[4 * i + 2] << 8) | <uint32_t>block[4 * i + 3])
+    for i in range(16, 80):
+        w[i] = _rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1)
+    a, b, c, d, e = h[0], h[1], h[2], h[3], h[4]
+    for i in range(80):
+        if i < 20:
+            f = (b & c) | (~b & d)
+            k = 0x5A827999
+        elif i < 40:
+            f = b ^ c ^ d
+            k = 0x6ED9EBA1
+        elif i < 60:
+            f = (b & c) | (b & d) | (c & d)
+            k = 0x8F1BBCDC
+        else:
+            f = b ^ c ^ d
+            k = 0xCA62C1D6
+        t = _rotl(a, 5) + f + e + k + w[i]
+        e = d
+        d = c
+        c = _rotl(b, 30)
+        b = a
+        a = t
+    h[0] += a
+    h[1] += b
+    h[2] += c
+    h[3] += d
+    h[4] += e
+
+
+cdef void _sha1(const unsigned char *data, Py_ssize_t n, unsigned char *digest) noexcept nogil:
+    cdef uint32_t h[5]
+    cdef unsigned char tail[128]
+    cdef Py_ssize_t done = 0, rest, padded, i
+    cdef unsigned long long bits = (<unsigned long long>n) * 8
+    h[0], h[1], h[2], h[3], h[4] = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0
+    while n - done >= 64:
+        _sha1_block(h, data + done)
+        done += 64
+    # The last bytes, a 1 bit, zeros, and the length in bits (big-endian): one or two blocks.
+    rest = n - done
+    padded = 64 if rest < 56 else 128
+    memset(tail, 0, 128)
+    memcpy(tail, data + done, <size_t>rest)
+    tail[rest] = 0x80
+    for i in range(8):
+        tail[padded - 1 - i] = <unsigned char>(bits >> (8 * i))
+    _sha1_block(h, tail)
+    if padded == 128:
+        _sha1_block(h, tail + 64)
+    for i in range(5):
+        digest[4 * i] = <unsigned char>(h[i] >> 24)
+        digest[4 * i + 1] = <unsigned char>(h[i] >> 16)
+        digest[4 * i + 2] = <unsigned char>(h[i] >> 8)
+        digest[4 * i + 3] = <unsigned char>h[i]
+
+
+cdef bytes _accept(const unsigned char *key, Py_ssize_t n):
+    """base64(SHA-1(key + GUID)): 28 ASCII bytes."""
+    cdef unsigned char stack[128]
+    cdef unsigned char digest[21]
+    cdef char out[28]
+    cdef bytes joined
+    cdef const unsigned char *data
+    cdef Py_ssize_t total = n + 36, i, o = 0
+    cdef uint32_t v
+    if total <= 128:
+        memcpy(stack, key, <size_t>n)
+        memcpy(stack + n, PyBytes_AS_STRING(_GUID), 36)
+        data = stack
+    else:  # (a key no client sends: only accept_key() is given one this long)
+        joined = PyBytes_FromStringAndSize(<const char *>key, n) + _GUID
+        data = <const unsigned char *>PyBytes_AS_STRING(joined)
+    _sha1(data, total, digest)
+    digest[20] = 0
+    # 20 bytes: six whole groups of three, then two bytes and one "=".
+    for i in range(0, 21, 3):
+        v = (<uint32_t>digest[i] << 16) | (<uint32_t>digest[i + 1] << 8) | digest[i + 2]
+        out[o] = _B64[(v >> 18) & 63]
+        out[o + 1] = _B64[(v >> 12) & 63]
+        out[o + 2] = _B64[(v >> 6) & 63]
+        out[o + 3] = _B64[v & 63]
+        o += 4
+    out[27] = 61  # ("=")
+    return PyBytes_FromStringAndSize(out, 28)
+
+
+def accept_key(str key not None):
+    """The Sec-WebSocket-Accept value of a Sec-WebSocket-Key, as the ASCII bytes of the
+    101 head: base64 of the SHA-1 of the key and the RFC's GUID."""
+    cdef bytes encoded
+    if PyUnicode_IS_ASCII(key):
+        return _accept(PyUnicode_1BYTE_DATA(key), PyUnicode_GET_LENGTH(key))
+    encoded = key.encode("ascii")  # (raises UnicodeEncodeError, as the twin does)
+    return _accept(<const unsigned char *>PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
+
+
+# -- reading header values -----------------------------------------------------------------
+
+cdef inline bint _is_b64(unsigned char c) noexcept nogil:
+    return (65 <= c <= 90) or (97 <= c <= 122) or (48 <= c <= 57) or c == 43 or c == 47  # A-Z a-z 0-9 + /
+
+
+cdef inline bint _ascii(object value):
+    """An exact, ASCII str: read in C."""
+    return type(value) is str and PyUnicode_IS_ASCII(value)
+
+
+cdef inline bint _stripped_equals(object value, const char *lowered, Py_ssize_t n,
+                                  bint fold_case):
+    """``value.strip()`` (``.lower()`` too with ``fold_case``) == ``lowered``, for an
+    ASCII str."""
+    cdef const unsigned char *s = PyUnicode_1BYTE_DATA(value)
+    cdef Py_ssize_t start = 0, end = PyUnicode_GET_LENGTH(value), i
+    cdef unsigned char c
+    while start < end and Py_UNICODE_ISSPACE(s[start]):
+        start += 1
+    while end > start and Py_UNICODE_ISSPACE(s[end - 1]):
+        end -= 1
+    if end - start != n:
+        return False
+    for i in range(n):
+        c = s[start + i]
+        if fold_case and 65 <= c <= 90:  # (A-Z)
+            c += 32
+        if c != <unsigned char>lowered[i]:
+            return False
+    return True
+
+
+cdef inline object _header(object headers, str name):
+    if type(headers) is dict:
+        return (<dict>headers).get(name, "")
+    return headers.get(name, "")
+
+
+def valid_key(str key not None):
+    """Is ``key`` a Sec-WebSocket-Key: base64 of 16 bytes (24 characters)?"""
+    cdef const unsigned char *s
+    cdef int i
+    if not PyUnicode_IS_ASCII(key) or PyUnicode_GET_LENGTH(key) != 24:
+        return False
+    s = PyUnicode_1BYTE_DATA(key)
+    # 16 bytes are 22 characters and "==" (the last character's spare bits are not
+    # checked: binascii's strict mode does not check them either).
+    for i in range(22):
+        if not _is_b64(s[i]):
+            return False
+    return s[22] == 61 and s[23] == 61  # "=="
+
+
+def connection_upgrades(str connection not None):
+    """Does a Connection header's value name ``upgrade``?"""
+    cdef const unsigned char *s
+    cdef Py_ssize_t n, i, start, end, j
+    cdef int k
+    cdef unsigned char c
+    if not PyUnicode_IS_ASCII(connection):
+        lowered = connection.lower()
+        return "upgrade" in [token.strip() for token in lowered.split(",")]
+    s = PyUnicode_1BYTE_DATA(connection)
+    n = PyUnicode_GET_LENGTH(connection)
+    start = 0
+    while start <= n:
+        end = start
+        while end < n and s[end] != 44:  # (",")
+            end += 1
+        i, j = start, end
+        while i < j and Py_UNICODE_ISSPACE(s[i]):
+            i += 1
+        while j > i and Py_UNICODE_ISSPACE(s[j - 1]):
+            j -= 1
+        if j - i == 7:
+            for k in range(7):
+                c = s[i + k]
+                if 65 <= c <= 90:  # (A-Z)
+                    c += 32
+                if c != <unsigned char>_UPGRADE[k]:
+                    break
+            else:
+                return True
+        start = end + 1
+    return False
+
+
+def upgrade_refusal(headers, int minor, body):
+    """What is wrong with a request as a WebSocket upgrade (any version of it), in the
+    order a client is told: None when nothing is."""
+    if minor < 1:
+        return NEEDS_HTTP11
+    upgrade = _header(headers, "upgrade")
+    if _ascii(upgrade):
+        if not _stripped_equals(upgrade, b"websocket", 9, True):
+            return NOT_WEBSOCKET
+    elif upgrade.strip().lower() != "websocket":
+        return NOT_WEBSOCKET
+    if not connection_upgrades(_header(headers, "connection")):
+        return NO_CONNECTION_UPGRADE
+    if body or "transfer-encoding" in headers:
+        return HAS_BODY
+    return None
+
+
+def rfc6455_accept(headers):
+    """The Sec-WebSocket-Accept value (bytes) of an RFC 6455 handshake, or its refusal: a
+    version other than 13, or a key that is not base64 of 16 bytes."""
+    cdef const unsigned char *s
+    cdef Py_ssize_t start, end
+    cdef int i
+    version = _header(headers, "sec-websocket-version")
+    if _ascii(version):
+        if not _stripped_equals(version, b"13", 2, False):
+            return WRONG_VERSION
+    elif version.strip() != "13":
+        return WRONG_VERSION
+    key = _header(headers, "sec-websocket-key")
+    if not _ascii(key):
+        key = key.strip()
+        if not valid_key(key):
+            return BAD_KEY
+        return accept_key(key)
+    s = PyUnicode_1BYTE_DATA(key)
+    start, end = 0, PyUnicode_GET_LENGTH(key)
+    while start < end and Py_UNICODE_ISSPACE(s[start]):
+        start += 1
+    while end > start and Py_UNICODE_ISSPACE(s[end - 1]):
+        end -= 1
+    if end - start != 24:
+        return BAD_KEY
+    for i in range(22):
+        if not _is_b64(s[start + i]):
+            return BAD_KEY
+    if s[start + 22] != 61 or s[start + 23] != 61:  # ("==")
+        return BAD_KEY
+    return _accept(s + start, 24)
