@@ -33,44 +33,32 @@ cdef const char *_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 # -- SHA-1 (FIPS 180-4, section 6.1) -----------------------------------------------------
 
-cdef inline uint32_t _rotl(uint32_t x, int n) nogil:
-    return (x << n) | (x >> (32 - n))
-
-
-cdef void _sha1_block(uint32_t *h, const unsigned char *block) noexcept nogil:
-    cdef uint32_t w[80]
-    cdef uint32_t a, b, c, d, e, f, k, t
-    cdef int i
-    for i in range(16):
-        w[i] = ((<uint32_t>block[4 * i] << 24) | (<uint32_t>block[4 * i + 1] << 16)
-                | (<uint32_t>block[4 * i + 2] << 8) | <uint32_t>block[4 * i + 3])
-    for i in range(16, 80):
-        w[i] = _rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1)
-    a, b, c, d, e = h[0], h[1], h[2], h[3], h[4]
-    for i in range(80):
-        if i < 20:
-            f = (b & c) | (~b & d)
-            k = 0x5A827999
-        elif i < 40:
-            f = b ^ c ^ d
-            k = 0x6ED9EBA1
-        elif i < 60:
-            f = (b & c) | (b & d) | (c & d)
-            k = 0x8F1BBCDC
-        else:
-            f = b ^ c ^ d
-            k = 0xCA62C1D6
-        t = _rotl(a, 5) + f + e + k + w[i]
-        e = d
-        d = c
-        c = _rotl(b, 30)
-        b = a
-        a = t
-    h[0] += a
-    h[1] += b
-    h[2] += c
-    h[3] += d
-    h[4] += e
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #define TXS_ROTL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+    /* One 64-byte block into the state h.  Plain C, four loops of twenty rounds: the
+       compiler keeps the state in registers (the round function chosen by a branch in
+       one loop of eighty cost three times the instructions). */
+    static void txs_sha1_block(uint32_t *h, const unsigned char *p) {
+        uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], t;
+        int i;
+        for (i = 0; i < 16; i++)
+            w[i] = ((uint32_t)p[4 * i] << 24) | ((uint32_t)p[4 * i + 1] << 16)
+                 | ((uint32_t)p[4 * i + 2] << 8) | (uint32_t)p[4 * i + 3];
+        for (i = 16; i < 80; i++)
+            w[i] = TXS_ROTL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    #define TXS_ROUND(f, k) t = TXS_ROTL(a, 5) + (f) + e + (k) + w[i]; \\
+            e = d; d = c; c = TXS_ROTL(b, 30); b = a; a = t;
+        for (i = 0; i < 20; i++) { TXS_ROUND((b & c) | (~b & d), 0x5A827999u) }
+        for (; i < 40; i++) { TXS_ROUND(b ^ c ^ d, 0x6ED9EBA1u) }
+        for (; i < 60; i++) { TXS_ROUND((b & c) | (b & d) | (c & d), 0x8F1BBCDCu) }
+        for (; i < 80; i++) { TXS_ROUND(b ^ c ^ d, 0xCA62C1D6u) }
+    #undef TXS_ROUND
+        h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+    }
+    """
+    void _sha1_block "txs_sha1_block" (uint32_t *h, const unsigned char *block) nogil
 
 
 cdef void _sha1(const unsigned char *data, Py_ssize_t n, unsigned char *digest) noexcept nogil:
