@@ -36,9 +36,11 @@ class ServiceStats(object):
                  "bytes_out", "overflows", "rejected")
 
     def __init__(self) -> None:
-        self.sessions: Counter[str] = collections.Counter()   # transport -> open now
-        self.opened: Counter[str] = collections.Counter()     # transport -> opened in all
-        self.closed: Counter[str] = collections.Counter()     # why it closed -> count
+        # Counted on every opening and closing: plain dicts of every label, not Counters
+        # (a Counter's item costs three times a dict's).
+        self.sessions: Dict[str, int] = dict.fromkeys(TRANSPORT_NAMES, 0)  # transport -> open now
+        self.opened: Dict[str, int] = dict.fromkeys(TRANSPORT_NAMES, 0)    # transport -> opened
+        self.closed: Dict[str, int] = dict.fromkeys(CLOSE_REASONS, 0)      # why -> closed
         # client -> application (in) and application -> client (out)
         self.messages_in = 0
         self.messages_out = 0
@@ -53,7 +55,8 @@ class ServiceStats(object):
 
     def session_closed(self, transport: str, why: str) -> None:
         self.sessions[transport] -= 1
-        self.closed[why] += 1
+        closed = self.closed
+        closed[why] = closed.get(why, 0) + 1  # (a reason of the application's own, too)
 
     def as_dict(self) -> Dict[str, Dict[str, int]]:
         return {
@@ -83,7 +86,7 @@ class HTTPErrorStats(object):
         return {str(status): n for status, n in sorted(self.by_status.items()) if n}
 
 
-def _nonzero(counter: "Counter[Any]") -> Dict[Any, int]:
+def _nonzero(counter: Dict[Any, int]) -> Dict[Any, int]:
     # dict() copies in one step: prometheus-client's Twisted resource reads
     # these from a thread of the reactor's pool while the reactor counts.
     return {key: n for key, n in sorted(dict(counter).items()) if n}
