@@ -187,3 +187,37 @@ def test_read_xhr_send_request(benchmark, impl):
     record(benchmark, "http request read: xhr_send (4 headers)", impl, 1, "req",
            {"txsockjs-compiled": [("httptools", 1.0)]}.get(impl, ()))
     benchmark(run, data)
+
+
+# What every RFC 6455 handshake is checked for, and its accept value (the handshake kernel:
+# ``upgrade_refusal`` then ``rfc6455_accept``), on a browser's headers as the reader gives
+# them.  The pure twin is the code the open path ran before the kernel (str methods,
+# binascii's strict base64 and hashlib's OpenSSL SHA-1).
+def handshake_check(module):
+    def run(headers):
+        return module.upgrade_refusal(headers, 1, b"") or module.rfc6455_accept(headers)
+    return run
+
+
+def handshake_impls():
+    from txsockjs._speedups import wshandshake_py
+    out = {}
+    if COMPILED:
+        out["txsockjs-compiled"] = handshake_check(importlib.import_module(
+            "txsockjs._speedups.wshandshake_c"))
+    out["txsockjs-pure"] = handshake_check(wshandshake_py)
+    return out
+
+
+HANDSHAKES = handshake_impls()
+
+
+@pytest.mark.parametrize("impl", list(HANDSHAKES))
+def test_websocket_handshake_check(benchmark, impl):
+    headers = httphead_py.parse_request_head(
+        REQUESTS["websocket upgrade (11 headers)"].split(b"\r\n\r\n")[0] + b"\r\n")[3]
+    run = HANDSHAKES[impl]
+    assert run(headers) == b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    record(benchmark, "websocket handshake: checks and accept value", impl, 1, "handshake",
+           {"txsockjs-compiled": [("txsockjs-pure", 2.5)]}.get(impl, ()))
+    benchmark(run, headers)

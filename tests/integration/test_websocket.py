@@ -189,6 +189,34 @@ def test_unsupported_version(addr):
         assert "13" in (resp.header("Sec-WebSocket-Version") or "")
 
 
+@pytest.mark.parametrize("headers,status", [
+    # (latin-1 on the wire: the values reach the handshake kernel as non-ASCII str)
+    ({"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=\xe9"}, 400),
+    ({"Sec-WebSocket-Key": "\xffGhlIHNhbXBsZSBub25jZQ=="}, 400),
+    ({"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==dGhlIHNhbXBsZSBub25jZQ=="}, 400),
+    ({"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ"}, 400),
+    ({"Sec-WebSocket-Version": "13\xe9"}, 426),
+    ({"Sec-WebSocket-Version": "13, 8"}, 426),
+    ({"Upgrade": "websocket\xe9"}, 400),
+    ({"Connection": "Upgrade\xe9"}, 400),
+])
+def test_hostile_handshake_values_are_refused(addr, headers, status):
+    # Every refusal answers with its status; the server goes on serving.
+    conn, resp, _ = WebSocket.handshake(addr, ws_url(), headers)
+    conn.close()
+    assert resp.status == status, resp
+    assert_serving(addr)
+
+
+def test_key_with_blanks_around_it_is_accepted(addr):
+    # Blanks around a header value are not part of it: the accept value is the key's.
+    key = "dGhlIHNhbXBsZSBub25jZQ=="
+    conn, resp, _ = WebSocket.handshake(addr, ws_url(), {"Sec-WebSocket-Key": " %s\t" % key})
+    conn.close()
+    assert resp.status == 101, resp
+    assert resp.header("Sec-WebSocket-Accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+
 def test_post_405(addr):
     resp = request(addr, "POST", ws_url(), body=b"")
     assert resp.status == 405, resp

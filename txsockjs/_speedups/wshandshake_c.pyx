@@ -37,24 +37,43 @@ cdef extern from *:
     """
     #include <stdint.h>
     #define TXS_ROTL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
-    /* One 64-byte block into the state h.  Plain C, four loops of twenty rounds: the
-       compiler keeps the state in registers (the round function chosen by a branch in
-       one loop of eighty cost three times the instructions). */
+    /* The round functions (FIPS 180-4, 4.1.1), in forms with fewer operations. */
+    #define TXS_CH(b, c, d) ((((c) ^ (d)) & (b)) ^ (d))
+    #define TXS_PARITY(b, c, d) ((b) ^ (c) ^ (d))
+    #define TXS_MAJ(b, c, d) ((((b) | (c)) & (d)) | ((b) & (c)))
+    /* The message schedule in a ring of sixteen words: W(t) for t >= 16. */
+    #define TXS_NEXT(t) (w[(t) & 15] = TXS_ROTL(w[((t) + 13) & 15] ^ w[((t) + 8) & 15] \\
+                                               ^ w[((t) + 2) & 15] ^ w[(t) & 15], 1))
+    #define TXS_FIRST(t) (w[t])
+    /* One round with the five working variables named in their roles: instead of moving
+       each one along, the next round names them one place on (e becomes the new a, and
+       b, rotated, the new c). */
+    #define TXS_ROUND(f, k, a, b, c, d, e, wt) \\
+        e += TXS_ROTL(a, 5) + f(b, c, d) + (k) + (wt); b = TXS_ROTL(b, 30);
+    #define TXS_FIVE(f, k, t, W) \\
+        TXS_ROUND(f, k, a, b, c, d, e, W(t)) TXS_ROUND(f, k, e, a, b, c, d, W(t + 1)) \\
+        TXS_ROUND(f, k, d, e, a, b, c, W(t + 2)) TXS_ROUND(f, k, c, d, e, a, b, W(t + 3)) \\
+        TXS_ROUND(f, k, b, c, d, e, a, W(t + 4))
+    /* One 64-byte block into the state h: eighty rounds, unrolled. */
     static void txs_sha1_block(uint32_t *h, const unsigned char *p) {
-        uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], t;
-        int i;
-        for (i = 0; i < 16; i++)
-            w[i] = ((uint32_t)p[4 * i] << 24) | ((uint32_t)p[4 * i + 1] << 16)
-                 | ((uint32_t)p[4 * i + 2] << 8) | (uint32_t)p[4 * i + 3];
-        for (i = 16; i < 80; i++)
-            w[i] = TXS_ROTL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    #define TXS_ROUND(f, k) t = TXS_ROTL(a, 5) + (f) + e + (k) + w[i]; \\
-            e = d; d = c; c = TXS_ROTL(b, 30); b = a; a = t;
-        for (i = 0; i < 20; i++) { TXS_ROUND((b & c) | (~b & d), 0x5A827999u) }
-        for (; i < 40; i++) { TXS_ROUND(b ^ c ^ d, 0x6ED9EBA1u) }
-        for (; i < 60; i++) { TXS_ROUND((b & c) | (b & d) | (c & d), 0x8F1BBCDCu) }
-        for (; i < 80; i++) { TXS_ROUND(b ^ c ^ d, 0xCA62C1D6u) }
-    #undef TXS_ROUND
+        uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+        int t;
+        for (t = 0; t < 16; t++)
+            w[t] = ((uint32_t)p[4 * t] << 24) | ((uint32_t)p[4 * t + 1] << 16)
+                 | ((uint32_t)p[4 * t + 2] << 8) | (uint32_t)p[4 * t + 3];
+        TXS_FIVE(TXS_CH, 0x5A827999u, 0, TXS_FIRST) TXS_FIVE(TXS_CH, 0x5A827999u, 5, TXS_FIRST)
+        TXS_FIVE(TXS_CH, 0x5A827999u, 10, TXS_FIRST)
+        TXS_ROUND(TXS_CH, 0x5A827999u, a, b, c, d, e, w[15])
+        TXS_ROUND(TXS_CH, 0x5A827999u, e, a, b, c, d, TXS_NEXT(16))
+        TXS_ROUND(TXS_CH, 0x5A827999u, d, e, a, b, c, TXS_NEXT(17))
+        TXS_ROUND(TXS_CH, 0x5A827999u, c, d, e, a, b, TXS_NEXT(18))
+        TXS_ROUND(TXS_CH, 0x5A827999u, b, c, d, e, a, TXS_NEXT(19))
+        TXS_FIVE(TXS_PARITY, 0x6ED9EBA1u, 20, TXS_NEXT) TXS_FIVE(TXS_PARITY, 0x6ED9EBA1u, 25, TXS_NEXT)
+        TXS_FIVE(TXS_PARITY, 0x6ED9EBA1u, 30, TXS_NEXT) TXS_FIVE(TXS_PARITY, 0x6ED9EBA1u, 35, TXS_NEXT)
+        TXS_FIVE(TXS_MAJ, 0x8F1BBCDCu, 40, TXS_NEXT) TXS_FIVE(TXS_MAJ, 0x8F1BBCDCu, 45, TXS_NEXT)
+        TXS_FIVE(TXS_MAJ, 0x8F1BBCDCu, 50, TXS_NEXT) TXS_FIVE(TXS_MAJ, 0x8F1BBCDCu, 55, TXS_NEXT)
+        TXS_FIVE(TXS_PARITY, 0xCA62C1D6u, 60, TXS_NEXT) TXS_FIVE(TXS_PARITY, 0xCA62C1D6u, 65, TXS_NEXT)
+        TXS_FIVE(TXS_PARITY, 0xCA62C1D6u, 70, TXS_NEXT) TXS_FIVE(TXS_PARITY, 0xCA62C1D6u, 75, TXS_NEXT)
         h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
     }
     """
