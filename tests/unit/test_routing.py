@@ -1,6 +1,7 @@
 """Paths below a service prefix, to what answers them."""
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from txsockjs.protocol.routing import (
     GREETING, IFRAME, INFO, RAW_WEBSOCKET, SESSION, route,
@@ -66,3 +67,45 @@ def test_routes_are_remembered_within_a_bound(monkeypatch):
     for i in range(10):                              # client-chosen paths cannot grow it
         assert route("/000/s%d/xhr" % i).session_id == "s%d" % i
         assert len(routing._ROUTES) <= 3
+
+
+# -- the regular expression's shortcut -------------------------------------------------------
+
+def route_by_expression(path):
+    """What routing gave before its shortcut: every session path through the expression."""
+    from txsockjs.protocol import routing
+    found = routing._SESSION.match(path)
+    return None if found is None else (SESSION,) + found.groups()
+
+
+def route_tuple(path):
+    from txsockjs.protocol import routing
+    found = routing._route(path)
+    return None if found is None else (found.kind, found.server_id, found.session_id,
+                                       found.transport)
+
+
+_PIECES = ["", "a", "0 0", "a.b", ".", "é", "\x00", "\x1f", "\x7f", "\x85", "\u2028", "~-_",
+           "xhr", "websocket", "XHR", "x hr", "\t", "/"]
+
+
+_PIECE = st.one_of(st.sampled_from(_PIECES), st.text(max_size=6),
+                   st.builds(lambda a, b: a + b, st.sampled_from(_PIECES), st.sampled_from(_PIECES)))
+_SESSION_PATH = st.tuples(_PIECE, _PIECE, st.one_of(
+    st.sampled_from(["xhr", "xhr_send", "websocket", "eventsource", "jsonp", "XHR", "x_y", "_"]),
+    _PIECE)).map(list)
+
+
+@given(st.one_of(_SESSION_PATH, st.lists(_PIECE, min_size=1, max_size=5)))
+@settings(max_examples=1000, deadline=None)
+def test_shortcut_agrees_with_the_expression(pieces):
+    path = "/" + "/".join(pieces)
+    if path in ("/", "/info", "/websocket") or path.startswith("/iframe"):
+        return  # (the fixed paths, which come before either)
+    assert route_tuple(path) == route_by_expression(path), path
+
+
+@pytest.mark.parametrize("path", ["/000/abc/xhr", "/srv/a-b_c~/websocket", "/a b/c d/eventsource",
+                                  "/000/é/xhr", "/000/abc/anything", "/000/a\x85b/xhr"])
+def test_shortcut_and_expression_on_known_paths(path):
+    assert route_tuple(path) == route_by_expression(path)

@@ -3,6 +3,8 @@
 import re
 from typing import Dict, Optional
 
+from txsockjs.protocol.transports import TRANSPORTS
+
 GREETING = "greeting"
 INFO = "info"
 IFRAME = "iframe"
@@ -66,6 +68,15 @@ def _route(path: str) -> Optional[Route]:
     if path == "/websocket":
         return Route(RAW_WEBSOCKET)
     # (Sessions first: nearly every request.  No path matches both: an iframe's has a ".")
+    # Without the regular expression when the answer is plain (every WebSocket's path is
+    # new, so it is routed on each opening): a known transport, and ids of printable ASCII
+    # without "." (exactly what the expression allows of ASCII); the rest is its to judge.
+    parts = path.split("/")
+    if len(parts) == 4 and parts[3] in TRANSPORTS:
+        server_id, session_id = parts[1], parts[2]
+        ids = server_id + session_id
+        if server_id and session_id and "." not in ids and ids.isascii() and ids.isprintable():
+            return Route(SESSION, server_id, session_id, parts[3])
     found = _SESSION.match(path)
     if found is not None:
         return Route(SESSION, *found.groups())
