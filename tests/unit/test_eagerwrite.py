@@ -5,7 +5,10 @@ loopback socket, driven by hand on a MemoryReactor (no reactor runs): the
 test sees exactly what reached the kernel and what Twisted still holds.
 """
 
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 from twisted.internet import tcp
@@ -19,7 +22,9 @@ from txsockjs.server.httpchannel import eagerwrite
 @pytest.fixture
 def pair(monkeypatch):
     """(tcp.Server transport, the peer's socket, the reactor)."""
-    monkeypatch.delenv(eagerwrite.DISABLE_VARIABLE, raising=False)
+    monkeypatch.setattr(eagerwrite, "DISABLED", False)
+    # (each test a new process, as far as the class probe goes)
+    monkeypatch.setattr(eagerwrite, "_class_verdict", [])
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -115,9 +120,23 @@ def test_a_broken_connection_raises_nothing(pair):
 
 def test_the_variable_turns_it_off(pair, monkeypatch):
     transport, peer, reactor = pair
-    monkeypatch.setenv(eagerwrite.DISABLE_VARIABLE, "1")
+    monkeypatch.setattr(eagerwrite, "DISABLED", True)
     assert "TXSOCKJS_NO_EAGER_WRITE" in eagerwrite.probe(transport)
     assert eagerwrite.writer_for(transport) == transport.write
+
+
+@pytest.mark.parametrize("value,off", [("1", True), ("yes", True), ("0", False), ("", False),
+                                       (None, False)])
+def test_the_variable_is_read_when_the_module_is_imported(value, off):
+    env = {k: v for k, v in os.environ.items() if k != eagerwrite.DISABLE_VARIABLE}
+    if value is not None:
+        env[eagerwrite.DISABLE_VARIABLE] = value
+    done = subprocess.run(
+        [sys.executable, "-c", "from txsockjs.server.httpchannel import eagerwrite; "
+         "print(eagerwrite.DISABLED, eagerwrite.disabled())"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(off), str(off)]
 
 
 def test_other_transports_write_as_before(pair):
@@ -133,13 +152,29 @@ def test_other_transports_write_as_before(pair):
     assert "Wrapped" in eagerwrite.probe(transport)
 
 
-def test_a_missing_or_changed_attribute_turns_it_off(pair):
+def test_a_missing_or_changed_attribute_turns_it_off(pair, monkeypatch):
     transport, peer, reactor = pair
     transport._tempDataBuffer = ()
     assert "_tempDataBuffer" in eagerwrite.probe(transport)
+    # The class is probed once, on the first connection: what it found holds for the
+    # process (every tcp.Server is made by the same __init__).
     transport._tempDataBuffer = []
+    assert "_tempDataBuffer" in eagerwrite.probe(transport)
+    monkeypatch.setattr(eagerwrite, "_class_verdict", [])  # (another process)
+    assert eagerwrite.probe(transport) is None
+    transport._tempDataBuffer = ()
+    assert eagerwrite.probe(transport) is None  # (not probed again)
+    monkeypatch.setattr(eagerwrite, "_class_verdict", [])
+    assert "_tempDataBuffer" in eagerwrite.probe(transport)
+    transport._tempDataBuffer = []
+
+
+def test_a_connection_under_tls_is_left_to_twisted(pair):
+    # (checked on every connection: startTLS is one connection's)
+    transport, peer, reactor = pair
+    assert eagerwrite.probe(transport) is None
     transport.TLS = True
-    assert eagerwrite.probe(transport) is not None
+    assert "TLS" in eagerwrite.probe(transport)
     del transport.TLS
     assert eagerwrite.probe(transport) is None
 

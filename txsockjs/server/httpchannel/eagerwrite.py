@@ -18,11 +18,13 @@ used only where it is known to be right:
 
 * the transport's class is exactly :class:`twisted.internet.tcp.Server` (a
   TLS transport, a wrapper, a UNIX socket or a test double is another class);
-* :func:`probe` finds every attribute read here, of the expected type, on that
-  transport (checked once per connection);
+* :func:`probe` finds every attribute read here, of the expected type, on the first such
+  transport (every connection of the class is made by the same ``__init__``, so the answer
+  holds for the process: probing each connection cost two microseconds of each);
 * the connection is not under TLS (``startTLS``), closing or half-closed at the
   moment of the write, and Twisted holds no bytes for it;
-* ``TXSOCKJS_NO_EAGER_WRITE=1`` is not set.
+* ``TXSOCKJS_NO_EAGER_WRITE=1`` was not set when this module was imported (as every
+  ``TXSOCKJS_`` variable, it is read once).
 
 Otherwise the connection writes with ``transport.write``.
 """
@@ -64,15 +66,35 @@ def disabled() -> bool:
     return os.environ.get(DISABLE_VARIABLE, "") not in ("", "0")
 
 
+#: ``TXSOCKJS_NO_EAGER_WRITE`` as it was when this module was imported.
+DISABLED = disabled()
+
+# What :func:`probe_class` found on the first tcp.Server it saw (None: eager writes are
+# possible on this Twisted), once it has seen one.
+_class_verdict: List[Optional[str]] = []
+
+
 # ``transport`` is any ITransport (a zope interface: Any to mypy).
 def probe(transport: Any) -> Optional[str]:
     """None if eager writes are safe on ``transport``, else why not."""
-    # (The type first: it is cheaper than reading the environment.)
     if type(transport) is not tcp.Server:
         return "the transport is a %s, not a plain twisted.internet.tcp.Server" % (
             type(transport).__name__,)
-    if disabled():
+    if DISABLED:
         return "%s is set" % DISABLE_VARIABLE
+    if not _class_verdict:
+        _class_verdict.append(probe_class(transport))
+    why_not = _class_verdict[0]
+    if why_not is not None:
+        return why_not
+    if transport.TLS:  # (startTLS on this connection)
+        return "the connection is under TLS"
+    return None
+
+
+def probe_class(transport: Any) -> Optional[str]:
+    """None if this Twisted's tcp.Server, of which ``transport`` is one, has every attribute
+    an eager write reads, of the type it expects; else what is missing or changed."""
     for name, kind in _EXPECTED:
         value = getattr(transport, name, _EXPECTED)
         if value is _EXPECTED:
@@ -81,8 +103,8 @@ def probe(transport: Any) -> Optional[str]:
             return "this Twisted's tcp.Server.%s is a %s" % (name, type(value).__name__)
     if not callable(getattr(transport, "fileno", None)):
         return "this Twisted's tcp.Server has no fileno()"
-    if transport.socket.type != socket.SOCK_STREAM or transport.TLS:
-        return "the socket is not plain TCP"
+    if transport.socket.type != socket.SOCK_STREAM:  # (every tcp.Server's is: a check)
+        return "the socket is not a stream socket"
     return None
 
 
