@@ -1,6 +1,7 @@
 """Protocol constants, defined once: WebSocket opcodes and close codes (RFC 6455), the
-fixed SockJS frames, and the HTTP request reader's limits.  Pure Python that imports nothing, so that the kernels, their twins
-and the sans-I/O core all take them from here."""
+fixed SockJS frames, the HTTP request reader's limits, and the WebSocket handshake's GUID and
+refusals.  Pure Python that imports nothing, so that the kernels, their twins and the
+sans-I/O core all take them from here."""
 
 # RFC 6455 5.2 opcodes.
 OP_CONTINUATION = 0x0

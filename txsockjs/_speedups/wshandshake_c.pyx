@@ -158,26 +158,50 @@ cdef inline bint _ascii(object value):
     return type(value) is str and PyUnicode_IS_ASCII(value)
 
 
-cdef inline bint _stripped_equals(object value, const char *lowered, Py_ssize_t n,
-                                  bint fold_case):
-    """``value.strip()`` (``.lower()`` too with ``fold_case``) == ``lowered``, for an
-    ASCII str."""
-    cdef const unsigned char *s = PyUnicode_1BYTE_DATA(value)
-    cdef Py_ssize_t start = 0, end = PyUnicode_GET_LENGTH(value), i
+cdef inline void _strip(const unsigned char *s, Py_ssize_t *start, Py_ssize_t *end) noexcept:
+    """Narrow ``s[start:end]`` as ``str.strip()`` does (for ASCII characters)."""
+    while start[0] < end[0] and Py_UNICODE_ISSPACE(s[start[0]]):
+        start[0] += 1
+    while end[0] > start[0] and Py_UNICODE_ISSPACE(s[end[0] - 1]):
+        end[0] -= 1
+
+
+cdef inline bint _equals(const unsigned char *s, Py_ssize_t n, const char *lowered,
+                         Py_ssize_t m, bint fold_case) noexcept:
+    """``s[:n] == lowered[:m]``, A-Z read as a-z with ``fold_case``."""
+    cdef Py_ssize_t i
     cdef unsigned char c
-    while start < end and Py_UNICODE_ISSPACE(s[start]):
-        start += 1
-    while end > start and Py_UNICODE_ISSPACE(s[end - 1]):
-        end -= 1
-    if end - start != n:
+    if n != m:
         return False
     for i in range(n):
-        c = s[start + i]
+        c = s[i]
         if fold_case and 65 <= c <= 90:  # (A-Z)
             c += 32
         if c != <unsigned char>lowered[i]:
             return False
     return True
+
+
+cdef inline bint _is_key(const unsigned char *s, Py_ssize_t n) noexcept:
+    """Base64 of 16 bytes: 22 characters and "==" (the last character's spare bits are not
+    checked: binascii's strict mode does not check them either)."""
+    cdef int i
+    if n != 24:
+        return False
+    for i in range(22):
+        if not _is_b64(s[i]):
+            return False
+    return s[22] == 61 and s[23] == 61  # ("==")
+
+
+cdef inline bint _stripped_equals(object value, const char *lowered, Py_ssize_t n,
+                                  bint fold_case):
+    """``value.strip()`` (``.lower()`` too with ``fold_case``) == ``lowered``, for an
+    ASCII str."""
+    cdef const unsigned char *s = PyUnicode_1BYTE_DATA(value)
+    cdef Py_ssize_t start = 0, end = PyUnicode_GET_LENGTH(value)
+    _strip(s, &start, &end)
+    return _equals(s + start, end - start, lowered, n, fold_case)
 
 
 cdef inline object _header(object headers, str name):
@@ -188,25 +212,14 @@ cdef inline object _header(object headers, str name):
 
 def valid_key(str key not None):
     """Is ``key`` a Sec-WebSocket-Key: base64 of 16 bytes (24 characters)?"""
-    cdef const unsigned char *s
-    cdef int i
-    if not PyUnicode_IS_ASCII(key) or PyUnicode_GET_LENGTH(key) != 24:
-        return False
-    s = PyUnicode_1BYTE_DATA(key)
-    # 16 bytes are 22 characters and "==" (the last character's spare bits are not
-    # checked: binascii's strict mode does not check them either).
-    for i in range(22):
-        if not _is_b64(s[i]):
-            return False
-    return s[22] == 61 and s[23] == 61  # "=="
+    return PyUnicode_IS_ASCII(key) and _is_key(PyUnicode_1BYTE_DATA(key),
+                                               PyUnicode_GET_LENGTH(key))
 
 
 def connection_upgrades(str connection not None):
     """Does a Connection header's value name ``upgrade``?"""
     cdef const unsigned char *s
-    cdef Py_ssize_t n, i, start, end, j
-    cdef int k
-    cdef unsigned char c
+    cdef Py_ssize_t n, start, end, i, j
     if not PyUnicode_IS_ASCII(connection):
         lowered = connection.lower()
         return "upgrade" in [token.strip() for token in lowered.split(",")]
@@ -218,19 +231,9 @@ def connection_upgrades(str connection not None):
         while end < n and s[end] != 44:  # (",")
             end += 1
         i, j = start, end
-        while i < j and Py_UNICODE_ISSPACE(s[i]):
-            i += 1
-        while j > i and Py_UNICODE_ISSPACE(s[j - 1]):
-            j -= 1
-        if j - i == 7:
-            for k in range(7):
-                c = s[i + k]
-                if 65 <= c <= 90:  # (A-Z)
-                    c += 32
-                if c != <unsigned char>_UPGRADE[k]:
-                    break
-            else:
-                return True
+        _strip(s, &i, &j)
+        if _equals(s + i, j - i, _UPGRADE, 7, True):
+            return True
         start = end + 1
     return False
 
@@ -258,7 +261,6 @@ def rfc6455_accept(headers):
     version other than 13, or a key that is not base64 of 16 bytes."""
     cdef const unsigned char *s
     cdef Py_ssize_t start, end
-    cdef int i
     version = _header(headers, "sec-websocket-version")
     if _ascii(version):
         if not _stripped_equals(version, b"13", 2, False):
@@ -273,15 +275,7 @@ def rfc6455_accept(headers):
         return accept_key(key)
     s = PyUnicode_1BYTE_DATA(key)
     start, end = 0, PyUnicode_GET_LENGTH(key)
-    while start < end and Py_UNICODE_ISSPACE(s[start]):
-        start += 1
-    while end > start and Py_UNICODE_ISSPACE(s[end - 1]):
-        end -= 1
-    if end - start != 24:
-        return BAD_KEY
-    for i in range(22):
-        if not _is_b64(s[start + i]):
-            return BAD_KEY
-    if s[start + 22] != 61 or s[start + 23] != 61:  # ("==")
+    _strip(s, &start, &end)
+    if not _is_key(s + start, end - start):
         return BAD_KEY
     return _accept(s + start, 24)
