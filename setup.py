@@ -39,6 +39,7 @@ KERNELS = [
     ("txsockjs._speedups.httphead_c", "txsockjs/_speedups/httphead_c.pyx"),
     ("txsockjs._speedups.httpreader_c", "txsockjs/_speedups/httpreader_c.pyx"),
     ("txsockjs._speedups.wshandshake_c", "txsockjs/_speedups/wshandshake_c.pyx"),
+    ("txsockjs._speedups.httpresponse_c", "txsockjs/_speedups/httpresponse_c.pyx"),
     ("txsockjs._speedups.deflate_c", "txsockjs/_speedups/deflate_c.pyx"),
     ("txsockjs._speedups.sendnow_c", "txsockjs/_speedups/sendnow_c.pyx"),
 ]

@@ -40,7 +40,7 @@ def _use_sanitized_kernels(directory):
     txsockjs._speedups = module
     spec.loader.exec_module(module)
     for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c", "httpreader_c",
-                 "wshandshake_c"):
+                 "wshandshake_c", "httpresponse_c"):
         loaded = sys.modules["txsockjs._speedups." + name].__file__
         if not loaded.startswith(kernels):
             raise SystemExit("%s came from %s, not the sanitized build" % (name, loaded))

@@ -5,7 +5,7 @@
 #   e.g. fuzzing/run.sh wsframes 1200
 #
 # HARNESS is the part after fuzz_ (wsframes, mask, sockjs_decode, sockjs_encode, httphead,
-# request_reader, websocket_stream, wsextensions, wshandshake).  Needs
+# request_reader, websocket_stream, wsextensions, wshandshake, response).  Needs
 # fuzzing/build_sanitized.sh to have run.  Keeps its corpus in fuzzing/.work/corpus/HARNESS
 # (seeded from fuzzing/seeds.py, i.e. from the test suites),
 # writes a crash's reproducer into fuzzing/.work/crashes/ (FUZZ_WORK overrides .work) and

@@ -74,7 +74,7 @@ def client_frame(opcode, payload):
 def seeds():
     out = {name: [] for name in ("wsframes", "mask", "sockjs_decode", "sockjs_encode",
                                  "httphead", "request_reader", "websocket_stream",
-                                 "wsextensions", "wshandshake")}
+                                 "wsextensions", "wshandshake", "response")}
     texts = [v for v in literals() if isinstance(v, str)]
     blobs = [v for v in literals() if isinstance(v, bytes)]
     for text in texts:
@@ -118,6 +118,11 @@ def seeds():
         fields = list(valid)
         fields[index % 4] = blob[:200].replace(b"\x00", b"")
         out["wshandshake"].append(bytes([index % 16]) + b"\x00".join(fields))
+    # Responses: each kind of request and answer, a few headers, a literal of the tests as
+    # the header values and body.
+    for index, blob in enumerate(blobs[:400]):
+        out["response"].append(bytes([index % 256, 0, (index * 37) % 256])
+                               + blob[:300].replace(b"\x00", b"") + b"\x00" + blob[:2000])
     for request in PROTOCOL_SUITE:
         out["request_reader"].append(b"\x0b\x02" + request + request)
         out["httphead"].append(b"\x3f" + request.split(b"\r\n\r\n")[0])

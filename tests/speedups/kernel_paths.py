@@ -5,9 +5,9 @@ import types
 
 _MODULES = {
     "pure": ("mask_py", "wsframes_py", "sockjsframes_py", "httphead_py", "httpreader_py",
-             "sendnow_py", "wshandshake_py"),
+             "sendnow_py", "wshandshake_py", "httpresponse_py"),
     "compiled": ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c", "httpreader_c", "sendnow_c",
-                 "wshandshake_c"),
+                 "wshandshake_c", "httpresponse_c"),
 }
 
 _NAMES = (
@@ -16,6 +16,7 @@ _NAMES = (
     "wrap_eventsource", "wrap_htmlfile", "wrap_jsonp", "decode_messages",
     "parse_request_head", "find_head_end", "Request", "RequestReader", "send_now",
     "accept_key", "valid_key", "connection_upgrades", "upgrade_refusal", "rfc6455_accept",
+    "Response", "head_lines", "response_head", "chunk", "LAST_CHUNK",
 )
 
 

@@ -80,6 +80,53 @@ def _feed_split():
     parser.feed(memoryview(_FRAME + _BIG)[3:])
 
 
+class _Request(object):
+    def __init__(self, minor, keep_alive, method):
+        self.minor, self.keep_alive, self.method = minor, keep_alive, method
+
+
+class _Channel(object):
+    def __init__(self):
+        self.site = self
+        self.http_errors = self
+
+    def count(self, status):
+        pass
+
+    def write(self, data):
+        pass
+
+    def write_whole_response(self, data):
+        pass
+
+    def response_finished(self, response, close):
+        pass
+
+
+_HEADERS = [("Content-Type", "text/plain"), ("Cache-Control", "no-store")]
+_origins = iter(range(1 << 62))
+
+
+def _responses():
+    channel = _Channel()
+    K.Response(channel, _Request(1, True, "POST")).send(200, _HEADERS, b'a["x"]\n')
+    K.Response(channel, _Request(0, True, "HEAD")).send(200, _HEADERS, bytearray(300))
+    K.Response(channel, _Request(1, False, "GET")).send(204, _HEADERS)
+    K.Response(channel, _Request(1, True, "GET")).error(404, "Not found.", close=True)
+    stream = K.Response(channel, _Request(1, True, "GET"))
+    stream.start_streaming(200, _HEADERS, b"first")
+    stream.write(b"more")
+    stream.finish()
+    # A new head each call (an echoed Origin): the remembered heads are forgotten as they fill.
+    K.head_lines(200, (("Access-Control-Allow-Origin", "http://h%d" % next(_origins)),))
+
+
+def _response_lost():
+    response = K.Response(_Channel(), _Request(1, True, "GET"))
+    response.on_lost = response.lost  # (a cycle, as a receiver makes one: freed by lost())
+    response.lost()
+
+
 CASES = {
     "mask": lambda: K.websocket_mask(MASK, b"x" * 100),
     "mask_view": lambda: K.websocket_mask(bytearray(MASK), memoryview(b"x" * 77)[1:]),
@@ -105,6 +152,8 @@ CASES = {
     "head": lambda: K.parse_request_head(HEAD),
     "head_error": lambda: _expect(HTTPError, K.parse_request_head, b"GET / HTTP/1.1\r\nBad Name: x"),
     "head_end": lambda: K.find_head_end(bytearray(HEAD + b"\r\n\r\n"), 3),
+    "responses": _responses,
+    "response_lost": _response_lost,
     # Not a kernel: a leak of 8 bytes a call, to show the loop can see one.
     "planted_leak": lambda: _KEEP.append(None),
 }

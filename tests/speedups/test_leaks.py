@@ -16,7 +16,8 @@ LIMIT_KIB = 4096
 KERNEL_CASES = ["mask", "mask_view", "mask_inplace", "mask_error", "frames", "frames_split",
                 "frames_error", "build_frame", "quote", "encode_messages", "encode_many",
                 "encode_fallback", "deflate", "inflate", "inflate_errors", "eventsource", "htmlfile", "jsonp",
-                "decode", "decode_error", "decode_broken", "head", "head_error", "head_end"]
+                "decode", "decode_error", "decode_broken", "head", "head_error", "head_end",
+                "responses", "response_lost"]
 
 pytestmark = [
     pytest.mark.skipif(COMPILED is None, reason="compiled kernels are not built"),

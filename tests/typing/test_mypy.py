@@ -17,7 +17,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 COMPILED = ["txsockjs._speedups._mask", "txsockjs._speedups.wsframes_c",
             "txsockjs._speedups.sockjsframes_c", "txsockjs._speedups.httphead_c",
             "txsockjs._speedups.httpreader_c",
-            "txsockjs._speedups.wshandshake_c",
+            "txsockjs._speedups.wshandshake_c", "txsockjs._speedups.httpresponse_c",
             "txsockjs._speedups.sendnow_c"]
 
 pytest.importorskip("mypy", reason="mypy is not installed: pip install -e '.[test]'")

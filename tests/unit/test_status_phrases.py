@@ -74,16 +74,3 @@ def test_426_upgrade_required():
     assert response_head(426, [("Sec-WebSocket-Version", "13")]) == (
         b"HTTP/1.1 426 Upgrade Required\r\nX-Content-Type-Options: nosniff\r\n"
         b"Sec-WebSocket-Version: 13\r\n\r\n")
-
-
-def test_remembered_head_lines_are_the_head_and_stay_bounded(monkeypatch):
-    from txsockjs.protocol import http
-    monkeypatch.setattr(http, "_HEAD_LINES", {})
-    monkeypatch.setattr(http, "MAX_CACHED_HEADS", 4)
-    headers = (("Content-Type", "text/plain"), ("Vary", "Origin"))
-    assert http.head_lines(204, headers) + b"\r\n" == response_head(204, list(headers))
-    assert http.head_lines(204, headers) is http.head_lines(204, headers)
-    for i in range(20):  # echoed Origins are the client's to choose
-        origin = (("Access-Control-Allow-Origin", "http://h%d" % i),)
-        assert http.head_lines(200, origin).endswith(b"http://h%d\r\n" % i)
-        assert len(http._HEAD_LINES) <= 4

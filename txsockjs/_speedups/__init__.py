@@ -30,15 +30,17 @@ _REQUIRE = os.environ.get("TXSOCKJS_REQUIRE_EXTENSIONS", "") not in ("", "0")
 
 def _load_pure() -> Tuple[ModuleType, ...]:
     from txsockjs._speedups import (
-        httphead_py, httpreader_py, mask_py, sockjsframes_py, wsframes_py, wshandshake_py)
-    return mask_py, wsframes_py, sockjsframes_py, httphead_py, httpreader_py, wshandshake_py
+        httphead_py, httpreader_py, httpresponse_py, mask_py, sockjsframes_py, wsframes_py,
+        wshandshake_py)
+    return (mask_py, wsframes_py, sockjsframes_py, httphead_py, httpreader_py, wshandshake_py,
+            httpresponse_py)
 
 
 def _load_compiled() -> Tuple[ModuleType, ...]:
     # import_module gives a plain "No module named ..." when one is missing.
     return tuple(importlib.import_module("txsockjs._speedups." + name)
                  for name in ("_mask", "wsframes_c", "sockjsframes_c", "httphead_c",
-                               "httpreader_c", "wshandshake_c"))
+                               "httpreader_c", "wshandshake_c", "httpresponse_c"))
 
 
 def _load_on_its_own(compiled: str, twin: str, what: str) -> ModuleType:
@@ -84,7 +86,8 @@ elif platform.python_implementation() != "CPython":
 
 if FALLBACK_REASON is None:
     try:
-        _mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod, _shake_mod = _load_compiled()
+        (_mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod, _shake_mod,
+         _response_mod) = _load_compiled()
         IMPLEMENTATION = "compiled"
     except ImportError as error:
         if _REQUIRE:
@@ -97,7 +100,8 @@ if FALLBACK_REASON is None:
 if FALLBACK_REASON is not None:
     if _REQUIRE and not _NO_EXTENSIONS:
         raise ImportError("TXSOCKJS_REQUIRE_EXTENSIONS is set: %s" % FALLBACK_REASON)
-    _mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod, _shake_mod = _load_pure()
+    (_mask_mod, _ws_mod, _frames_mod, _http_mod, _reader_mod, _shake_mod,
+     _response_mod) = _load_pure()
     IMPLEMENTATION = "pure"
 
 # The deflate streams, and the eager writes' send.
@@ -118,6 +122,8 @@ if TYPE_CHECKING:
     # the compiled modules), so the twins' annotations stand for either.
     from txsockjs._speedups.httphead_py import find_head_end, parse_request_head
     from txsockjs._speedups.httpreader_py import Request, RequestReader, connection_tokens
+    from txsockjs._speedups.httpresponse_py import (
+        LAST_CHUNK, Response, chunk, head_lines, response_head)
     from txsockjs._speedups.mask_py import websocket_mask, websocket_mask_inplace
     from txsockjs._speedups.sockjsframes_py import (
         decode_messages, encode_messages, quote,
@@ -148,6 +154,12 @@ else:
     RequestReader = _reader_mod.RequestReader
     connection_tokens = _reader_mod.connection_tokens
 
+    Response = _response_mod.Response
+    head_lines = _response_mod.head_lines
+    response_head = _response_mod.response_head
+    chunk = _response_mod.chunk
+    LAST_CHUNK = _response_mod.LAST_CHUNK
+
     accept_key = _shake_mod.accept_key
     valid_key = _shake_mod.valid_key
     connection_upgrades = _shake_mod.connection_upgrades
@@ -168,5 +180,6 @@ __all__ = [
     "parse_request_head", "find_head_end", "Request", "RequestReader", "connection_tokens",
     "MAX_HEAD", "MAX_REQUEST_LINE", "accept_key", "valid_key", "connection_upgrades",
     "upgrade_refusal", "rfc6455_accept", "Deflater", "Inflater", "EncoderBase",
-    "DEFLATE_IMPLEMENTATION", "send_now",
+    "DEFLATE_IMPLEMENTATION", "send_now", "Response", "head_lines", "response_head", "chunk",
+    "LAST_CHUNK",
 ]
