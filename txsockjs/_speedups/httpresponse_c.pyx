@@ -13,7 +13,8 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.ref cimport PyObject
 from libc.string cimport memcpy
 
-from txsockjs._speedups.statuses import NOSNIFF, REASONS
+# (imported under private names: the module's public names are its twin's)
+from txsockjs._speedups.statuses import NOSNIFF as _NOSNIFF_LINE, REASONS as _REASON_PHRASES
 
 MAX_CACHED_HEADS = 256
 LAST_CHUNK = b"0\r\n\r\n"
@@ -26,8 +27,8 @@ cdef bytes _END = b"\r\n"
 cdef bytes _EMPTY = b""
 cdef tuple _CLOSE = ("Connection", "close")
 cdef tuple _KEEP_ALIVE = ("Connection", "keep-alive")
-cdef dict _REASONS = REASONS
-cdef str _NOSNIFF = NOSNIFF
+cdef dict _REASONS = _REASON_PHRASES
+cdef str _NOSNIFF = _NOSNIFF_LINE
 cdef Py_ssize_t _MAX_CACHED = MAX_CACHED_HEADS
 
 # (status, headers) -> _head_lines, bounded (see the twin).
