@@ -165,3 +165,28 @@ def test_unavailable_says_why():
     gone = LineReceiver()  # a channel whose connection is already gone
     assert takeover.unavailable(_Request(b"HTTP/1.1", gone)) == (
         "WebSocket is not available through this twisted.web version.")
+
+
+def test_a_client_sending_while_authorize_runs_stops_being_read():
+    """What comes before the session is admitted waits in memory: past MAX_PENDING the
+    socket is no longer read (as our own channel's MAX_PIPELINED), and once admitted every
+    frame still arrives, in order, and reading resumes."""
+    pending = []
+    site, app, clock = web_site({"authorize": answered_later(pending),
+                                 "max_message_size": 1 << 20})
+    client = Client(site)
+    client.send(request("GET", "/echo/websocket", headers=UPGRADE))
+    clock.advance(0)
+    chunk = b"x" * 60000
+    frame = bytes([0x81, 0xFE]) + len(chunk).to_bytes(2, "big") + b"\x00" * 4 + chunk
+    sent = 0
+    while client.transport.producerState == "producing":
+        client.send(frame)
+        sent += 1
+        assert sent * len(frame) <= takeover.MAX_PENDING + len(frame), "still reading"
+    assert sent == takeover.MAX_PENDING // len(frame) + 1
+    pending[0].callback(True)
+    clock.advance(0)
+    assert opened(client) == build_frame(1, chunk) * sent
+    assert app.instances[0].received == [chunk] * sent
+    assert client.transport.producerState == "producing"

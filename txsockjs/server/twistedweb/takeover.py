@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 # As on our own channel: a hixie-76 key that never comes is cut after this long.
 HANDSHAKE_TIMEOUT = 30.0
+# What the client may send while its session is being admitted (authorize may take
+# seconds) before we stop reading its socket, as our own channel stops at its
+# MAX_PIPELINED: without it a client could fill the server's memory meanwhile.
+MAX_PENDING = 256 * 1024
 
 
 def unavailable(request: "Request") -> Optional[str]:
@@ -103,6 +107,7 @@ class TakenOverConnection(object):
             self._handshake_timer = self.service.clock.callLater(
                 HANDSHAKE_TIMEOUT, transport.abortConnection)
         pending, self._pending = self._pending, b""
+        self.resume_reading("pipeline")
         if pending:
             self._data_received(pending)
 
@@ -117,6 +122,8 @@ class TakenOverConnection(object):
         bridge = self._bridge
         if bridge is None:
             self._pending += data  # (the session is still being admitted)
+            if len(self._pending) > MAX_PENDING:
+                self.pause_reading("pipeline")
             return
         # What handling these bytes writes to sessions is flushed when it is done.
         flusher = self.service.flusher
