@@ -282,6 +282,52 @@ def test_binary_held_while_the_application_pauses():
     assert got == [b"\xff"] and app.instances[0].received == [b"t"]
 
 
+@pytest.mark.parametrize("door", ["own", "web"])
+@pytest.mark.parametrize("path", ["/websocket", "/000/abc/websocket"])
+def test_a_paused_application_holds_one_part_of_a_compressed_read(door, path):
+    """One read of 1 MB-deflated-to-1 KB messages is inflated a part at a time: while the
+    application pauses, it holds at most INFLATE_PER_RECEIVE (and one message) of them,
+    not everything the read inflates to; it gets the rest, in order, when it resumes."""
+    from txsockjs.protocol.websocket import INFLATE_PER_RECEIVE
+    pauses = []
+
+    def made(protocol):
+        pauses.append(protocol.transport)
+
+    if door == "own":
+        site, app, clock = make_site({"compression": True, "max_message_size": 1 << 21},
+                                     echo=False, on_made=made)
+        client = Client(site)
+    else:
+        from twisted.web.resource import Resource
+        from txsockjs.web import SockJSResource, SockJSSite
+        clock = MemoryReactorClock()
+        app = RecorderFactory(echo=False, on_made=made)
+        root = Resource()
+        root.putChild(b"echo", SockJSResource(app, {"compression": True,
+                                                    "max_message_size": 1 << 21}, clock))
+        client = Client(SockJSSite(root, reactor=clock))
+        path = "/echo" + path
+    upgrade(client, path, "permessage-deflate")
+    clock.advance(0)
+    message = b"a" * 1000000
+    wire = (b'["' + message + b'"]') if "000" in path else message
+    count = 12
+    frames = [client_frame(0x1, data, rsv1=True) for data in deflate_messages(*[wire] * 2 * count)]
+    client.send(b"".join(frames[:count]))
+    received = app.instances[0].received
+    assert received == [message] * count         # not paused: everything, at once
+    pauses[0].pauseProducing()
+    data = b"".join(frames[count:])
+    assert len(data) < 30000                     # (12 MB in one read of 30 KB)
+    client.send(data)
+    held = pauses[0]._held                       # (what the paused session keeps for it)
+    assert sum(map(len, held)) <= INFLATE_PER_RECEIVE + len(message)
+    pauses[0].resumeProducing()
+    clock.advance(0)
+    assert received == [message] * (2 * count)
+
+
 def test_binary_to_a_text_only_application_is_1003():
     site, app, clock = make_site()
     client = Client(site)

@@ -458,6 +458,32 @@ def test_an_extensions_own_error_fails_the_connection(connect):
     failed_with(conn, frame(RSV2 | OP_TEXT, b"boom"), 1007)
 
 
+def test_a_read_inflating_to_more_than_the_budget_is_turned_into_events_a_part_at_a_time(connect):
+    """64 KiB on the wire may inflate a thousand times over: receive() stops past
+    INFLATE_PER_RECEIVE (plus the message crossing it) and leaves the rest, compressed, for
+    receive(b""), before anything read later; an error or a close after them still comes
+    last."""
+    conn, toy = toy_connection(connect, "x-toy; repeat=1000", max_message=1 << 20)
+    one = b"m" * 1000                            # 1000 bytes on the wire, 1 MB decoded
+    per_call = core.INFLATE_PER_RECEIVE // len(one * 1000) + 1
+    data = b"".join(frame(RSV2 | OP_TEXT, one) for _ in range(5)) + frame(OP_TEXT, b"plain")
+    events = conn.receive(data)
+    assert events == [(TEXT, one * 1000)] * per_call and conn.has_more
+    assert len(toy.decoded) == per_call          # the rest not decoded yet
+    later = frame(OP_TEXT, b"later") + close_frame(1000)
+    got = events + conn.receive(later)           # (what is read later waits its turn)
+    while conn.has_more:
+        got += conn.receive(b"")
+    assert got == [(TEXT, one * 1000)] * 5 + [(TEXT, b"plain"), (TEXT, b"later"),
+                                               (CLOSE, 1000, "")]
+    conn, toy = toy_connection(connect, "x-toy; repeat=1000", max_message=1 << 20)
+    events = conn.receive(frame(RSV2 | OP_TEXT, one) * 3 + frame(OP_PING, b"x" * 200))
+    while conn.has_more:
+        events += conn.receive(b"")
+    assert events[:-1] == [(TEXT, one * 1000)] * 3
+    assert the_error(events).code == 1002 and not conn.has_more
+
+
 def test_sending_through_the_extension_sets_its_bits(connect):
     conn, toy = toy_connection(connect, allow_binary=True)
     assert sent(conn.send_text(b"abc")) == [(True, RSV2 | OP_TEXT, b"cba")]

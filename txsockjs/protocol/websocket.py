@@ -65,6 +65,13 @@ CLOSE_TIMEOUT = 5.0
 #: frames: 1 << 16 refused them); 100,000 frames must be refused.
 MAX_FRAGMENTS = 80_000
 
+#: Inflated bytes one receive() call turns into messages at most (plus the message that
+#: crosses it): a 64 KiB read of small compressed messages can inflate a thousand times
+#: over (deflate's best ratio), and every message of a read is alive until the caller has
+#: delivered them, or held for as long as the application pauses.  Past it, the frames
+#: left wait (compressed) for the next receive() (see ``has_more``).
+INFLATE_PER_RECEIVE = 1 << 20
+
 
 
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
@@ -198,7 +205,7 @@ class WebSocketConnection(_Closing):
     __slots__ = ("_parser", "_max_message", "_frame_limit",
                  "_allow_binary", "_extensions", "_message", "_message_op", "_size",
                  "_decoder", "_partial_decoder", "_partial_seen", "text_frame", "extensions",
-                 "_fragments", "_max_fragments")
+                 "_fragments", "_max_fragments", "_inflated", "_more", "_more_error")
 
     hixie76 = False
     _close_frame = staticmethod(close_frame)
@@ -234,6 +241,11 @@ class WebSocketConnection(_Closing):
         # UTF-8 checking of a large text frame while it arrives (see _check_partial).
         self._partial_decoder: Optional[codecs.IncrementalDecoder] = None
         self._partial_seen = 0
+        # Inflated bytes since receive() last stopped at INFLATE_PER_RECEIVE; the parsed
+        # frames it left (and the parser's error after them), or None.
+        self._inflated = 0
+        self._more: Optional[List[Any]] = None
+        self._more_error: Optional[WebSocketError] = None
         self._open_state(close_timeout)
         # text_frame(payload) -> the wire bytes of one text message (see send_text).
         self.text_frame: Callable[[bytes], bytes] = (
@@ -252,19 +264,30 @@ class WebSocketConnection(_Closing):
 
     # -- from the peer ---------------------------------------------------------------------
 
+    @property
+    def has_more(self) -> bool:
+        """Did receive() stop at INFLATE_PER_RECEIVE with frames left?  Then receive(b"")
+        gives their events (before anything read later)."""
+        return self._more is not None
+
     def receive(self, data: bytes) -> List[Event]:
         events: List[Event] = []
         if not self.reading:
             return events  # read and dropped: we are waiting for the peer's end
         error: Optional[WebSocketError] = None
+        frames = self._more
+        if frames is None:
+            try:
+                frames = self._parser.feed(data)
+            except WebSocketError as raised:
+                # The kernel attaches the frames it parsed before the bad one.
+                frames = getattr(raised, "frames", None) or []
+                error = raised
+        else:
+            frames, error = self._continue(data)
         try:
-            frames = self._parser.feed(data)
-        except WebSocketError as raised:
-            # The kernel attaches the frames it parsed before the bad one.
-            frames = getattr(raised, "frames", None) or []
-            error = raised
-        try:
-            for fin, op, payload in frames:
+            remaining = iter(frames)
+            for fin, op, payload in remaining:
                 if op == OP_TEXT and fin and self._message is None:
                     # A whole message in one frame: nearly every message.
                     if payload.isascii() or _is_utf8(payload):
@@ -281,23 +304,45 @@ class WebSocketConnection(_Closing):
                     else:  # OP_CLOSE
                         events.append(_close_event(payload))
                         self.reading = False
+                        self._more = None
                         return events
                 else:
                     message = self._data_frame(fin, op, payload)
                     if message is not None:
                         events.append(message)
+                        if self._inflated > INFLATE_PER_RECEIVE:
+                            self._inflated = 0
+                            rest = list(remaining)
+                            if rest:
+                                self._more = rest
+                                self._more_error = error
+                                return events
             if error is None and (self._partial_decoder is not None or self._parser.buffered):
                 self._check_partial(bool(frames))
         except WebSocketError as raised:
             error = raised
         if error is not None:
             self.reading = False
+            self._more = None
             # The traceback holds this frame, whose ``events`` holds the error: a cycle that
             # would keep the failed message's buffers (up to the size limit: a bomb's
             # output) alive until the garbage collector happens to run.
             error.__traceback__ = None
             events.append((ERROR, error))
         return events
+
+    def _continue(self, data: bytes) -> Tuple[List[Any], Optional[WebSocketError]]:
+        """The frames a receive() left, then those of ``data``; and the error after them."""
+        frames: List[Any] = self._more  # type: ignore[assignment]  # (receive checked it)
+        error = self._more_error
+        self._more = self._more_error = None
+        if data and error is None:
+            try:
+                frames += self._parser.feed(data)
+            except WebSocketError as raised:
+                frames += getattr(raised, "frames", None) or []
+                error = raised
+        return frames, error
 
     def _data_frame(self, fin: bool, op: int, payload: bytes) -> Optional[Event]:
         opcode = op & 0x0F
@@ -325,6 +370,7 @@ class WebSocketConnection(_Closing):
         if message_op & RSV_BITS:
             extension = self._extensions[message_op & RSV_BITS]
             payload = extension.decode(message_op, payload, fin, self._max_message - self._size)
+            self._inflated += len(payload)
         self._size += len(payload)
         if self._size > self._max_message:
             raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit")
@@ -469,6 +515,8 @@ class Hixie76Connection(_Closing):
 
     hixie76 = True
     extensions: Tuple[Extension, ...] = ()
+    #: (no extension inflates a hixie-76 message: receive() never stops early)
+    has_more = False
 
     @staticmethod
     def _close_frame(code: int, reason: str) -> bytes:

@@ -149,7 +149,8 @@ class WebSocketBridge(object):
     session's receiver (``send_frame``, ``finish``) or the raw session's handler
     (``send_payload``, ``close``)."""
 
-    __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer")
+    __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer",
+                 "_app_paused")
 
     def __init__(self, service: "Service", wire: WireLike, conn: ws.AnyConnection, raw: bool,
                  delegate: "SessionTransport") -> None:
@@ -159,6 +160,8 @@ class WebSocketBridge(object):
         self.raw = raw
         self.delegate = delegate
         self._close_timer: Any = None  # an IDelayedCall
+        # The application holds the client's messages (see pause_reading).
+        self._app_paused = False
         self.target: Union[Session, RawWebSocketSession]
         # (SessionTransport.setCompression reaches the connection's extensions here)
         delegate.websocket = self
@@ -202,7 +205,20 @@ class WebSocketBridge(object):
 
     def data_received(self, data: bytes) -> None:
         conn = self.conn
-        for event in conn.receive(data):
+        events = conn.receive(data)
+        while True:
+            if not self._deliver(events):
+                return
+            # A read of compressed messages is inflated a part at a time (see
+            # INFLATE_PER_RECEIVE), and no further while the application holds them.
+            if not conn.has_more or self._app_paused:
+                return
+            events = conn.receive(b"")
+
+    def _deliver(self, events: List[ws.Event]) -> bool:
+        """Act on the events of one receive(); False once the connection failed."""
+        conn = self.conn
+        for event in events:
             kind = event[0]
             if kind is ws.TEXT:
                 # After our close frame only the peer's close matters.
@@ -216,7 +232,7 @@ class WebSocketBridge(object):
                     self.target.messages_received(messages)  # type: ignore[union-attr]
                 elif messages is None:
                     self._act(conn.fail(*BROKEN_JSON))
-                    return
+                    return False
                 continue
             if kind is ws.BINARY:  # (the raw endpoint, to an application that takes them)
                 if not conn.close_sent:
@@ -228,6 +244,7 @@ class WebSocketBridge(object):
             self._act(conn.answer(event))
             if kind is ws.OPENED:
                 self._open()
+        return True
 
     def _act(self, out: bytes) -> None:
         """Write what the connection answered, then do what it says to the transport."""
@@ -339,8 +356,24 @@ class WebSocketBridge(object):
 
     def pause_reading(self, paused: bool) -> None:
         """The application holds the client's messages: stop reading the socket."""
+        self._app_paused = paused
         if paused:
             self.wire.pause_reading("app")
         else:
             self.wire.resume_reading("app")
+            if self.conn.has_more:
+                # (on the next turn: the application may resume while its messages are
+                # being delivered, and those come first)
+                self.service.clock.callLater(0, self._receive_more)
+
+    def _receive_more(self) -> None:
+        """The messages of a read left when the application paused (see data_received)."""
+        if self._app_paused or not self.conn.has_more:
+            return
+        flusher = self.service.flusher
+        flusher.hold()
+        try:
+            self.data_received(b"")
+        finally:
+            flusher.release()
 
