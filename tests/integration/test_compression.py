@@ -89,6 +89,18 @@ def test_firefox_offer_on_a_sockjs_websocket(addr):
         assert echoed == messages
 
 
+def test_the_rfc_example_of_a_final_block_is_read(addr):
+    """RFC 7692 7.2.3.4: "Hello" in a DEFLATE block with BFINAL set, as the RFC gives its
+    payload (one byte, the header of the empty stored block 7.2.1 appended, follows the
+    final block); it was refused with 1002.  The next message goes on over the history."""
+    hello_final = bytes.fromhex("f348cdc9c9070000")
+    with open_raw(addr, offer=FIREFOX) as ws:
+        for _ in range(2):
+            ws.send_frame(OP_TEXT, hello_final, rsv=4)
+            frame = ws.recv_message(2.0)
+            assert (frame.opcode, frame.payload) == (OP_TEXT, b"Hello")
+
+
 def test_no_offer_no_compression(addr):
     with open_raw(addr, offer=None) as ws:
         assert not ws.resp.has("Sec-WebSocket-Extensions")

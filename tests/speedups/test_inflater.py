@@ -149,3 +149,29 @@ def test_differential_same_answer(messages, budget, bits, split):
                 break
         answers.append(got)
     assert answers[0] == answers[1]
+
+
+# RFC 7692 7.2.3.4: "Hello" in a final block, as a sender without an empty-stored-block flush
+# sends it: 7.2.1 appended that block (its header needed a byte of its own here) and removed
+# its last four bytes, so one byte follows the final block.
+RFC_HELLO_FINAL = bytes.fromhex("f348cdc9c9070000")
+
+
+@pytest.mark.parametrize("Inflater", BOTH)
+@pytest.mark.parametrize("frames", [
+    [RFC_HELLO_FINAL],
+    [RFC_HELLO_FINAL[:6], RFC_HELLO_FINAL[6:]],
+    [RFC_HELLO_FINAL[:7], RFC_HELLO_FINAL[7:]],
+], ids=["one frame", "split in the final block", "split after it"])
+def test_the_rfc_example_of_a_final_block(Inflater, frames):
+    inflater = Inflater(15)
+    for _ in range(2):  # (and the next message, over the same history)
+        out = b"".join(inflater.inflate(data, data is frames[-1], 1 << 20) for data in frames)
+        assert out == b"Hello"
+
+
+@pytest.mark.parametrize("Inflater", BOTH)
+@pytest.mark.parametrize("after", [b"\x06", b"\x00\x00", b"\xff"])
+def test_more_than_the_empty_blocks_header_after_a_final_block_is_1002(Inflater, after):
+    data = RFC_HELLO_FINAL[:7] + after
+    assert code_of(lambda: Inflater(15).inflate(data, True, 1 << 20)) == 1002

@@ -265,7 +265,12 @@ cdef class Inflater:
                 self._zs.avail_in = 0
                 raise WebSocketError(CLOSE_TOO_BIG, "message over the size limit (inflated)")
             if status == Z_STREAM_END:
-                self._restart(size + (0 if tail else self._zs.avail_in), fin)
+                # (what of the frame follows the final block, and its first byte)
+                if tail or not (self._zs.avail_in or size):
+                    self._restart(0, fin, 0)
+                else:
+                    self._restart(size + self._zs.avail_in, fin,
+                                  self._zs.next_in[0] if self._zs.avail_in else start[0])
                 break
             if status != Z_OK and status != Z_BUF_ERROR:
                 self._zs.avail_in = 0
@@ -279,13 +284,16 @@ cdef class Inflater:
         pieces.append(PyBytes_FromStringAndSize(<char *>buf, filled))
         return b"".join(pieces)
 
-    cdef int _restart(self, Py_ssize_t left, bint fin) except -1:
+    cdef int _restart(self, Py_ssize_t left, bint fin, unsigned char first) except -1:
         """After a final block (RFC 7692 7.2.3.4 allows one): nothing may follow it but
-        the tail; the next frame starts a new stream over the same history."""
+        what 7.2.1 leaves there (``left`` bytes of the frame, the first ``first``: in the
+        last frame, the header byte of the empty stored block the sender appended; see
+        the twin's only_the_empty_block); the next frame starts a new stream over the
+        same history."""
         cdef unsigned int length = 0
         cdef unsigned char window[1 << 15]
         self._zs.avail_in = 0
-        if left:
+        if left and not (fin and left == 1 and not first & 0x06):
             raise WebSocketError(CLOSE_PROTOCOL_ERROR, "data after the final deflate block")
         inflateGetDictionary(&self._zs, window, &length)
         inflateReset(&self._zs)

@@ -22,7 +22,7 @@ from txsockjs._speedups.constants import (CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERR
                                           CLOSE_TOO_BIG, RSV1)
 from txsockjs._speedups.kernelerrors import WebSocketError
 
-__all__ = ["Deflater", "EncoderBase", "Inflater", "remember"]
+__all__ = ["Deflater", "EncoderBase", "Inflater", "only_the_empty_block", "remember"]
 
 _SYNC = zlib.Z_SYNC_FLUSH
 # RFC 7692 7.2.1: the empty stored block a sync flush ends with, removed from every
@@ -93,9 +93,9 @@ class Inflater(object):
             raise WebSocketError(CLOSE_INVALID_DATA, "invalid compressed data (%s)" % (error,))
         remember(self._history, out, self._bits)
         if stream.eof:
-            # A final deflate block (7.2.3.4 allows it): anything after it is garbage;
-            # the next frame starts a new stream over the same history.
-            if len(stream.unused_data) > (len(TAIL) if fin else 0):
+            # A final deflate block (7.2.3.4 allows it): the next frame starts a new
+            # stream over the same history.
+            if not only_the_empty_block(stream.unused_data, fin):
                 raise WebSocketError(CLOSE_PROTOCOL_ERROR, "data after the final deflate block")
             self._stream = _decompressobj(self._bits, self.window())
         return out
@@ -103,6 +103,18 @@ class Inflater(object):
     def window(self) -> bytes:
         """The last window of plaintext (at most ``1 << bits`` bytes)."""
         return bytes(self._history[-(1 << self._bits):])
+
+
+def only_the_empty_block(after: bytes, fin: bool) -> bool:
+    """Is ``after`` (what follows a final block: in a message's last frame, with the tail
+    put back) only what RFC 7692 7.2.1 leaves there?  The sender appends an empty stored
+    block and removes its last four bytes, so a message's last frame may end with that
+    block's header byte (BTYPE 00: when the final block filled its last byte, as in the
+    RFC's own "Hello" example of 7.2.3.4, ``f3 48 cd c9 c9 07 00 00``); anything else is
+    garbage."""
+    if not fin:
+        return not after
+    return len(after) <= len(TAIL) or (len(after) == len(TAIL) + 1 and not after[0] & 0x06)
 
 
 def _decompressobj(bits: int, zdict: bytes) -> "zlib._Decompress":
