@@ -484,6 +484,18 @@ def test_a_read_inflating_to_more_than_the_budget_is_turned_into_events_a_part_a
     assert the_error(events).code == 1002 and not conn.has_more
 
 
+def test_frames_left_by_receive_go_when_the_connection_fails(connect):
+    """The bridge loops on has_more: once the connection failed (the application's error
+    while messages of a read were being delivered), nothing is left to loop on."""
+    conn, toy = toy_connection(connect, "x-toy; repeat=1000", max_message=1 << 20)
+    one = b"m" * 1000
+    events = conn.receive(frame(RSV2 | OP_TEXT, one) * 3)
+    assert events and conn.has_more
+    assert sent(conn.fail(1011, "application error"))[0][1] == OP_CLOSE
+    assert not conn.has_more
+    assert conn.receive(b"") == [] and not conn.has_more
+
+
 def test_sending_through_the_extension_sets_its_bits(connect):
     conn, toy = toy_connection(connect, allow_binary=True)
     assert sent(conn.send_text(b"abc")) == [(True, RSV2 | OP_TEXT, b"cba")]

@@ -267,12 +267,14 @@ class WebSocketConnection(_Closing):
     @property
     def has_more(self) -> bool:
         """Did receive() stop at INFLATE_PER_RECEIVE with frames left?  Then receive(b"")
-        gives their events (before anything read later)."""
-        return self._more is not None
+        gives their events (before anything read later).  Never once nothing more is read
+        (a failed connection): a caller looping on it must end."""
+        return self._more is not None and self.reading
 
     def receive(self, data: bytes) -> List[Event]:
         events: List[Event] = []
         if not self.reading:
+            self._more = None  # (what a receive() left goes with the rest)
             return events  # read and dropped: we are waiting for the peer's end
         error: Optional[WebSocketError] = None
         frames = self._more
