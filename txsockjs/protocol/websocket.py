@@ -205,7 +205,7 @@ class WebSocketConnection(_Closing):
     __slots__ = ("_parser", "_max_message", "_frame_limit",
                  "_allow_binary", "_extensions", "_message", "_message_op", "_size",
                  "_decoder", "_partial_decoder", "_partial_seen", "text_frame", "extensions",
-                 "_fragments", "_max_fragments", "_inflated", "_more", "_more_error")
+                 "_fragments", "_max_fragments", "_inflated", "_more", "_more_error", "has_more")
 
     hixie76 = False
     _close_frame = staticmethod(close_frame)
@@ -245,6 +245,11 @@ class WebSocketConnection(_Closing):
         # frames it left (and the parser's error after them), or None.
         self._inflated = 0
         self._more: Optional[List[Any]] = None
+        # Did receive() stop at INFLATE_PER_RECEIVE with frames left?  Then receive(b"")
+        # gives their events (before anything read later); once nothing more is read (a
+        # failed connection) that receive() drops them, so a caller looping on it ends.
+        # (An attribute, not a property: the bridge reads it after every read.)
+        self.has_more = False
         self._more_error: Optional[WebSocketError] = None
         self._open_state(close_timeout)
         # text_frame(payload) -> the wire bytes of one text message (see send_text).
@@ -264,17 +269,11 @@ class WebSocketConnection(_Closing):
 
     # -- from the peer ---------------------------------------------------------------------
 
-    @property
-    def has_more(self) -> bool:
-        """Did receive() stop at INFLATE_PER_RECEIVE with frames left?  Then receive(b"")
-        gives their events (before anything read later).  Never once nothing more is read
-        (a failed connection): a caller looping on it must end."""
-        return self._more is not None and self.reading
-
     def receive(self, data: bytes) -> List[Event]:
         events: List[Event] = []
         if not self.reading:
             self._more = None  # (what a receive() left goes with the rest)
+            self.has_more = False
             return events  # read and dropped: we are waiting for the peer's end
         error: Optional[WebSocketError] = None
         frames = self._more
@@ -288,8 +287,8 @@ class WebSocketConnection(_Closing):
         else:
             frames, error = self._continue(data)
         try:
-            remaining = iter(frames)
-            for fin, op, payload in remaining:
+            for frame in frames:
+                fin, op, payload = frame
                 if op == OP_TEXT and fin and self._message is None:
                     # A whole message in one frame: nearly every message.
                     if payload.isascii() or _is_utf8(payload):
@@ -307,6 +306,7 @@ class WebSocketConnection(_Closing):
                         events.append(_close_event(payload))
                         self.reading = False
                         self._more = None
+                        self.has_more = False
                         return events
                 else:
                     message = self._data_frame(fin, op, payload)
@@ -314,10 +314,11 @@ class WebSocketConnection(_Closing):
                         events.append(message)
                         if self._inflated > INFLATE_PER_RECEIVE:
                             self._inflated = 0
-                            rest = list(remaining)
+                            rest = _after(frames, frame)
                             if rest:
                                 self._more = rest
                                 self._more_error = error
+                                self.has_more = True
                                 return events
             if error is None and (self._partial_decoder is not None or self._parser.buffered):
                 self._check_partial(bool(frames))
@@ -326,6 +327,7 @@ class WebSocketConnection(_Closing):
         if error is not None:
             self.reading = False
             self._more = None
+            self.has_more = False
             # The traceback holds this frame, whose ``events`` holds the error: a cycle that
             # would keep the failed message's buffers (up to the size limit: a bomb's
             # output) alive until the garbage collector happens to run.
@@ -338,6 +340,7 @@ class WebSocketConnection(_Closing):
         frames: List[Any] = self._more  # type: ignore[assignment]  # (receive checked it)
         error = self._more_error
         self._more = self._more_error = None
+        self.has_more = False
         if data and error is None:
             try:
                 frames += self._parser.feed(data)
@@ -483,6 +486,14 @@ class WebSocketConnection(_Closing):
             return build_frame(op, payload)
 
         return encoded_frame
+
+
+def _after(frames: List[Any], frame: Any) -> List[Any]:
+    """The frames after ``frame`` (each parsed frame is a tuple of its own)."""
+    for index, each in enumerate(frames):
+        if each is frame:
+            return frames[index + 1:]
+    raise AssertionError("the frame is not among the frames")  # (receive gives one that is)
 
 
 def _close_event(payload: bytes) -> Event:

@@ -150,7 +150,7 @@ class WebSocketBridge(object):
     (``send_payload``, ``close``)."""
 
     __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer",
-                 "_app_paused")
+                 "_app_paused", "_more_call")
 
     def __init__(self, service: "Service", wire: WireLike, conn: ws.AnyConnection, raw: bool,
                  delegate: "SessionTransport") -> None:
@@ -162,6 +162,8 @@ class WebSocketBridge(object):
         self._close_timer: Any = None  # an IDelayedCall
         # The application holds the client's messages (see pause_reading).
         self._app_paused = False
+        # The delayed call that delivers the next part of a read (see _more_later), or None.
+        self._more_call: Any = None
         self.target: Union[Session, RawWebSocketSession]
         # (SessionTransport.setCompression reaches the connection's extensions here)
         delegate.websocket = self
@@ -205,20 +207,7 @@ class WebSocketBridge(object):
 
     def data_received(self, data: bytes) -> None:
         conn = self.conn
-        events = conn.receive(data)
-        while True:
-            if not self._deliver(events):
-                return
-            # A read of compressed messages is inflated a part at a time (see
-            # INFLATE_PER_RECEIVE), and no further while the application holds them.
-            if not conn.has_more or self._app_paused:
-                return
-            events = conn.receive(b"")
-
-    def _deliver(self, events: List[ws.Event]) -> bool:
-        """Act on the events of one receive(); False once the connection failed."""
-        conn = self.conn
-        for event in events:
+        for event in conn.receive(data):
             kind = event[0]
             if kind is ws.TEXT:
                 # After our close frame only the peer's close matters.
@@ -232,7 +221,7 @@ class WebSocketBridge(object):
                     self.target.messages_received(messages)  # type: ignore[union-attr]
                 elif messages is None:
                     self._act(conn.fail(*BROKEN_JSON))
-                    return False
+                    return
                 continue
             if kind is ws.BINARY:  # (the raw endpoint, to an application that takes them)
                 if not conn.close_sent:
@@ -244,7 +233,11 @@ class WebSocketBridge(object):
             self._act(conn.answer(event))
             if kind is ws.OPENED:
                 self._open()
-        return True
+        if conn.has_more:
+            # A read of compressed messages is inflated a part at a time (see
+            # INFLATE_PER_RECEIVE): the next part on the next reactor turn (other
+            # connections' reads come between), none while the application holds them.
+            self._more_later()
 
     def _act(self, out: bytes) -> None:
         """Write what the connection answered, then do what it says to the transport."""
@@ -276,10 +269,10 @@ class WebSocketBridge(object):
         self.service.registry.unfinished_websockets.discard(self)
         if self.conn.extensions and self.service.idle_streams is not None:
             self.service.idle_streams.forget(self.conn.extensions)
-        timer = self._close_timer
-        self._close_timer = None
-        if timer is not None and timer.active():
-            timer.cancel()
+        for timer in (self._close_timer, self._more_call):
+            if timer is not None and timer.active():
+                timer.cancel()
+        self._close_timer = self._more_call = None
         target = self.target
         if self.conn.expects_handshake:
             # (hixie-76) The handshake never completed: the session never opened.
@@ -362,12 +355,17 @@ class WebSocketBridge(object):
         else:
             self.wire.resume_reading("app")
             if self.conn.has_more:
-                # (on the next turn: the application may resume while its messages are
-                # being delivered, and those come first)
-                self.service.clock.callLater(0, self._receive_more)
+                self._more_later()
+
+    def _more_later(self) -> None:
+        # (on the next turn: the application may resume while its messages are being
+        # delivered, and those come first; and one call a turn however often it resumes)
+        if not self._app_paused and self._more_call is None:
+            self._more_call = self.service.clock.callLater(0, self._receive_more)
 
     def _receive_more(self) -> None:
-        """The messages of a read left when the application paused (see data_received)."""
+        """The next part of a read's messages (see data_received)."""
+        self._more_call = None
         if self._app_paused or not self.conn.has_more:
             return
         flusher = self.service.flusher
