@@ -57,7 +57,7 @@ class SockJSResource(Resource, ServiceTopics):
         assert request.postpath is not None  # (the Site set it to find this resource)
         subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
         web_request = WebRequest(request, subpath)
-        response = WebResponse(request, self.http_errors)
+        response = WebResponse(request, self.http_errors, self.service.clock)
         handlers.handle(self.service, WebConnection(request, response), web_request, response,
                         subpath)
         return NOT_DONE_YET

@@ -80,11 +80,15 @@ class WebResponse(object):
     twisted.web frames the body (Content-Length, or chunked when streaming
     on HTTP/1.1) and keeps the connection alive as it sees fit."""
 
-    __slots__ = ("request", "finished", "started", "on_lost", "error_headers", "_producer", "_errors")
+    __slots__ = ("request", "finished", "started", "on_lost", "error_headers", "_producer", "_errors",
+                 "_clock", "_gone")
 
-    def __init__(self, request: "Request", http_errors: HTTPErrorStats) -> None:
+    # ``clock`` provides IReactorTime (a zope interface: Any to mypy).
+    def __init__(self, request: "Request", http_errors: HTTPErrorStats, clock: Any) -> None:
         self.request = request
         self._errors = http_errors
+        self._clock = clock
+        self._gone = False  # the connection went away before twisted.web's finish
         self.finished = False
         self.started = False
         self.on_lost: Optional[Callable[[], None]] = None
@@ -128,7 +132,15 @@ class WebResponse(object):
         self.finished = True
         self.on_lost = None
         self.pause_with(None)
-        self.request.finish()
+        # Not now: twisted.web handles the next pipelined request inside request.finish(),
+        # and we may be deep in a session still sending the frame that ends this response
+        # (a pipelined poll found it attached and got c[2010]).  Our own channel waits
+        # for the next turn too (HTTPChannel.response_finished).
+        self._clock.callLater(0, self._finish_request)
+
+    def _finish_request(self) -> None:
+        if not self._gone:
+            self.request.finish()
 
     def error(self, status: int, text: str, headers: Headers = (), close: bool = False) -> None:
         body = text.encode("utf-8") + b"\n" if text else b""
@@ -148,6 +160,7 @@ class WebResponse(object):
             on_lost()
 
     def _request_lost(self, failure: Failure) -> None:
+        self._gone = True
         self.lost()
 
     def pause_with(self, callback: Optional[PauseCallback]) -> None:
