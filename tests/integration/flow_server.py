@@ -10,7 +10,9 @@ delay 3 s):
 * ``/producer``: registers itself as a push producer; ``go N`` writes N numbered
   messages of 16 KiB (``"<n>:xxxx..."``), only while it is not paused; prints
   ``PRODUCER paused`` when it is paused.  Its streaming limit is 64 MiB: one streaming
-  response carries everything, so only the socket can pause it.
+  response carries everything, so only the socket can pause it;
+* ``/cycling``: the same application with a 128 KiB streaming limit: each streaming
+  response soon ends and the client opens the next.
 """
 
 import argparse
@@ -68,7 +70,8 @@ class Producer(Protocol):
         self.gone = True
 
 
-SERVICES = [("holder", Holder, {}), ("producer", Producer, {"streaming_limit": 64 << 20})]
+SERVICES = [("holder", Holder, {}), ("producer", Producer, {"streaming_limit": 64 << 20}),
+            ("cycling", Producer, {"streaming_limit": 128 << 10})]
 
 
 def site(front):

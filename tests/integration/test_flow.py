@@ -5,18 +5,22 @@ and a twisted.web Site), against tests/integration/flow_server.py:
   when the session closes before the application reads again;
 * a client that stops reading a streaming response while the application writes a
   lot: the application is paused (IPushProducer), the server's memory stays bounded,
-  and once the client reads again every message arrives once, in order.
+  and once the client reads again every message arrives once, in order;
+* a client that pipelines many receiving requests and reads nothing: no response
+  starts while the socket is full, so the server's memory stays bounded.
 """
 
 import json
 import os
+import socket
 import sys
 import time
 
 import pytest
 
 from .conftest import DOORS, Server, _serve
-from .wire import new_session_id, open_session, request, start_request, xhr, xhr_send
+from .wire import (Conn, build_request, new_session_id, open_session, start_request, xhr,
+                   xhr_send)
 
 FLOW_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flow_server.py")
 
@@ -99,3 +103,23 @@ def test_a_stalled_stream_pauses_the_application_and_loses_nothing(flow, transpo
             numbers += [int(m.split(":")[0]) for m in _messages(transport, bytes(data[:end]))]
             del data[:end]
     assert numbers == list(range(1, count + 1))
+
+
+@pytest.mark.parametrize("transport", ["xhr", "xhr_streaming"])
+def test_pipelined_receivers_wait_while_the_socket_is_full(flow, transport):
+    """twisted.web handles a pipelined request as soon as the one before finishes, and
+    tells only the producer registered when the socket fills: each next response was
+    written into a full socket without pause (300 streams: +165 MiB)."""
+    addr = flow.addr
+    url = "/cycling/000/%s" % new_session_id()
+    open_session(addr, url)
+    with Conn(addr) as conn:
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.send(build_request("POST", url + "/" + transport, body=b"", host=addr) * 300)
+        time.sleep(0.2)
+        before = flow.rss()
+        assert xhr_send(addr, url, ["go 20000"]).status == 204     # 320 MiB of messages
+        time.sleep(2.0)
+        grown = flow.rss() - before
+        assert grown < 32 << 20, "the server grew by %d MiB" % (grown >> 20)
+        conn.abort()
