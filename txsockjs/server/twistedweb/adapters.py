@@ -44,7 +44,7 @@ class WebRequest(object):
     __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive",
                  "head")
 
-    def __init__(self, request: "Request", path: str) -> None:
+    def __init__(self, request: "Request", path: str, max_body: int) -> None:
         # No raw head here: a handshake keeps the headers dict itself.
         self.head = b""
         self.method = request.method.decode("latin-1")
@@ -63,7 +63,9 @@ class WebRequest(object):
             self.body: bytes = b""
         else:
             content.seek(0)
-            self.body = content.read()
+            # Past max_body the handlers answer 413 whatever follows: a byte more tells
+            # them, and a huge body is not read into memory (twisted.web spools it to disk).
+            self.body = content.read(max_body + 1)
         # twisted.web decides about keeping the connection alive itself.
         self.keep_alive = True
 
