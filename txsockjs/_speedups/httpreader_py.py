@@ -106,6 +106,11 @@ class RequestReader(object):
     def buffered(self) -> int:
         return len(self._buf)
 
+    @property
+    def mid_request(self) -> bool:
+        """A request's head was read and its body is still to come."""
+        return self._state != _HEAD
+
     def take_buffered(self) -> bytes:
         """Everything not yet parsed (what follows a WebSocket upgrade)."""
         if not self._buf:
