@@ -56,8 +56,8 @@ class SockJSResource(Resource, ServiceTopics):
         request.defaultContentType = None  # type: ignore[assignment, unused-ignore]
         assert request.postpath is not None  # (the Site set it to find this resource)
         subpath = "".join("/" + part.decode("latin-1") for part in request.postpath)
-        web_request = WebRequest(request, subpath)
-        response = WebResponse(request, self.http_errors)
+        web_request = WebRequest(request, subpath, self.service.options.max_message_size)
+        response = WebResponse(request, self.http_errors, self.service.clock)
         handlers.handle(self.service, WebConnection(request, response), web_request, response,
                         subpath)
         return NOT_DONE_YET

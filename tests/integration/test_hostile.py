@@ -176,6 +176,20 @@ def test_bad_content_length(addr, extra):
     assert_rejected(addr, _post(u + "/xhr_send", extra, b'["x"]'), {400})
 
 
+def test_content_length_of_thousands_of_digits(any_addr):
+    # Found by the red team: the pure reader's int() refused more than 4300 digits, so
+    # TXSOCKJS_NO_EXTENSIONS=1 logged an unhandled error and dropped the connection.
+    addr = any_addr  # (both kernel paths)
+    u = url()
+    open_session(addr, u)
+    assert_rejected(addr, _post(u + "/xhr_send", b"Content-Length: 1" + b"0" * 5000 + b"\r\n"),
+                    {413})
+    with Conn(addr) as conn:
+        conn.send(_post(u + "/xhr_send", b"Content-Length: " + b"0" * 5000 + b"5\r\n", b'["x"]'))
+        assert conn.read_response("POST").status == 204
+    assert xhr(addr, u).body == b'a["x"]\n'
+
+
 def test_content_length_and_transfer_encoding(addr):
     u = url()
     open_session(addr, u)

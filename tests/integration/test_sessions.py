@@ -8,8 +8,8 @@ import time
 import pytest
 
 from .conftest import STREAMING_LIMIT, TIMEOUT
-from .wire import (Conn, Stream, new_session_id, open_session, request, start_request, xhr,
-                   xhr_send)
+from .wire import (Conn, Stream, build_request, new_session_id, open_session, request,
+                   start_request, xhr, xhr_send)
 
 PRELUDE = b"h" * 2048 + b"\n"
 ANOTHER = b'c[2010,"Another connection still open"]\n'
@@ -28,6 +28,26 @@ def open_streaming(addr, u, headers=()):
 
 
 # -- another connection still open -----------------------------------------------------
+
+@pytest.mark.parametrize("first", ["xhr", "xhr_streaming"])
+def test_pipelined_requests_find_the_receiver_before_them_gone(addr, first):
+    """[receiver, xhr_send, poll] pipelined on one connection: once the first receiver
+    ends, the send is delivered and the poll attaches: it gets the echo, not c[2010]
+    (twisted.web once handled the next request inside the first one's finish, while
+    the session still held the receiver that was ending)."""
+    u = url()
+    open_session(addr, u)
+    with Conn(addr, timeout=3.0) as conn:
+        conn.send(build_request("POST", u + "/" + first, body=b"", host=addr)
+                  + build_request("POST", u + "/xhr_send", body=b'["second"]', host=addr)
+                  + build_request("POST", u + "/xhr", body=b"", host=addr))
+        time.sleep(0.2)
+        # ends the first receiver: a poll takes one frame, a stream this many bytes
+        assert xhr_send(addr, u, ["f" * STREAMING_LIMIT]).status == 204
+        assert conn.read_response("POST").status == 200
+        assert conn.read_response("POST").status == 204
+        assert conn.read_response("POST").body == b'a["second"]\n'
+
 
 def test_another_connection_xhr_streaming(addr):
     u = url()

@@ -334,6 +334,26 @@ def test_a_paused_application_holds_xhr_sends_until_it_resumes():
     assert protocol.received == [b"a", b"b"]
 
 
+@pytest.mark.parametrize("how", ["app_closes", "times_out"])
+def test_sends_held_for_a_paused_application_are_answered_when_the_session_closes(how):
+    # Found by the red team: the held xhr_send and jsonp_send hung until the client gave up.
+    site, app, clock = make_site(echo=False)
+    open_session(site, "xhr").take()
+    protocol = app.instances[0]
+    protocol.transport.pauseProducing()
+    senders = [Client(site), Client(site)]
+    senders[0].send(request("POST", "/000/s1/xhr_send", b'["a"]'))
+    senders[1].send(request("POST", "/000/s1/jsonp_send", b'["b"]',
+                            headers=[("Content-Type", "text/plain")]))
+    assert [sender.take() for sender in senders] == [b"", b""]
+    if how == "app_closes":
+        protocol.transport.loseConnection()
+    else:
+        clock.advance(60)                  # nobody polls: the disconnect delay ends it
+    assert [split_response(sender.take())[0] for sender in senders] == [204, 200]
+    assert protocol.received == []         # the application closed while holding them
+
+
 @pytest.mark.parametrize("transport", ["websocket", "raw_websocket"])
 def test_a_paused_application_stops_reading_the_websocket(transport):
     from tests.unit.test_site import _client_frame

@@ -179,6 +179,16 @@ def test_limits(data, status, limits):
     refused(data, status, **limits)
 
 
+def test_a_content_length_of_thousands_of_digits():
+    # Found by the red team: the pure reader's int() refused more than 4300 digits
+    # (ValueError: an unhandled error, the connection dropped without an answer).
+    head = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %s\r\n\r\n"
+    [request] = read(RequestReader(), [head % (b"0" * 5000 + b"5") + b"12345"])
+    assert request[6] == b"12345"
+    refused(head % (b"1" + b"0" * 5000), 413)
+    refused(head % (b"9" * 5000), 413)
+
+
 def test_exactly_the_limits_pass():
     def head(path_length):  # (a request line of path_length + 15 bytes with its CRLF)
         return (b"GET /" + b"a" * path_length + b" HTTP/1.1\r\n"

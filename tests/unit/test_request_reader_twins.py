@@ -53,7 +53,8 @@ def run(reader_class, pieces, limits):
                 requests.append((request.method, request.target, request.path, request.query,
                                  request.minor, request.headers, request.body, request.keep_alive,
                                  request.head, repr(request), reader.continue_expected))
-            requests.append(("after read", reader.buffered, reader.continue_expected))
+            requests.append(("after read", reader.buffered, reader.continue_expected,
+                             reader.mid_request))
     except HTTPError as error:
         return requests, (error.status, error.reason), None
     return requests, None, reader.take_buffered()

@@ -268,6 +268,21 @@ def test_slow_or_idle_connections_are_closed_after_the_request_timeout():
     assert not busy.closed
 
 
+def test_a_head_whose_body_never_comes_gets_408():
+    # Found by the red team: the head was read, so nothing was buffered, and the timeout
+    # closed the connection without an answer (a part of the body got its 408).
+    from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
+    site, app, clock = make_site()
+    head = b"POST /000/s/xhr_send HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+    clients = [Client(site) for _ in range(3)]
+    clients[0].send(head + b"\r\n")
+    clients[1].send(head + b"Expect: 100-continue\r\n\r\n")
+    clients[2].send(head + b"\r\n12345")
+    assert clients[1].take() == b"HTTP/1.1 100 Continue\r\n\r\n"
+    clock.advance(REQUEST_TIMEOUT + 1)
+    assert [(c.closed, split_response(c.take())[0]) for c in clients] == [(True, 408)] * 3
+
+
 def test_waiting_poll_is_not_cut_by_the_request_timeout():
     from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
     site, app, clock = make_site({"heartbeat": 1000, "timeout": 1000}, echo=False)

@@ -156,6 +156,11 @@ cdef class RequestReader:
     def buffered(self):
         return PyByteArray_GET_SIZE(self._buf)
 
+    @property
+    def mid_request(self):
+        """A request's head was read and its body is still to come."""
+        return self._state != _HEAD
+
     def take_buffered(self):
         """Everything not yet parsed (what follows a WebSocket upgrade)."""
         if not self._buf:

@@ -106,6 +106,11 @@ class RequestReader(object):
     def buffered(self) -> int:
         return len(self._buf)
 
+    @property
+    def mid_request(self) -> bool:
+        """A request's head was read and its body is still to come."""
+        return self._state != _HEAD
+
     def take_buffered(self) -> bytes:
         """Everything not yet parsed (what follows a WebSocket upgrade)."""
         if not self._buf:
@@ -188,10 +193,11 @@ class RequestReader(object):
             # (ASCII digits only: isdigit alone takes "\u00b2")
             if not (length.isascii() and length.isdigit()):
                 raise HTTPError(400, "Malformed Content-Length")
-            size = int(length)
-            if size > self.max_body:
+            # (digits counted first: int() refuses more than 4300 of them)
+            digits = length.lstrip("0") or "0"
+            if len(digits) > len(str(self.max_body)) or int(digits) > self.max_body:
                 raise HTTPError(413, "Request body too large")
-            self._remaining = size
+            self._remaining = int(digits)
             self._state = _BODY
         else:
             self._state = _BODY

@@ -209,6 +209,7 @@ class SessionTransport(SessionDelegate):
         if self._lost:
             return
         self._release()
+        self._answer_waiting()
         if self.session is not None:
             # (a hixie-76 websocket drained before its handshake completed never opened)
             self.stats.session_closed(self.handshake.transport, why)
@@ -230,6 +231,13 @@ class SessionTransport(SessionDelegate):
         except Exception:
             self.log.failure("Application error in connectionLost of session {sid}",
                              level=LogLevel.error, sid=short_id(self.handshake.session_id))
+
+    def _answer_waiting(self) -> None:
+        # Sends held for a paused application (when_reading): the session is gone, so
+        # their messages go nowhere, but their requests must be answered, not hang.
+        waiting, self._waiting = self._waiting, None
+        for deliver in waiting or ():
+            deliver()
 
     def abandoned(self) -> None:
         """The session never opened (its handshake did not complete): give
@@ -453,7 +461,8 @@ class SessionTransport(SessionDelegate):
         return not self._paused or self._lost
 
     def when_reading(self, deliver: Callable[[], Any]) -> Any:
-        """Call ``deliver()`` now, or once the application resumes reading."""
+        """Call ``deliver()`` now, or once the application resumes reading (or the
+        session closes: then its messages go nowhere, but its request is answered)."""
         if not self._paused or self._lost:
             return deliver()
         if self._waiting is None:

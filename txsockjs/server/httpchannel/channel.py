@@ -151,8 +151,10 @@ class HTTPChannel(object):
             return
         if self.response is not None or self.upgraded is not None or self._closing:
             return
-        assert self.reader is not None  # (not upgraded)
-        if self.reader.buffered:
+        reader = self.reader
+        assert reader is not None  # (not upgraded)
+        # (a head whose body never came is a request not received in time too)
+        if reader.buffered or reader.mid_request:
             self._refuse(HTTPError(408, "Request not received in time"))
         else:
             self._closing = True

@@ -44,7 +44,7 @@ class WebRequest(object):
     __slots__ = ("method", "target", "path", "query", "minor", "headers", "body", "keep_alive",
                  "head")
 
-    def __init__(self, request: "Request", path: str) -> None:
+    def __init__(self, request: "Request", path: str, max_body: int) -> None:
         # No raw head here: a handshake keeps the headers dict itself.
         self.head = b""
         self.method = request.method.decode("latin-1")
@@ -63,7 +63,9 @@ class WebRequest(object):
             self.body: bytes = b""
         else:
             content.seek(0)
-            self.body = content.read()
+            # Past max_body the handlers answer 413 whatever follows: a byte more tells
+            # them, and a huge body is not read into memory (twisted.web spools it to disk).
+            self.body = content.read(max_body + 1)
         # twisted.web decides about keeping the connection alive itself.
         self.keep_alive = True
 
@@ -78,13 +80,24 @@ class WebResponse(object):
     """The response interface of the handlers, written to a twisted.web Request.
 
     twisted.web frames the body (Content-Length, or chunked when streaming
-    on HTTP/1.1) and keeps the connection alive as it sees fit."""
+    on HTTP/1.1) and keeps the connection alive as it sees fit.
 
-    __slots__ = ("request", "finished", "started", "on_lost", "error_headers", "_producer", "_errors")
+    From its head on, a response keeps a :class:`_PauseForwarder` registered on the
+    request, and it finishes the twisted.web request only on a later turn, once the
+    socket is not full: twisted.web handles the next pipelined request inside
+    ``request.finish()``, and only the producer registered when the socket fills is
+    told so.  Our own channel waits the same way (HTTPChannel.response_finished, and
+    no request is handled while the socket is full)."""
 
-    def __init__(self, request: "Request", http_errors: HTTPErrorStats) -> None:
+    __slots__ = ("request", "finished", "started", "on_lost", "error_headers", "_producer", "_errors",
+                 "_clock", "_gone")
+
+    # ``clock`` provides IReactorTime (a zope interface: Any to mypy).
+    def __init__(self, request: "Request", http_errors: HTTPErrorStats, clock: Any) -> None:
         self.request = request
         self._errors = http_errors
+        self._clock = clock
+        self._gone = False  # the connection went away before twisted.web's finish
         self.finished = False
         self.started = False
         self.on_lost: Optional[Callable[[], None]] = None
@@ -101,6 +114,10 @@ class WebResponse(object):
         for name, value in headers:
             request.responseHeaders.addRawHeader(name, value)
         self.started = True
+        if self._producer is None:
+            # (before anything is written: a full socket is then always seen)
+            self._producer = _PauseForwarder()
+            request.registerProducer(self._producer, True)
 
     def send(self, status: int, headers: Headers, body: bytes = b"") -> None:
         if self.finished:
@@ -109,8 +126,8 @@ class WebResponse(object):
         if status not in (204, 304):
             head.append(("Content-Length", str(len(body))))
         self._head(status, head)
-        if body and self.request.method != b"HEAD":
-            self.request.write(body)
+        # (the head goes out now, while the forwarder is registered, even without a body)
+        self.request.write(body)  # (twisted.web drops the body of a HEAD)
         self.finish()
 
     def start_streaming(self, status: int, headers: Headers, first: bytes = b"") -> None:
@@ -127,7 +144,30 @@ class WebResponse(object):
             return
         self.finished = True
         self.on_lost = None
-        self.pause_with(None)
+        producer = self._producer
+        if producer is not None:
+            producer.callback = None  # (the session is done with this response)
+        # Not now (see the class's doc): we may be deep in a session still sending the
+        # frame that ends this response (a pipelined poll found it attached and got
+        # c[2010]), and the socket may be full (the next response would never be paused).
+        self._finish_later()
+
+    def _finish_later(self) -> None:
+        producer = self._producer
+        if producer is not None and producer.paused:
+            producer.on_resume = self._finish_later
+        else:
+            self._clock.callLater(0, self._finish_request)
+
+    def _finish_request(self) -> None:
+        if self._gone:
+            return
+        producer = self._producer
+        if producer is not None:
+            if producer.paused:  # (full again since)
+                return self._finish_later()
+            self._producer = None
+            self.request.unregisterProducer()
         self.request.finish()
 
     def error(self, status: int, text: str, headers: Headers = (), close: bool = False) -> None:
@@ -148,35 +188,50 @@ class WebResponse(object):
             on_lost()
 
     def _request_lost(self, failure: Failure) -> None:
+        self._gone = True
         self.lost()
 
     def pause_with(self, callback: Optional[PauseCallback]) -> None:
         """Call ``callback(True)`` while the socket under this response is
         full and ``callback(False)`` when it drains (None: stop)."""
-        request = self.request
-        if self._producer is not None:
-            self._producer = None
-            request.unregisterProducer()
-        if callback is not None and not self.finished:
-            self._producer = _PauseForwarder(callback)
-            request.registerProducer(self._producer, True)
+        producer = self._producer
+        if self.finished:
+            return
+        if producer is None:
+            if callback is None:
+                return
+            producer = self._producer = _PauseForwarder()
+            self.request.registerProducer(producer, True)
+        producer.callback = callback
+        if callback is not None and producer.paused:
+            callback(True)
 
 
 @implementer(IPushProducer)
 class _PauseForwarder(object):
     """Registered on a twisted.web Request: the channel pauses it when the
-    socket is full, and we pass that on to the session."""
+    socket is full, and we pass that on (to the session, or to a finish that
+    waits for the socket to drain)."""
 
-    __slots__ = ("callback",)
+    __slots__ = ("callback", "paused", "on_resume")
 
-    def __init__(self, callback: PauseCallback) -> None:
-        self.callback = callback
+    def __init__(self) -> None:
+        self.callback: Optional[PauseCallback] = None
+        self.paused = False
+        self.on_resume: Optional[Callable[[], None]] = None
 
     def pauseProducing(self) -> None:
-        self.callback(True)
+        self.paused = True
+        if self.callback is not None:
+            self.callback(True)
 
     def resumeProducing(self) -> None:
-        self.callback(False)
+        self.paused = False
+        if self.callback is not None:
+            self.callback(False)
+        on_resume, self.on_resume = self.on_resume, None
+        if on_resume is not None:
+            on_resume()
 
     def stopProducing(self) -> None:
         pass
