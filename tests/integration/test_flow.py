@@ -111,6 +111,11 @@ def test_pipelined_receivers_wait_while_the_socket_is_full(flow, transport):
     """twisted.web handles a pipelined request as soon as the one before finishes, and
     tells only the producer registered when the socket fills: each next response was
     written into a full socket without pause (300 streams: +165 MiB)."""
+    from twisted import version as twisted_version
+    if flow.front == "web" and twisted_version.major < 23:
+        pytest.skip("Twisted 22.10 handles the next pipelined request while the previous "
+                    "response's producer is still registered, and refuses another "
+                    "(twistedweb/adapters.py _register): no pause forwarding there")
     addr = flow.addr
     url = "/cycling/000/%s" % new_session_id()
     open_session(addr, url)

@@ -116,8 +116,7 @@ class WebResponse(object):
         self.started = True
         if self._producer is None:
             # (before anything is written: a full socket is then always seen)
-            self._producer = _PauseForwarder()
-            request.registerProducer(self._producer, True)
+            self._producer = _register(request)
 
     def send(self, status: int, headers: Headers, body: bytes = b"") -> None:
         if self.finished:
@@ -200,11 +199,25 @@ class WebResponse(object):
         if producer is None:
             if callback is None:
                 return
-            producer = self._producer = _PauseForwarder()
-            self.request.registerProducer(producer, True)
+            producer = self._producer = _register(self.request)
+            if producer is None:
+                return
         producer.callback = callback
         if callback is not None and producer.paused:
             callback(True)
+
+
+def _register(request: "Request") -> "Optional[_PauseForwarder]":
+    """A forwarder registered on ``request``, or None where it cannot be: Twisted 22.10
+    handles the next pipelined request while the previous response's producer is still
+    registered on the channel (ours finish a turn later), and refuses a second one.  That
+    response then goes without pause forwarding, as every response did before."""
+    producer = _PauseForwarder()
+    try:
+        request.registerProducer(producer, True)
+    except RuntimeError:
+        return None
+    return producer
 
 
 @implementer(IPushProducer)
