@@ -282,6 +282,28 @@ def test_binary_held_while_the_application_pauses():
     assert got == [b"\xff"] and app.instances[0].received == [b"t"]
 
 
+def deflate_client(door, path, on_made=None):
+    """A client upgraded with permessage-deflate to ``path`` of an /echo service (messages
+    up to 2 MiB, a recording application) through our own door or twisted.web's."""
+    if door == "own":
+        site, app, clock = make_site({"compression": True, "max_message_size": 1 << 21},
+                                     echo=False, on_made=on_made)
+        client = Client(site)
+    else:
+        from twisted.web.resource import Resource
+        from txsockjs.web import SockJSResource, SockJSSite
+        clock = MemoryReactorClock()
+        app = RecorderFactory(echo=False, on_made=on_made)
+        root = Resource()
+        root.putChild(b"echo", SockJSResource(app, {"compression": True,
+                                                    "max_message_size": 1 << 21}, clock))
+        client = Client(SockJSSite(root, reactor=clock))
+        path = "/echo" + path
+    upgrade(client, path, "permessage-deflate")
+    clock.advance(0)
+    return client, app, clock
+
+
 @pytest.mark.parametrize("door", ["own", "web"])
 @pytest.mark.parametrize("path", ["/websocket", "/000/abc/websocket"])
 def test_a_paused_application_holds_one_part_of_a_compressed_read(door, path):
@@ -294,22 +316,7 @@ def test_a_paused_application_holds_one_part_of_a_compressed_read(door, path):
     def made(protocol):
         pauses.append(protocol.transport)
 
-    if door == "own":
-        site, app, clock = make_site({"compression": True, "max_message_size": 1 << 21},
-                                     echo=False, on_made=made)
-        client = Client(site)
-    else:
-        from twisted.web.resource import Resource
-        from txsockjs.web import SockJSResource, SockJSSite
-        clock = MemoryReactorClock()
-        app = RecorderFactory(echo=False, on_made=made)
-        root = Resource()
-        root.putChild(b"echo", SockJSResource(app, {"compression": True,
-                                                    "max_message_size": 1 << 21}, clock))
-        client = Client(SockJSSite(root, reactor=clock))
-        path = "/echo" + path
-    upgrade(client, path, "permessage-deflate")
-    clock.advance(0)
+    client, app, clock = deflate_client(door, path, on_made=made)
     message = b"a" * 1000000
     wire = (b'["' + message + b'"]') if "000" in path else message
     count = 12
@@ -333,6 +340,53 @@ def test_a_paused_application_holds_one_part_of_a_compressed_read(door, path):
     for _ in range(count):
         clock.advance(0)
     assert received == [message] * (2 * count)
+
+
+@pytest.mark.parametrize("door", ["own", "web"])
+def test_reading_stops_while_a_read_waits_to_be_inflated(door):
+    """While a read's compressed messages are inflated a part a turn, the socket is not
+    read: otherwise a client sending deflate bombs faster than the parts go grows the
+    compressed backlog without bound (each read adds 64 KiB that inflates to 64 MiB, each
+    turn delivers 1 MiB).  Reading resumes once the last part is delivered, and every
+    message arrives, in order."""
+    from txsockjs.protocol.websocket import INFLATE_PER_RECEIVE
+    client, app, clock = deflate_client(door, "/websocket")
+    message = b"b" * 1000000
+    count = 6
+    assert count * len(message) > 2 * INFLATE_PER_RECEIVE  # (several parts)
+    frames = [client_frame(0x1, data, rsv1=True) for data in deflate_messages(*[message] * count)]
+    client.send(b"".join(frames))
+    received = app.instances[0].received
+    assert len(received) < count
+    assert client.transport.producerState == "paused"     # the rest waits, unread
+    turns = 0
+    while len(received) < count:
+        turns += 1
+        assert turns <= count
+        clock.advance(0)
+    assert received == [message] * count
+    assert client.transport.producerState == "producing"  # all delivered: reading again
+    client.send(client_frame(0x1, b"after", rsv1=False))
+    assert received[-1] == b"after"
+
+
+@pytest.mark.parametrize("door", ["own", "web"])
+def test_a_failed_part_reads_again_to_the_end(door):
+    """Broken JSON in a part inflated on a later turn fails the session (1002): from then
+    on what the peer sends is read and dropped (EXPECT_EOF), not left unread."""
+    client, app, clock = deflate_client(door, "/000/abc/websocket")
+    good = b'["' + b"c" * 1000000 + b'"]'
+    bad = b'["' + b"c" * 1000000
+    frames = [client_frame(0x1, data, rsv1=True)
+              for data in deflate_messages(good, good, good, bad, good, good)]
+    client.send(b"".join(frames))
+    assert client.transport.producerState == "paused"
+    for _ in range(6):
+        clock.advance(0)
+    received = app.instances[0].received
+    assert received == [b"c" * 1000000] * 3                 # those before the bad one
+    assert client.transport.producerState == "producing"    # read and dropped from now on
+    assert b"\x88" in client.take()                         # our close frame went out
 
 
 def test_binary_to_a_text_only_application_is_1003():

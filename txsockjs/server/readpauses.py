@@ -2,15 +2,16 @@
 
 Several reasons can hold reading at once ("write": the peer does not read what we send;
 "pipeline": requests wait behind a long response; "app": the application paused the
-client's messages).  The socket pauses at the first reason and resumes when none is left.
+client's messages; "inflate": a read's compressed messages are still being inflated, a
+part a turn).  The socket pauses at the first reason and resumes when none is left.
 The reasons are bits of one int the wire keeps: a set (and an object to hold it) per
 connection would cost more than the rest of an idle WebSocket's wire.
 """
 
 from typing import Any
 
-WRITE, PIPELINE, APP = 1, 2, 4
-_BITS = {"write": WRITE, "pipeline": PIPELINE, "app": APP}
+WRITE, PIPELINE, APP, INFLATE = 1, 2, 4, 8
+_BITS = {"write": WRITE, "pipeline": PIPELINE, "app": APP, "inflate": INFLATE}
 
 
 # ``transport`` is an IPushProducer (the connection's transport).

@@ -237,6 +237,9 @@ class WebSocketBridge(object):
             # A read of compressed messages is inflated a part at a time (see
             # INFLATE_PER_RECEIVE): the next part on the next reactor turn (other
             # connections' reads come between), none while the application holds them.
+            # Nothing more is read meanwhile: a client sending faster than the parts go
+            # would grow the compressed backlog without bound.
+            self.wire.pause_reading("inflate")
             self._more_later()
 
     def _act(self, out: bytes) -> None:
@@ -247,6 +250,8 @@ class WebSocketBridge(object):
         after = self.conn.after
         if after is None:
             return
+        # Nothing more is inflated: what the peer still sends is read and dropped.
+        wire.resume_reading("inflate")
         # Closing: a drain waits for the end of the close handshake.
         self.service.registry.unfinished_websockets.add(self)
         if after is ws.CLOSE_TRANSPORT:
@@ -366,12 +371,16 @@ class WebSocketBridge(object):
     def _receive_more(self) -> None:
         """The next part of a read's messages (see data_received)."""
         self._more_call = None
-        if self._app_paused or not self.conn.has_more:
-            return
-        flusher = self.service.flusher
-        flusher.hold()
-        try:
-            self.data_received(b"")
-        finally:
-            flusher.release()
+        if self._app_paused:
+            return  # (pause_reading(False) calls us again)
+        if self.conn.has_more:
+            flusher = self.service.flusher
+            flusher.hold()
+            try:
+                self.data_received(b"")
+            finally:
+                flusher.release()
+        conn = self.conn
+        if not conn.has_more or not conn.reading:
+            self.wire.resume_reading("inflate")  # (every part delivered, or the end came)
 

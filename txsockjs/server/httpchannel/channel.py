@@ -75,7 +75,7 @@ class HTTPChannel(object):
         self._processing = False
         # Why we stopped reading from the socket (bits, see readpauses): "pipeline"
         # (requests wait behind a long response), "write" (the peer does not read
-        # what we send), "app".  Reading resumes when no reason is left.
+        # what we send), "app", "inflate".  Reading resumes when no reason is left.
         self._reads = 0
         self._handshake_pending = False
         # How this connection writes eagerly: write_eagerly when that is safe on
