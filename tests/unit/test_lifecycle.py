@@ -354,6 +354,34 @@ def test_sends_held_for_a_paused_application_are_answered_when_the_session_close
     assert protocol.received == []         # the application closed while holding them
 
 
+def test_a_paused_application_holds_a_few_sends_and_refuses_more():
+    """Each waiting send holds its messages for as long as the application pauses: past
+    MAX_WAITING_SENDS a session's sends get 429 (counted, logged), so one client cannot
+    hold any amount of memory in one session.  Those held are delivered, in order."""
+    from txsockjs.server.sessiontransport import MAX_WAITING_SENDS
+    site, app, clock = make_site(echo=False)
+    open_session(site, "xhr").take()
+    protocol = app.instances[0]
+    protocol.transport.pauseProducing()
+    senders = [Client(site) for _ in range(MAX_WAITING_SENDS + 2)]
+    for number, sender in enumerate(senders):
+        sender.send(request("POST", "/000/s1/xhr_send", b'["m%d"]' % number))
+    answers = [sender.take() for sender in senders]
+    assert answers[:MAX_WAITING_SENDS] == [b""] * MAX_WAITING_SENDS
+    for refused in answers[MAX_WAITING_SENDS:]:
+        status, _, body = split_response(refused)
+        assert status == 429 and b"Too many sends" in body
+    service = site.services[""]
+    assert service.stats.as_dict()["rejected_total"] == {"sends_waiting": 2}
+    protocol.transport.resumeProducing()
+    assert [split_response(sender.take())[0] for sender in senders[:MAX_WAITING_SENDS]] \
+        == [204] * MAX_WAITING_SENDS
+    assert protocol.received == [b"m%d" % number for number in range(MAX_WAITING_SENDS)]
+    later = Client(site)                          # reading again: sends go through
+    later.send(request("POST", "/000/s1/xhr_send", b'["after"]'))
+    assert split_response(later.take())[0] == 204 and protocol.received[-1] == b"after"
+
+
 @pytest.mark.parametrize("transport", ["websocket", "raw_websocket"])
 def test_a_paused_application_stops_reading_the_websocket(transport):
     from tests.unit.test_site import _client_frame

@@ -16,7 +16,7 @@ from txsockjs.protocol.headers import parse_cookies
 from txsockjs.protocol.frames import PayloadError, decode_messages, wrap_jsonp
 from txsockjs.protocol.transports import PLAIN, TRANSPORTS, htmlfile_prelude
 from txsockjs.server.receivers import HTTPReceiver
-from txsockjs.server.sessiontransport import SessionTransport, short_id
+from txsockjs.server.sessiontransport import MAX_WAITING_SENDS, SessionTransport, short_id
 
 if TYPE_CHECKING:
     from txsockjs.options import Options
@@ -331,6 +331,13 @@ def _deliver(service: "Service", request: "RequestLike", response: "ResponseLike
     delegate = session.delegate
     if delegate.reading:
         _answer(response, session, transport, messages, headers)
+    elif delegate.sends_waiting >= MAX_WAITING_SENDS:
+        # (not accepted: the client learns it and may send them again)
+        service.refused("sends_waiting", "Refused a {transport} for session {sid}: {count} "
+                        "sends already wait for the application to read",
+                        transport=transport.name, sid=short_id(session.session_id),
+                        count=MAX_WAITING_SENDS)
+        response.error(429, "Too many sends waiting for the application.")
     else:
         # The application holds client messages: the send waits, so the
         # client sends no more meanwhile.

@@ -61,6 +61,12 @@ def encode_message(message: str) -> bytes:
 SOCKET_FULL = 1      # the socket carrying our frames is full
 BUFFER_HIGH = 2      # the send buffer is past its high-water mark
 
+# Sends (xhr_send, jsonp_send) that may wait for a paused application at once, per
+# session: sockjs-client has one in flight; each holds its messages (up to
+# max_message_size) for as long as the application pauses, so more would let one
+# client hold any amount of memory in one session.
+MAX_WAITING_SENDS = 4
+
 # What connectionLost is told, by why the session closed.
 _REASONS: Dict[str, Callable[[], Exception]] = {
     states.CLOSED_BY_APP: lambda: ConnectionDone("SockJS session closed"),
@@ -459,6 +465,11 @@ class SessionTransport(SessionDelegate):
     def reading(self) -> bool:
         """False while the application holds client messages (pauseProducing)."""
         return not self._paused or self._lost
+
+    @property
+    def sends_waiting(self) -> int:
+        """How many sends wait in :meth:`when_reading` (see MAX_WAITING_SENDS)."""
+        return len(self._waiting) if self._waiting is not None else 0
 
     def when_reading(self, deliver: Callable[[], Any]) -> Any:
         """Call ``deliver()`` now, or once the application resumes reading (or the
