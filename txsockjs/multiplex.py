@@ -48,9 +48,14 @@ an IPushProducer.  When the session's socket is full every channel's
 producer is paused, and resumed with it.  A channel protocol that calls
 ``self.transport.pauseProducing()`` holds back only its own incoming
 messages (they are kept in order and delivered on ``resumeProducing``).
+While a channel holds more than ``MAX_HELD_BYTES`` of them (paused, or
+waiting for ``authorize``), the whole session stops taking the client's
+messages (its transport is paused: a WebSocket is not read, a send waits), so
+a client cannot make the server hold more; it resumes once every channel is
+back under it.  No message is dropped.
 """
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Union
 
 from twisted.internet.defer import maybeDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
@@ -65,6 +70,9 @@ from txsockjs.interfaces import ProtocolFactory
 from txsockjs.server.sessiontransport import short_id
 
 DEFAULT_MAX_CHANNELS = 32
+#: Bytes of client messages one channel may hold (paused, or waiting for authorize)
+#: before the session stops taking more (see the module's doc).
+MAX_HELD_BYTES = 64 * 1024
 
 AUTHORIZING, OPEN, CLOSED = "authorizing", "open", "closed"
 
@@ -86,6 +94,7 @@ class ChannelTransport(object):
         self.producer: Any = None
         self.paused = False
         self.held: List[bytes] = []
+        self.held_bytes = 0
 
     # -- from the multiplexer -----------------------------------------------------
 
@@ -98,12 +107,14 @@ class ChannelTransport(object):
             self._application_failed("connectionMade")
             self.loseConnection()
             return
-        held, self.held = self.held, []
-        self.deliver_all(held)
+        self._deliver_held()
 
     def deliver(self, payload: bytes) -> None:
         if self.state != OPEN or self.paused:
             self.held.append(payload)
+            self.held_bytes += len(payload)
+            if self.held_bytes > MAX_HELD_BYTES:
+                self.session.hold_changed(self)
             return
         try:
             self.protocol.dataReceived(payload)
@@ -116,9 +127,18 @@ class ChannelTransport(object):
             if self.state != OPEN:
                 return
             if self.paused:
-                self.held.extend(payloads[index:])
+                for rest in payloads[index:]:
+                    self.deliver(rest)
                 return
             self.deliver(payload)
+
+    def _deliver_held(self) -> None:
+        held, self.held = self.held, []
+        was_over = self.held_bytes > MAX_HELD_BYTES
+        self.held_bytes = 0
+        self.deliver_all(held)
+        if was_over:
+            self.session.hold_changed(self)
 
     def lost(self, reason: Failure) -> None:
         """The channel ends (client ``uns``, server close or session end)."""
@@ -127,6 +147,10 @@ class ChannelTransport(object):
         was_open = self.state == OPEN
         self.state = CLOSED
         self.held = []
+        if self.held_bytes > MAX_HELD_BYTES:
+            self.held_bytes = 0
+            self.session.hold_changed(self)
+        self.held_bytes = 0
         producer, self.producer = self.producer, None
         if not was_open:
             return
@@ -206,8 +230,7 @@ class ChannelTransport(object):
     def resumeProducing(self) -> None:
         if self.paused:
             self.paused = False
-            held, self.held = self.held, []
-            self.deliver_all(held)
+            self._deliver_held()
 
     def stopProducing(self) -> None:
         self.loseConnection()
@@ -233,6 +256,9 @@ class MultiplexProtocol(Protocol):
         self.paused = False
         self.ended = False
         self.malformed = 0
+        # Channels holding more than MAX_HELD_BYTES: while there is one, the session's
+        # transport is paused (see the module's doc).
+        self.over_hold: Set[ChannelTransport] = set()
 
     def connectionMade(self) -> None:
         self.transport.registerProducer(self, True)
@@ -297,13 +323,17 @@ class MultiplexProtocol(Protocol):
             return  # the session or the channel ended meanwhile
         if not allowed:
             self.log.info("Refused channel {topic!r}: not authorized", topic=topic)
-            del self.channels[topic]
-            return self._refuse(topic)
+            return self._refuse_waiting(channel)
         protocol = self.factory.channels[topic].buildProtocol(self.transport.getPeer())
         if protocol is None:
-            del self.channels[topic]
-            return self._refuse(topic)
+            return self._refuse_waiting(channel)
         channel.open(protocol)
+
+    def _refuse_waiting(self, channel: ChannelTransport) -> None:
+        # (what the client sent it meanwhile goes: the channel never opened)
+        del self.channels[channel.topic]
+        channel.lost(Failure(ConnectionDone("the channel was refused")))
+        self._refuse(channel.topic)
 
     def _refuse(self, topic: str) -> None:
         self.transport.write(b"uns," + topic.encode("utf-8"))
@@ -314,6 +344,20 @@ class MultiplexProtocol(Protocol):
         if not self.ended:
             self._refuse(channel.topic)
         channel.lost(Failure(ConnectionDone("the server closed the channel")))
+
+    def hold_changed(self, channel: ChannelTransport) -> None:
+        """``channel`` crossed MAX_HELD_BYTES (either way): pause or resume the client."""
+        was_holding = bool(self.over_hold)
+        if channel.held_bytes > MAX_HELD_BYTES:
+            self.over_hold.add(channel)
+        else:
+            self.over_hold.discard(channel)
+        if self.ended or bool(self.over_hold) == was_holding:
+            return
+        if self.over_hold:
+            self.transport.pauseProducing()
+        else:
+            self.transport.resumeProducing()
 
     def _malformed(self, message: bytes) -> None:
         self.malformed += 1

@@ -161,6 +161,76 @@ def test_a_paused_channel_holds_only_its_messages():
     assert a.received == [b"1", b"3"]
 
 
+def session_authorizing_later():
+    """session() whose authorize answers when the test fires ``answers[name]``."""
+    answers = {}
+
+    def authorize(handshake, name):
+        answers[name] = Deferred()
+        return answers[name]
+
+    return session(authorize=authorize) + (answers,)
+
+
+def test_a_channel_holding_too_much_pauses_the_session_until_it_drains():
+    """A paused channel holds the client's messages for it; past MAX_HELD_BYTES the whole
+    session stops taking messages (its transport pauses), so a client cannot fill the
+    server; once the channel takes them, the session reads again.  Nothing is dropped."""
+    from txsockjs.multiplex import MAX_HELD_BYTES
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    protocol.dataReceived(b"sub,b")
+    a, b = channels["a"].built[0], channels["b"].built[0]
+    a.transport.pauseProducing()
+    payload = b"x" * 1000
+    sent = 0
+    while not transport.paused:
+        protocol.dataReceived(b"msg,a," + payload)
+        sent += 1
+        assert sent * len(payload) <= MAX_HELD_BYTES + len(payload)
+    assert sent * len(payload) > MAX_HELD_BYTES
+    protocol.dataReceived(b"msg,b,other")      # (what the paused session had already)
+    assert b.received == [b"other"]
+    a.transport.resumeProducing()
+    assert a.received == [payload] * sent and not transport.paused
+
+
+def test_a_channel_waiting_for_authorize_pauses_the_session_past_the_limit():
+    from txsockjs.multiplex import MAX_HELD_BYTES
+    protocol, transport, channels, answers = session_authorizing_later()
+    protocol.dataReceived(b"sub,a")
+    payload = b"y" * 4096
+    count = MAX_HELD_BYTES // len(payload) + 1
+    for _ in range(count):
+        protocol.dataReceived(b"msg,a," + payload)
+    assert transport.paused
+    answers["a"].callback(True)
+    assert channels["a"].built[0].received == [payload] * count and not transport.paused
+
+
+@pytest.mark.parametrize("end", ["refused", "client_uns", "session_ends"])
+def test_what_a_channel_held_is_let_go_when_it_ends(end):
+    """A channel that ends while over the limit (refused by authorize, closed by the
+    client) no longer holds the session."""
+    from txsockjs.multiplex import MAX_HELD_BYTES
+    protocol, transport, channels, answers = session_authorizing_later()
+    protocol.dataReceived(b"sub,a")
+    for _ in range(MAX_HELD_BYTES // 1000 + 1):
+        protocol.dataReceived(b"msg,a," + b"z" * 1000)
+    assert transport.paused
+    if end == "refused":
+        answers["a"].callback(False)
+        assert transport.messages == ["uns,a"]
+        assert not transport.paused and protocol.over_hold == set()
+    elif end == "client_uns":
+        protocol.dataReceived(b"uns,a")
+        assert not transport.paused and protocol.over_hold == set()
+    else:
+        protocol.connectionLost(Failure(ConnectionLost()))
+        assert protocol.over_hold == set()  # (the session is gone: nothing to resume)
+    assert channels["a"].built == []
+
+
 def test_application_error_closes_only_that_channel():
     protocol, transport, channels = session()
     protocol.dataReceived(b"sub,a")
