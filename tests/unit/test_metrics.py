@@ -226,6 +226,7 @@ def test_prometheus_exposition_after_the_same_sequence():
                  'txsockjs_sessions{service="drops",transport="eventsource"} 0.0',
                  'txsockjs_bytes_total{direction="out",service="main"} 135.0',
                  'txsockjs_rejected_total{reason="origin",service="guarded"} 2.0',
+                 'txsockjs_rejected_total{reason="sends_waiting",service="main"} 0.0',
                  'txsockjs_http_errors_total{status="503"} 4.0'):
         assert line in text.splitlines()
     # every number of stats() is exposed, under its own labels

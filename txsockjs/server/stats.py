@@ -23,7 +23,7 @@ CLOSE_REASONS = (states.CLOSED_BY_APP, states.CLOSED_BY_CLIENT, states.APP_FAILE
                  states.INTERRUPTED, states.TIMED_OUT, states.OVERFLOW, states.SHUTDOWN)
 # Why a session, or a later request of one, is refused (Service.refused).
 REJECT_REASONS = ("origin", "authorize", "limit", "draining", "binding", "app_refused",
-                  "authorize_timeout", "authorize_error")
+                  "authorize_timeout", "authorize_error", "sends_waiting")
 
 __all__ = ["ServiceStats", "HTTPErrorStats", "CLOSE_REASONS", "POLICIES", "REJECT_REASONS",
            "TRANSPORT_NAMES"]
