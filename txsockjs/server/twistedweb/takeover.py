@@ -76,7 +76,8 @@ class TakenOverConnection(object):
         self.tls: bool = request.isSecure()
         self.on_pause: Optional[PauseCallback] = None
         self._bridge: Optional["WebSocketBridge"] = None
-        self._pending: bytes = channel.clearLineBuffer()  # (see the module's doc)
+        # (a bytearray: a client trickling bytes while authorize runs costs no copies)
+        self._pending = bytearray(channel.clearLineBuffer())  # (see the module's doc)
         self._reads = 0  # (bits: see readpauses)
         self._handshake_timer: Any = None
         # From now on the channel's bytes and its end come here (see the module's doc).
@@ -106,7 +107,7 @@ class TakenOverConnection(object):
         if not handshake_complete:
             self._handshake_timer = self.service.clock.callLater(
                 HANDSHAKE_TIMEOUT, transport.abortConnection)
-        pending, self._pending = self._pending, b""
+        pending, self._pending = bytes(self._pending), bytearray()
         self.resume_reading("pipeline")
         if pending:
             self._data_received(pending)
