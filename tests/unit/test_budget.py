@@ -236,7 +236,7 @@ def test_the_count_is_exact_whatever_happens(policy):
             else:
                 session.close()
             assert budget.used == sum(s.buffer.size for s in sessions)
-            assert all(s.buffer.size == sum(len(m.encode("utf-8")) for m in s.buffer.messages)
+            assert all(s.buffer.size == sum(len(m.encode("utf-8")) for m in s.buffer.queued())
                        for s in sessions)
         clock.advance(10)                   # every one gone: nothing left counted
         assert budget.used == sum(s.buffer.size for s in sessions)

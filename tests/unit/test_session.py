@@ -397,3 +397,17 @@ def test_a_first_message_over_the_limit_meets_the_overflow_policy():
     idle, _, [(dropping, _)] = _sharing(1, limit=10, policy="drop_newest")
     assert not dropping.send("x" * 11)
     assert dropping.buffer is not idle and dropping.buffer.dropped == 1 and idle.dropped == 0
+
+
+def test_a_poll_after_drop_oldest_dropped_gets_only_the_newest():
+    """The session hands on what its buffer holds: after "drop_oldest" dropped messages
+    (kept in the buffer's list until they are half of it), the next poll's frame has only
+    those kept, oldest first, and the buffer's count and budget are right after."""
+    idle, budget, [(session, delegate)] = _sharing(1, limit=30, policy="drop_oldest")
+    for number in range(12):
+        assert session.send("m%02d" % number)          # 3 bytes each: 10 fit
+    assert session.buffer.head > 0                      # (some dropped, not cut out yet)
+    receiver = FakeReceiver()
+    session.attach(receiver)
+    assert receiver.frames[-1] == b'a["m02","m03","m04","m05","m06","m07","m08","m09","m10","m11"]'
+    assert session.buffer.dropped == 2 and budget.used == 0 and len(session.buffer) == 0

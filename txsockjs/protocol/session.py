@@ -136,7 +136,7 @@ class Session(object):
     @property
     def queue(self) -> List[str]:
         """The messages waiting for a receiver (oldest first)."""
-        return list(self.buffer.messages)
+        return self.buffer.queued()
 
     # -- receivers ---------------------------------------------------------
 
@@ -290,6 +290,9 @@ class Session(object):
         that completed the receiver."""
         buffer = self.buffer
         messages = buffer.messages
+        if buffer.head:  # ("drop_oldest" dropped some, see SendBuffer.head)
+            messages = messages[buffer.head:]
+            buffer.head = 0
         buffer.messages = EMPTY_QUEUE
         buffer.budget.used -= buffer.size
         buffer.size = 0
