@@ -76,6 +76,33 @@ def test_drop_policies_drop_from_the_session_holding_the_most(policy):
     assert messages_in(reopen_poll(site, "xhr", sid="other").take()) == ["o" * 300]
 
 
+@pytest.mark.parametrize("policy", ["drop_oldest", "drop_newest"])
+def test_a_budget_kept_full_is_not_scanned_on_every_send(policy, monkeypatch):
+    """Clients that do not read keep the budget full: each send past it makes the session
+    holding the most drop.  It drops at least a sixteenth of what it holds, so the sessions
+    are scanned a few times per sixteenth of a buffer, not once per message (found in
+    review: 64 stalled WebSockets made a broadcast to 10k sessions scan all of them once
+    per stalled member and message)."""
+    from txsockjs.server.budget import MemoryBudget
+    site, app, clock = budget_site(80000, {"send_overflow": policy})
+    stalled = never_polled(site, ["s%d" % n for n in range(8)])
+    scans = []
+    scan = MemoryBudget._holding_the_most
+    monkeypatch.setattr(MemoryBudget, "_holding_the_most",
+                        lambda self: scans.append(1) or scan(self))
+    for n in range(5000):
+        stalled[n % 8].write(b"%019d" % n)                 # 20 bytes each, 100,000 in all
+    stats = site.stats()
+    assert stats["buffered_bytes"] <= 80000
+    assert len(scans) < 60, len(scans)                     # 24; one a send past it: 790
+    assert all(protocol.lost == [] for protocol in app.instances)
+    kept = [messages_in(reopen_poll(site, "xhr", sid="s%d" % n).take()) for n in range(8)]
+    for number, messages in enumerate(kept):
+        assert messages == sorted(messages)                # what is kept stays in order
+        assert all(int(m) % 8 == number for m in messages)
+    assert sum(map(len, kept)) * 20 >= 80000 * 15 // 16 - 8 * 20  # (most of the budget kept)
+
+
 def test_one_budget_spans_every_service_of_a_multi_factory():
     clock = MemoryReactorClock()
     site = SockJSMultiFactory(reactor=clock, max_buffered_bytes=1000)

@@ -12,7 +12,11 @@ next holding the most, until the sum is within the budget again.  A session
 that keeps up holds next to nothing, so it is the last to be touched.
 
 Finding the session holding the most scans the sessions; that happens only
-past the limit, never on a send within it.
+past the limit, never on a send within it.  A session that drops (not one that
+closes) drops at least a sixteenth of what it holds, not just the excess:
+clients that do not read keep the budget full, and each send past it would
+otherwise scan every session again (64 stalled WebSockets made each message of
+a broadcast to 10k sessions cost a scan of all of them per stalled member).
 """
 
 import collections
@@ -69,7 +73,8 @@ class MemoryBudget(Budget):
                              "send_overflow={policy} (logged once; see stats())",
                              limit=self.limit, size=holder.buffer.size, policy=policy)
                 self.overflows[policy] += 1
-                holder.over_budget(excess)
+                # (see the module's doc: a few scans per sixteenth of a buffer, at most)
+                holder.over_budget(max(excess, holder.buffer.size >> 4))
         finally:
             self._shedding = False
 
