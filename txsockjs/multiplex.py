@@ -147,10 +147,10 @@ class ChannelTransport(object):
         was_open = self.state == OPEN
         self.state = CLOSED
         self.held = []
-        if self.held_bytes > MAX_HELD_BYTES:
-            self.held_bytes = 0
-            self.session.hold_changed(self)
+        was_over = self.held_bytes > MAX_HELD_BYTES
         self.held_bytes = 0
+        if was_over:
+            self.session.hold_changed(self)
         producer, self.producer = self.producer, None
         if not was_open:
             return
