@@ -55,7 +55,8 @@ a client cannot make the server hold more; it resumes once every channel is
 back under it.  No message is dropped.
 """
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Union
+import collections
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Set, Union
 
 from twisted.internet.defer import maybeDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
@@ -93,7 +94,7 @@ class ChannelTransport(object):
         self.protocol: Any = None
         self.producer: Any = None
         self.paused = False
-        self.held: List[bytes] = []
+        self.held: "collections.deque[bytes]" = collections.deque()
         self.held_bytes = 0
 
     # -- from the multiplexer -----------------------------------------------------
@@ -122,21 +123,16 @@ class ChannelTransport(object):
             self._application_failed("dataReceived; closing the channel")
             self.loseConnection()
 
-    def deliver_all(self, payloads: Sequence[bytes]) -> None:
-        for index, payload in enumerate(payloads):
-            if self.state != OPEN:
-                return
-            if self.paused:
-                for rest in payloads[index:]:
-                    self.deliver(rest)
-                return
-            self.deliver(payload)
-
     def _deliver_held(self) -> None:
-        held, self.held = self.held, []
+        # One at a time from the front: a protocol that pauses again keeps the rest where
+        # it is (moving the rest on every pause made a protocol that pauses after each
+        # message cost quadratic time in the messages held).
+        held = self.held
         was_over = self.held_bytes > MAX_HELD_BYTES
-        self.held_bytes = 0
-        self.deliver_all(held)
+        while held and self.state == OPEN and not self.paused:
+            payload = held.popleft()
+            self.held_bytes -= len(payload)
+            self.deliver(payload)
         if was_over:
             self.session.hold_changed(self)
 
@@ -146,7 +142,7 @@ class ChannelTransport(object):
             return
         was_open = self.state == OPEN
         self.state = CLOSED
-        self.held = []
+        self.held = collections.deque()
         if self.held_bytes > MAX_HELD_BYTES:
             self.held_bytes = 0
             self.session.hold_changed(self)
