@@ -48,7 +48,8 @@ an IPushProducer.  When the session's socket is full every channel's
 producer is paused, and resumed with it.  A channel protocol that calls
 ``self.transport.pauseProducing()`` holds back only its own incoming
 messages (they are kept in order and delivered on ``resumeProducing``).
-While a channel holds more than ``MAX_HELD_BYTES`` of them (paused, or
+While a channel holds more than ``MAX_HELD_BYTES`` of them (each counted with
+``HELD_MESSAGE_COST`` more for itself; paused, or
 waiting for ``authorize``), the whole session stops taking the client's
 messages (its transport is paused: a WebSocket is not read, a send waits), so
 a client cannot make the server hold more; it resumes once every channel is
@@ -74,6 +75,11 @@ DEFAULT_MAX_CHANNELS = 32
 #: Bytes of client messages one channel may hold (paused, or waiting for authorize)
 #: before the session stops taking more (see the module's doc).
 MAX_HELD_BYTES = 64 * 1024
+#: What holding one message costs beside its payload (its bytes object, its place in the
+#: queue), counted against MAX_HELD_BYTES: empty payloads would otherwise count nothing,
+#: and a client could make a paused channel hold any number of them (58 MB of sends,
+#: 52 MB held).
+HELD_MESSAGE_COST = 48
 
 AUTHORIZING, OPEN, CLOSED = "authorizing", "open", "closed"
 
@@ -113,7 +119,7 @@ class ChannelTransport(object):
     def deliver(self, payload: bytes) -> None:
         if self.state != OPEN or self.paused:
             self.held.append(payload)
-            self.held_bytes += len(payload)
+            self.held_bytes += len(payload) + HELD_MESSAGE_COST
             if self.held_bytes > MAX_HELD_BYTES:
                 self.session.hold_changed(self)
             return
@@ -131,7 +137,7 @@ class ChannelTransport(object):
         was_over = self.held_bytes > MAX_HELD_BYTES
         while held and self.state == OPEN and not self.paused:
             payload = held.popleft()
-            self.held_bytes -= len(payload)
+            self.held_bytes -= len(payload) + HELD_MESSAGE_COST
             self.deliver(payload)
         if was_over:
             self.session.hold_changed(self)
