@@ -412,6 +412,31 @@ def test_an_application_pausing_after_each_message_costs_linear_time(monkeypatch
     assert sum(handed) <= 2 * count            # (each resume copied what was left: 20100)
 
 
+def test_an_application_resuming_inside_a_held_message_keeps_the_order():
+    # Paused inside a send's first message, then paused and resumed again inside the next
+    # one: the rest of that send comes before a send that waited behind it.
+    site, app, clock = make_site(echo=False)
+    open_session(site, "xhr").take()
+    protocol = app.instances[0]
+    transport = protocol.transport
+
+    def data_received(data):
+        protocol.received.append(data)
+        if data == b"a":
+            transport.pauseProducing()
+        elif data == b"b":
+            transport.pauseProducing()
+            transport.resumeProducing()
+    protocol.dataReceived = data_received
+    first, second = Client(site), Client(site)
+    first.send(request("POST", "/000/s1/xhr_send", b'["a","b","c"]'))
+    second.send(request("POST", "/000/s1/xhr_send", b'["d"]'))
+    assert protocol.received == [b"a"]
+    transport.resumeProducing()
+    assert protocol.received == [b"a", b"b", b"c", b"d"]
+    assert [split_response(client.take())[0] for client in (first, second)] == [204, 204]
+
+
 def pause_after(protocol):
     def data_received(data):
         protocol.received.append(data)

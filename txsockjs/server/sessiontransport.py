@@ -441,18 +441,25 @@ class SessionTransport(SessionDelegate):
         longer read, an xhr_send is not answered), so what is held stays small."""
         if not self._paused:
             self._paused = True
-            self._held = collections.deque()
+            if self._held is None:  # (else paused again while handing on what was held)
+                self._held = collections.deque()
             if self.session is not None:
                 self.session.pause_reading(True)
 
     def resumeProducing(self) -> None:
         if self._paused:
             self._paused = False
+            # What was held stays in self._held until it is all handed on: paused again
+            # meanwhile, the application keeps the rest there, and resumed again inside
+            # (a dataReceived that pauses and resumes), it goes on with the rest before
+            # any send waiting behind it (a later send's messages went first otherwise).
             held = self._held
-            self._held = None
             if held:
                 self._deliver_held(held)
-            if self._paused or self.session is None:
+            if self._paused:
+                return
+            self._held = None
+            if self.session is None:
                 return
             self.session.pause_reading(False)
             waiting, self._waiting = self._waiting, None
@@ -460,19 +467,14 @@ class SessionTransport(SessionDelegate):
                 deliver()
 
     def _deliver_held(self, held: "collections.deque[Union[str, bytes]]") -> None:
-        """Deliver what was held, one at a time from the front: an application that pauses
-        again keeps the rest where it is (a copy of the rest on every pause made an
-        application pausing after each message cost quadratic time in a send's messages)."""
+        """Deliver what was held, one at a time from its front, until the application
+        pauses again (a copy of the rest on every pause made an application pausing after
+        each message cost quadratic time in a send's messages)."""
         # (a session holds one kind: SockJS messages, or a raw websocket's payloads)
         deliver: Callable[[Any], None] = self.payloads_received if isinstance(held[0], bytes) \
             else self.messages_received
         while held and not self._paused and not self._lost:
             deliver((held.popleft(),))
-        if self._paused and held:
-            # (what pausing again held meanwhile comes after: nothing, the client is held too)
-            assert self._held is not None
-            held.extend(self._held)
-            self._held = held
 
     @property
     def reading(self) -> bool:
