@@ -48,14 +48,16 @@ an IPushProducer.  When the session's socket is full every channel's
 producer is paused, and resumed with it.  A channel protocol that calls
 ``self.transport.pauseProducing()`` holds back only its own incoming
 messages (they are kept in order and delivered on ``resumeProducing``).
-While a channel holds more than ``MAX_HELD_BYTES`` of them (paused, or
+While a channel holds more than ``MAX_HELD_BYTES`` of them (each counted with
+``HELD_MESSAGE_COST`` more for itself; paused, or
 waiting for ``authorize``), the whole session stops taking the client's
 messages (its transport is paused: a WebSocket is not read, a send waits), so
 a client cannot make the server hold more; it resumes once every channel is
 back under it.  No message is dropped.
 """
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Union
+import collections
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Set, Union
 
 from twisted.internet.defer import maybeDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
@@ -73,6 +75,11 @@ DEFAULT_MAX_CHANNELS = 32
 #: Bytes of client messages one channel may hold (paused, or waiting for authorize)
 #: before the session stops taking more (see the module's doc).
 MAX_HELD_BYTES = 64 * 1024
+#: What holding one message costs beside its payload (its bytes object, its place in the
+#: queue), counted against MAX_HELD_BYTES: empty payloads would otherwise count nothing,
+#: and a client could make a paused channel hold any number of them (58 MB of sends,
+#: 52 MB held).
+HELD_MESSAGE_COST = 48
 
 AUTHORIZING, OPEN, CLOSED = "authorizing", "open", "closed"
 
@@ -93,7 +100,7 @@ class ChannelTransport(object):
         self.protocol: Any = None
         self.producer: Any = None
         self.paused = False
-        self.held: List[bytes] = []
+        self.held: "collections.deque[bytes]" = collections.deque()
         self.held_bytes = 0
 
     # -- from the multiplexer -----------------------------------------------------
@@ -112,7 +119,7 @@ class ChannelTransport(object):
     def deliver(self, payload: bytes) -> None:
         if self.state != OPEN or self.paused:
             self.held.append(payload)
-            self.held_bytes += len(payload)
+            self.held_bytes += len(payload) + HELD_MESSAGE_COST
             if self.held_bytes > MAX_HELD_BYTES:
                 self.session.hold_changed(self)
             return
@@ -122,21 +129,16 @@ class ChannelTransport(object):
             self._application_failed("dataReceived; closing the channel")
             self.loseConnection()
 
-    def deliver_all(self, payloads: Sequence[bytes]) -> None:
-        for index, payload in enumerate(payloads):
-            if self.state != OPEN:
-                return
-            if self.paused:
-                for rest in payloads[index:]:
-                    self.deliver(rest)
-                return
-            self.deliver(payload)
-
     def _deliver_held(self) -> None:
-        held, self.held = self.held, []
+        # One at a time from the front: a protocol that pauses again keeps the rest where
+        # it is (moving the rest on every pause made a protocol that pauses after each
+        # message cost quadratic time in the messages held).
+        held = self.held
         was_over = self.held_bytes > MAX_HELD_BYTES
-        self.held_bytes = 0
-        self.deliver_all(held)
+        while held and self.state == OPEN and not self.paused:
+            payload = held.popleft()
+            self.held_bytes -= len(payload) + HELD_MESSAGE_COST
+            self.deliver(payload)
         if was_over:
             self.session.hold_changed(self)
 
@@ -146,7 +148,7 @@ class ChannelTransport(object):
             return
         was_open = self.state == OPEN
         self.state = CLOSED
-        self.held = []
+        self.held = collections.deque()
         was_over = self.held_bytes > MAX_HELD_BYTES
         self.held_bytes = 0
         if was_over:

@@ -221,3 +221,16 @@ def test_twins_send_the_same_bytes(twins, request, status, headers, body, how, p
             response.finish()
         seen.append((_calls(channel, response), response.started, response.finished))
     assert seen[0] == seen[1]
+
+
+def test_a_head_with_a_long_client_value_is_not_remembered(kernels):
+    # An echoed Origin (or Access-Control-Request-Headers) is the client's to choose, up
+    # to a whole request head: 256 remembered would stay held long after their clients.
+    from txsockjs._speedups.httpresponse_py import MAX_CACHED_HEAD_BYTES
+    long = (("Access-Control-Allow-Origin", "http://" + "a" * MAX_CACHED_HEAD_BYTES),)
+    first = kernels.head_lines(200, long)
+    again = kernels.head_lines(200, long)
+    assert again == first and again is not first
+    # (a usual head still is)
+    short = (("Access-Control-Allow-Origin", "http://short.example"),)
+    assert kernels.head_lines(200, short) is kernels.head_lines(200, short)

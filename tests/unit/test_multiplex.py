@@ -161,6 +161,32 @@ def test_a_paused_channel_holds_only_its_messages():
     assert a.received == [b"1", b"3"]
 
 
+def test_a_channel_pausing_after_each_message_costs_linear_time(monkeypatch):
+    """A channel protocol that handles each message asynchronously pauses after each one and
+    resumes when done: what it holds is handed on from the front, not moved again on every
+    resume (that cost quadratic time: 10000 held messages, 4 s of server CPU)."""
+    from txsockjs.multiplex import ChannelTransport
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    a = channels["a"].built[0]
+    a.transport.pauseProducing()
+    count = 200
+    for n in range(count):
+        protocol.dataReceived(b"msg,a,%d" % n)
+    calls = []
+    deliver = ChannelTransport.deliver
+
+    def counted(self, payload):
+        calls.append(payload)
+        deliver(self, payload)
+    monkeypatch.setattr(ChannelTransport, "deliver", counted)
+    a.dataReceived = lambda data: (a.received.append(data), a.transport.pauseProducing())
+    while len(a.received) < count:
+        a.transport.resumeProducing()
+    assert a.received == [b"%d" % n for n in range(count)]
+    assert len(calls) <= 2 * count             # (each resume moved what was left: 20100)
+
+
 def session_authorizing_later():
     """session() whose authorize answers when the test fires ``answers[name]``."""
     answers = {}
@@ -176,23 +202,41 @@ def test_a_channel_holding_too_much_pauses_the_session_until_it_drains():
     """A paused channel holds the client's messages for it; past MAX_HELD_BYTES the whole
     session stops taking messages (its transport pauses), so a client cannot fill the
     server; once the channel takes them, the session reads again.  Nothing is dropped."""
-    from txsockjs.multiplex import MAX_HELD_BYTES
+    from txsockjs.multiplex import HELD_MESSAGE_COST, MAX_HELD_BYTES
     protocol, transport, channels = session()
     protocol.dataReceived(b"sub,a")
     protocol.dataReceived(b"sub,b")
     a, b = channels["a"].built[0], channels["b"].built[0]
     a.transport.pauseProducing()
     payload = b"x" * 1000
+    cost = len(payload) + HELD_MESSAGE_COST
     sent = 0
     while not transport.paused:
         protocol.dataReceived(b"msg,a," + payload)
         sent += 1
-        assert sent * len(payload) <= MAX_HELD_BYTES + len(payload)
-    assert sent * len(payload) > MAX_HELD_BYTES
+        assert sent * cost <= MAX_HELD_BYTES + cost
+    assert sent * cost > MAX_HELD_BYTES
     protocol.dataReceived(b"msg,b,other")      # (what the paused session had already)
     assert b.received == [b"other"]
     a.transport.resumeProducing()
     assert a.received == [payload] * sent and not transport.paused
+
+
+def test_empty_payloads_count_against_the_hold_limit():
+    # Each held message costs memory of its own, payload or not: a client sending empty
+    # ones to a paused channel must be paused too, not held without end.
+    from txsockjs.multiplex import MAX_HELD_BYTES
+    protocol, transport, channels = session()
+    protocol.dataReceived(b"sub,a")
+    a = channels["a"].built[0]
+    a.transport.pauseProducing()
+    sent = 0
+    while not transport.paused and sent <= MAX_HELD_BYTES:
+        protocol.dataReceived(b"msg,a,")
+        sent += 1
+    assert transport.paused and sent <= MAX_HELD_BYTES // 16
+    a.transport.resumeProducing()
+    assert a.received == [b""] * sent and not transport.paused
 
 
 def test_a_channel_waiting_for_authorize_pauses_the_session_past_the_limit():

@@ -109,3 +109,14 @@ def test_shortcut_agrees_with_the_expression(pieces):
                                   "/000/é/xhr", "/000/abc/anything", "/000/a\x85b/xhr"])
 def test_shortcut_and_expression_on_known_paths(path):
     assert route_tuple(path) == route_by_expression(path)
+
+
+def test_a_long_path_is_not_remembered(monkeypatch):
+    # Paths are the client's, up to a request line: long ones would stay held.
+    from txsockjs.protocol import routing
+    monkeypatch.setattr(routing, "_ROUTES", {})
+    long_id = "s" * 8000
+    found = route("/000/%s/xhr" % long_id)
+    assert found.session_id == long_id
+    assert route("/" + long_id) is None
+    assert routing._ROUTES == {}

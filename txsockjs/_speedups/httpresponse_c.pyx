@@ -17,6 +17,7 @@ from libc.string cimport memcpy
 from txsockjs._speedups.statuses import NOSNIFF as _NOSNIFF_LINE, REASONS as _REASON_PHRASES
 
 MAX_CACHED_HEADS = 256
+MAX_CACHED_HEAD_BYTES = 1024  # (see the twin: a client's long header values are not kept)
 LAST_CHUNK = b"0\r\n\r\n"
 
 cdef bytes _LAST_CHUNK = LAST_CHUNK
@@ -30,6 +31,7 @@ cdef tuple _KEEP_ALIVE = ("Connection", "keep-alive")
 cdef dict _REASONS = _REASON_PHRASES
 cdef str _NOSNIFF = _NOSNIFF_LINE
 cdef Py_ssize_t _MAX_CACHED = MAX_CACHED_HEADS
+cdef Py_ssize_t _MAX_CACHED_BYTES = MAX_CACHED_HEAD_BYTES
 
 # (status, headers) -> _head_lines, bounded (see the twin).
 cdef dict _HEAD_LINES = {}
@@ -50,6 +52,8 @@ cdef bytes _cached_head_lines(status, tuple headers):
     if found != NULL:
         return <bytes>found
     lines = _head_lines(status, headers)
+    if PyBytes_GET_SIZE(lines) > _MAX_CACHED_BYTES:
+        return lines
     if len(_HEAD_LINES) >= _MAX_CACHED:
         _HEAD_LINES.clear()
     _HEAD_LINES[key] = lines

@@ -13,6 +13,10 @@ from txsockjs._speedups.statuses import NOSNIFF, REASONS
 Headers = Iterable[Tuple[str, str]]
 
 MAX_CACHED_HEADS = 256
+# Only heads this short are remembered: a client chooses some values (an echoed Origin or
+# Access-Control-Request-Headers, up to the 64 KiB of a request head), and 256 of those
+# would otherwise stay held, 30 MB, long after their clients left.
+MAX_CACHED_HEAD_BYTES = 1024
 
 _NO_BODY_STATUSES = (101, 204, 304)
 _CLOSE = ("Connection", "close")
@@ -51,6 +55,8 @@ def head_lines(status: int, headers: Tuple[Tuple[str, str], ...]) -> bytes:
     lines = _HEAD_LINES.get(key)
     if lines is None:
         lines = _head_lines(status, headers)
+        if len(lines) > MAX_CACHED_HEAD_BYTES:
+            return lines
         if len(_HEAD_LINES) >= MAX_CACHED_HEADS:
             _HEAD_LINES.clear()
         _HEAD_LINES[key] = lines

@@ -37,6 +37,9 @@ class Route(object):
 _ROUTES: Dict[str, Optional[Route]] = {}
 _UNKNOWN = object()
 MAX_CACHED_ROUTES = 4096
+# Longer paths are routed each time, not kept: a client may send paths up to a whole
+# request line (8 KiB), and 4096 of those would stay held, 30 MB, after it left.
+MAX_CACHED_PATH = 256
 
 
 def route(path: str) -> Optional[Route]:
@@ -53,6 +56,8 @@ def route(path: str) -> Optional[Route]:
     if found is not None and found.transport == "websocket":
         # A websocket's path is asked for once (its session id is new): remembering it
         # would only keep it, and push the polls' paths out.
+        return found
+    if len(path) > MAX_CACHED_PATH:
         return found
     if len(_ROUTES) >= MAX_CACHED_ROUTES:
         _ROUTES.clear()

@@ -14,6 +14,7 @@ Bytes and text, exactly:
 """
 
 import codecs
+import collections
 import os
 import uuid
 from typing import (
@@ -132,7 +133,8 @@ class SessionTransport(SessionDelegate):
         self.broker_id: Optional[str] = None
         self._lost = False
         self._paused = False
-        self._held: Optional[List[Union[str, bytes]]] = None
+        # (a deque: delivered from its front without copying what stays, see resumeProducing)
+        self._held: "Optional[collections.deque[Union[str, bytes]]]" = None
         self._producer_paused_for = 0
         self._dropped = 0
         # Requests holding client messages until the application resumes.
@@ -439,27 +441,40 @@ class SessionTransport(SessionDelegate):
         longer read, an xhr_send is not answered), so what is held stays small."""
         if not self._paused:
             self._paused = True
-            self._held = []
+            if self._held is None:  # (else paused again while handing on what was held)
+                self._held = collections.deque()
             if self.session is not None:
                 self.session.pause_reading(True)
 
     def resumeProducing(self) -> None:
         if self._paused:
             self._paused = False
+            # What was held stays in self._held until it is all handed on: paused again
+            # meanwhile, the application keeps the rest there, and resumed again inside
+            # (a dataReceived that pauses and resumes), it goes on with the rest before
+            # any send waiting behind it (a later send's messages went first otherwise).
             held = self._held
-            self._held = None
             if held:
-                # (a session holds one kind: SockJS messages, or a raw websocket's payloads)
-                if isinstance(held[0], bytes):
-                    self.payloads_received(held)  # type: ignore[arg-type]
-                else:
-                    self.messages_received(held)  # type: ignore[arg-type]
-            if self._paused or self.session is None:
+                self._deliver_held(held)
+            if self._paused:
+                return
+            self._held = None
+            if self.session is None:
                 return
             self.session.pause_reading(False)
             waiting, self._waiting = self._waiting, None
             for deliver in waiting or ():
                 deliver()
+
+    def _deliver_held(self, held: "collections.deque[Union[str, bytes]]") -> None:
+        """Deliver what was held, one at a time from its front, until the application
+        pauses again (a copy of the rest on every pause made an application pausing after
+        each message cost quadratic time in a send's messages)."""
+        # (a session holds one kind: SockJS messages, or a raw websocket's payloads)
+        deliver: Callable[[Any], None] = self.payloads_received if isinstance(held[0], bytes) \
+            else self.messages_received
+        while held and not self._paused and not self._lost:
+            deliver((held.popleft(),))
 
     @property
     def reading(self) -> bool:
