@@ -26,7 +26,10 @@ payload may contain any)::
 The server answers a ``sub`` with nothing when the channel opens, and with
 ``uns`` when it will not: no channel by that name, the per-session cap
 (``max_channels``) reached, ``authorize`` refused, or the channel's factory
-returned None.  A client's ``uns`` closes the channel without an answer.
+returned None.  A client's ``uns`` closes the channel without an answer; a channel it
+closes while ``authorize`` decides still counts toward ``max_channels`` until the
+decision comes (otherwise ``sub``/``uns`` pairs would start any number of ``authorize``
+calls at once, each holding what it holds).
 ``msg`` for a topic that is not open, ``sub`` for one already open, and any
 frame that is none of these are logged (the first per session) and ignored.
 
@@ -258,6 +261,9 @@ class MultiplexProtocol(Protocol):
         self.paused = False
         self.ended = False
         self.malformed = 0
+        # Channels the client closed while authorize decided: they count toward
+        # max_channels until their decision comes (see the module's doc).
+        self.abandoned = 0
         # Channels holding more than MAX_HELD_BYTES: while there is one, the session's
         # transport is paused (see the module's doc).
         self.over_hold: Set[ChannelTransport] = set()
@@ -282,6 +288,8 @@ class MultiplexProtocol(Protocol):
             channel = self.channels.pop(topic, None)
             if channel is None:
                 return self._malformed(message)
+            if channel.state == AUTHORIZING:
+                self.abandoned += 1
             return channel.lost(Failure(ConnectionDone("the client closed the channel")))
         self._malformed(message)
 
@@ -301,9 +309,10 @@ class MultiplexProtocol(Protocol):
         if topic not in factory.channels:
             self.log.info("Refused channel {topic!r}: no such channel", topic=topic)
             return self._refuse(topic)
-        if len(self.channels) >= factory.max_channels:
-            self.log.info("Refused channel {topic!r}: {count} channels open already",
-                          topic=topic, count=len(self.channels))
+        if len(self.channels) + self.abandoned >= factory.max_channels:
+            self.log.info("Refused channel {topic!r}: {count} channels open (or closed while "
+                          "authorize decides) already",
+                          topic=topic, count=len(self.channels) + self.abandoned)
             return self._refuse(topic)
         channel = ChannelTransport(self, topic)
         self.channels[topic] = channel
@@ -322,7 +331,11 @@ class MultiplexProtocol(Protocol):
     def _authorized(self, allowed: object, channel: ChannelTransport) -> None:
         topic = channel.topic
         if self.ended or self.channels.get(topic) is not channel:
-            return  # the session or the channel ended meanwhile
+            # The session or the channel ended meanwhile (a channel of a live session
+            # can only have been closed by the client: counted in ``abandoned``).
+            if not self.ended:
+                self.abandoned -= 1
+            return
         if not allowed:
             self.log.info("Refused channel {topic!r}: not authorized", topic=topic)
             return self._refuse_waiting(channel)

@@ -95,6 +95,39 @@ def test_unknown_channel_and_cap_answer_uns():
     assert transport.messages == ["uns,nosuch", "uns,b"]
 
 
+def test_channels_closed_while_authorize_decides_count_toward_the_cap():
+    """sub/uns pairs do not start any number of authorize calls at once: a channel the
+    client closes while authorize decides counts toward max_channels until the decision
+    comes (each pair started one more call, the cap never reached: 40,000 pairs held
+    75 MB of pending decisions in a real server)."""
+    protocol, transport, channels, answers = session_authorizing_later_each(max_channels=2)
+    for _ in range(100):
+        protocol.dataReceived(b"sub,a")
+        protocol.dataReceived(b"uns,a")
+    assert len(answers) == 2
+    assert transport.messages == ["uns,a"] * 98
+    answers[0].callback(True)              # (a decision for a channel that is gone)
+    protocol.dataReceived(b"sub,b")
+    assert len(answers) == 3 and channels["b"].built == []
+    answers[2].callback(True)
+    assert len(channels["b"].built) == 1 and channels["a"].built == []
+    answers[1].callback(False)
+    protocol.dataReceived(b"sub,a")        # (every decision came: room again)
+    answers[3].callback(True)
+    assert len(channels["a"].built) == 1 and protocol.abandoned == 0
+
+
+def session_authorizing_later_each(**kw):
+    """session() whose authorize calls each get a Deferred in ``answers``, in order."""
+    answers = []
+
+    def authorize(handshake, name):
+        answers.append(Deferred())
+        return answers[-1]
+
+    return session(authorize=authorize, **kw) + (answers,)
+
+
 def test_server_close_sends_uns_and_loses_once():
     protocol, transport, channels = session()
     protocol.dataReceived(b"sub,a")
