@@ -32,6 +32,8 @@ decision comes (otherwise ``sub``/``uns`` pairs would start any number of ``auth
 calls at once, each holding what it holds).
 ``msg`` for a topic that is not open, ``sub`` for one already open, and any
 frame that is none of these are logged (the first per session) and ignored.
+Refused channels are logged the same way, the first per session: a client
+asking again and again would otherwise write a log line for every few bytes.
 
 What a channel protocol sees
 ----------------------------
@@ -261,6 +263,7 @@ class MultiplexProtocol(Protocol):
         self.paused = False
         self.ended = False
         self.malformed = 0
+        self.refused = 0
         # Channels the client closed while authorize decided: they count toward
         # max_channels until their decision comes (see the module's doc).
         self.abandoned = 0
@@ -307,12 +310,11 @@ class MultiplexProtocol(Protocol):
             return self._malformed(b"sub," + topic.encode("utf-8"))
         factory = self.factory
         if topic not in factory.channels:
-            self.log.info("Refused channel {topic!r}: no such channel", topic=topic)
+            self._log_refusal("no such channel", topic)
             return self._refuse(topic)
         if len(self.channels) + self.abandoned >= factory.max_channels:
-            self.log.info("Refused channel {topic!r}: {count} channels open (or closed while "
-                          "authorize decides) already",
-                          topic=topic, count=len(self.channels) + self.abandoned)
+            self._log_refusal("%d channels open (or closed while authorize decides) already"
+                              % (len(self.channels) + self.abandoned), topic)
             return self._refuse(topic)
         channel = ChannelTransport(self, topic)
         self.channels[topic] = channel
@@ -337,7 +339,7 @@ class MultiplexProtocol(Protocol):
                 self.abandoned -= 1
             return
         if not allowed:
-            self.log.info("Refused channel {topic!r}: not authorized", topic=topic)
+            self._log_refusal("not authorized", topic)
             return self._refuse_waiting(channel)
         protocol = self.factory.channels[topic].buildProtocol(self.transport.getPeer())
         if protocol is None:
@@ -373,6 +375,12 @@ class MultiplexProtocol(Protocol):
             self.transport.pauseProducing()
         else:
             self.transport.resumeProducing()
+
+    def _log_refusal(self, why: str, topic: str) -> None:
+        self.refused += 1
+        if self.refused == 1:
+            self.log.info("Refused channel {topic!r}: {why} (logged once per session)",
+                          topic=topic, why=why)
 
     def _malformed(self, message: bytes) -> None:
         self.malformed += 1
