@@ -76,6 +76,10 @@ INFLATE_PER_RECEIVE = 1 << 20
 
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
+# _partial_seen of a frame that is not checked while it arrives: past any payload, so the
+# parser gives none of it (each look copied and unmasked all that had come of the frame).
+_UNCHECKED = 1 << 62
+
 # One event from receive(): (TEXT, bytes), (BINARY, bytes), (PING, bytes), (PONG, bytes),
 # (CLOSE, code or None, reason), (ERROR, WebSocketError), (OPENED,) (hixie-76 only).
 Event = Tuple[Any, ...]
@@ -421,7 +425,11 @@ class WebSocketConnection(_Closing):
                 decoder = _utf8_decoder()
                 decoder.setstate(self._decoder.getstate())
             else:
-                return  # binary, or encoded by an extension: checked when decoded
+                # Binary, or encoded by an extension: checked when decoded, and not looked
+                # at again until the frame is complete (each look copied and unmasked all
+                # of it that had come: quadratic in a frame trickled in small reads).
+                self._partial_seen = _UNCHECKED
+                return
             self._partial_decoder = decoder
         if chunk:
             try:
