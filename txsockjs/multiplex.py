@@ -26,10 +26,10 @@ payload may contain any)::
 The server answers a ``sub`` with nothing when the channel opens, and with
 ``uns`` when it will not: no channel by that name, the per-session cap
 (``max_channels``) reached, ``authorize`` refused, or the channel's factory
-returned None.  A client's ``uns`` closes the channel without an answer; a channel it
-closes while ``authorize`` decides still counts toward ``max_channels`` until the
-decision comes (otherwise ``sub``/``uns`` pairs would start any number of ``authorize``
-calls at once, each holding what it holds).
+returned None, or ``max_channels`` channels the client closed while ``authorize``
+decided are still waiting for their decision (``sub``/``uns`` pairs would otherwise start
+any number of ``authorize`` calls at once, each holding what it holds).  A client's
+``uns`` closes the channel without an answer.
 ``msg`` for a topic that is not open, ``sub`` for one already open, and any
 frame that is none of these are logged (the first per session) and ignored.
 Refused channels are logged the same way, the first per session: a client
@@ -264,8 +264,8 @@ class MultiplexProtocol(Protocol):
         self.ended = False
         self.malformed = 0
         self.refused = 0
-        # Channels the client closed while authorize decided: they count toward
-        # max_channels until their decision comes (see the module's doc).
+        # Channels the client closed while authorize decided, until their decision
+        # comes: max_channels of them refuse more (see the module's doc).
         self.abandoned = 0
         # Channels holding more than MAX_HELD_BYTES: while there is one, the session's
         # transport is paused (see the module's doc).
@@ -312,9 +312,12 @@ class MultiplexProtocol(Protocol):
         if topic not in factory.channels:
             self._log_refusal("no such channel", topic)
             return self._refuse(topic)
-        if len(self.channels) + self.abandoned >= factory.max_channels:
-            self._log_refusal("%d channels open (or closed while authorize decides) already"
-                              % (len(self.channels) + self.abandoned), topic)
+        if len(self.channels) >= factory.max_channels:
+            self._log_refusal("%d channels open already" % len(self.channels), topic)
+            return self._refuse(topic)
+        if self.abandoned >= factory.max_channels:
+            self._log_refusal("%d channels closed while authorize decides" % self.abandoned,
+                              topic)
             return self._refuse(topic)
         channel = ChannelTransport(self, topic)
         self.channels[topic] = channel
