@@ -188,3 +188,20 @@ def session_timers(site, clock):
     assert len(site.request_deadlines) == 0
     return [call for call in clock.getDelayedCalls() if call.active()
             and getattr(call.func, "__self__", None) is not site.request_deadlines]
+
+
+def allocation_peaks(call, times):
+    """The peak of what each of ``times`` calls of ``call()`` allocated beyond what was
+    allocated before it (tracemalloc), in bytes: a count, not a time."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        peaks = []
+        for _ in range(times):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            call()
+            peaks.append(tracemalloc.get_traced_memory()[1] - before)
+    finally:
+        tracemalloc.stop()
+    return peaks

@@ -8,7 +8,7 @@ from twisted.internet.error import ConnectionDone
 
 from txsockjs.errors import ApplicationError, SendBufferOverflow, ServerShuttingDown
 from txsockjs.server.sessiontransport import SessionTransport
-from tests.unit.helpers import Client, make_site, request, split_response
+from tests.unit.helpers import Client, allocation_peaks, make_site, request, split_response
 from tests.unit.test_door import TRANSPORTS, open_session
 
 SOCKJS = ["websocket", "xhr", "xhr_streaming", "eventsource", "htmlfile", "jsonp"]
@@ -467,7 +467,6 @@ def test_an_application_that_pauses_after_each_message_costs_no_copy_per_message
     message without copying what is still held (it did: a frame of 300,000 messages cost
     quadratic time, minutes of CPU).  Counted as memory: a resume allocates nothing in
     proportion to what is held."""
-    import tracemalloc
     from tests.unit.test_site import _client_frame
     site, app, clock = make_site(echo=False)
     client = open_session(site, transport)
@@ -487,16 +486,7 @@ def test_an_application_that_pauses_after_each_message_costs_no_copy_per_message
     else:
         Client(site).send(request("POST", "/000/s1/xhr_send", frame))
     assert protocol.received == [b"m0"]
-    tracemalloc.start()
-    try:
-        peaks = []
-        for _ in range(100):
-            tracemalloc.reset_peak()
-            before = tracemalloc.get_traced_memory()[0]
-            protocol.transport.resumeProducing()
-            peaks.append(tracemalloc.get_traced_memory()[1] - before)
-    finally:
-        tracemalloc.stop()
+    peaks = allocation_peaks(protocol.transport.resumeProducing, 100)
     assert protocol.received == [b"m%d" % number for number in range(101)]
     # (a copy of what is held would be 8 bytes a message: 160 KB)
     assert max(peaks) < 16 * 1024, peaks[:5]
