@@ -251,28 +251,6 @@ def test_websocket_session_over_memory():
     assert app.instances[0].received == [b"hi"]
 
 
-@pytest.mark.parametrize("transport", ["websocket", "raw_websocket"])
-def test_the_pongs_of_a_read_leave_in_one_write_before_our_close(transport):
-    """Every ping is answered, and the pongs of one read leave in one write (one send
-    each made a flood of pings cost the server 7 times the CPU of as many bytes of
-    messages); a close in the same read is answered after them."""
-    import struct
-    from tests.unit.test_door import open_session
-    from txsockjs._speedups.wsframes_py import FrameParser
-    site, app, clock = make_site(echo=False)
-    client = open_session(site, transport)
-    client.take()
-    writes = []
-    write = client.transport.write
-    client.transport.write = lambda data: (writes.append(data), write(data))
-    pings = b"".join(_client_frame(9, b"%d" % number) for number in range(1000))
-    client.send(pings + _client_frame(8, struct.pack(">H", 1000)))
-    answered = FrameParser(require_mask=False).feed(b"".join(writes))
-    assert answered[:-1] == [(True, 10, b"%d" % number) for number in range(1000)]
-    assert answered[-1] == (True, 8, struct.pack(">H", 1000))
-    assert len(writes) == 2
-
-
 def test_slow_or_idle_connections_are_closed_after_the_request_timeout():
     from txsockjs.server.httpchannel.channel import REQUEST_TIMEOUT
     site, app, clock = make_site()

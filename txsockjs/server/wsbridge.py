@@ -150,7 +150,7 @@ class WebSocketBridge(object):
     (``send_payload``, ``close``)."""
 
     __slots__ = ("service", "wire", "conn", "raw", "target", "delegate", "_close_timer",
-                 "_app_paused", "_more_call", "_pongs")
+                 "_app_paused", "_more_call")
 
     def __init__(self, service: "Service", wire: WireLike, conn: ws.AnyConnection, raw: bool,
                  delegate: "SessionTransport") -> None:
@@ -164,8 +164,6 @@ class WebSocketBridge(object):
         self._app_paused = False
         # The delayed call that delivers the next part of a read (see _more_later), or None.
         self._more_call: Any = None
-        # The pongs answering the pings of the read being handled, or None (see _pong).
-        self._pongs: Optional[List[bytes]] = None
         self.target: Union[Session, RawWebSocketSession]
         # (SessionTransport.setCompression reaches the connection's extensions here)
         delegate.websocket = self
@@ -229,17 +227,12 @@ class WebSocketBridge(object):
                 if not conn.close_sent:
                     self.delegate.payloads_received([BinaryMessage(event[1])])
                 continue
-            if kind is ws.PING:
-                self._pong(conn.answer(event))
-                continue
             if kind is ws.ERROR:
                 self.service.quiet.emit(log, "websocket_error", "WebSocket protocol error: {error}",
                                         error=str(event[1]))
             self._act(conn.answer(event))
             if kind is ws.OPENED:
                 self._open()
-        if self._pongs is not None:
-            self._write_pongs()
         if conn.has_more:
             # A read of compressed messages is inflated a part at a time (see
             # INFLATE_PER_RECEIVE): the next part on the next reactor turn (other
@@ -249,26 +242,8 @@ class WebSocketBridge(object):
             self.wire.pause_reading("inflate")
             self._more_later()
 
-    def _pong(self, pong: bytes) -> None:
-        """Hold a ping's answer (nothing once our close is out) to the end of the read:
-        the pongs of a read leave in one write (one send each made a flood of pings cost
-        the server 7 times the CPU of as many bytes of messages)."""
-        if pong:
-            if self._pongs is None:
-                self._pongs = [pong]
-            else:
-                self._pongs.append(pong)
-
-    def _write_pongs(self) -> None:
-        pongs = self._pongs
-        self._pongs = None
-        if pongs:
-            self.wire.write(b"".join(pongs))
-
     def _act(self, out: bytes) -> None:
         """Write what the connection answered, then do what it says to the transport."""
-        if self._pongs is not None:
-            self._write_pongs()  # (answered first: nothing may follow our close frame)
         wire = self.wire
         if out:
             wire.write(out)
