@@ -381,6 +381,16 @@ def raw_websocket(site):
     return client
 
 
+def test_a_pong_goes_before_the_echo_of_the_message_it_came_inside():
+    # Autobahn 5.6: a ping between two fragments of a message, all in one read: its pong
+    # is written before the message (and its echo) is complete, so it comes first.
+    site, app, clock = make_site()
+    client = raw_websocket(site)
+    client.send(_client_frame(1, b"frag", fin=False) + _client_frame(9, b"pi") +
+                _client_frame(0, b"ment"))
+    assert client.take() == b"\x8a\x02pi" + b"\x81\x08fragment"
+
+
 def test_message_before_a_bad_frame_is_delivered_then_the_close():
     site, app, clock = make_site()
     client = raw_websocket(site)
